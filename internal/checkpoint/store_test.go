@@ -1,0 +1,87 @@
+package checkpoint
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+)
+
+// mapClient is an in-memory storage.Client, as the file_storage extension behaves for Get/Set/Delete.
+type mapClient struct {
+	data   map[string][]byte
+	err    error
+	closed bool
+}
+
+func (m *mapClient) Get(_ context.Context, k string) ([]byte, error) { return m.data[k], m.err }
+func (m *mapClient) Set(_ context.Context, k string, v []byte) error {
+	m.data[k] = v
+	return m.err
+}
+func (m *mapClient) Delete(_ context.Context, k string) error {
+	delete(m.data, k)
+	return m.err
+}
+func (m *mapClient) Batch(context.Context, ...*storage.Operation) error { return m.err }
+func (m *mapClient) Close(context.Context) error {
+	m.closed = true
+	return nil
+}
+
+func TestStoreRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{}}
+	s := NewStore(client)
+
+	_, ok, err := s.Load(ctx, "abc")
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	want := Cursor{Time: 1_700_000_000_123_456_789, Stdout: 2, Stderr: 1, Prev: 1_700_000_000_000_000_001}
+	require.NoError(t, s.Save(ctx, "abc", want))
+	assert.JSONEq(t, `{"v":1,"time":1700000000123456789,"stdout":2,"stderr":1,"prev":1700000000000000001}`,
+		string(client.data["cursor/abc"]))
+	got, ok, err := s.Load(ctx, "abc")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, want, got)
+
+	require.NoError(t, s.Delete(ctx, "abc"))
+	_, ok, err = s.Load(ctx, "abc")
+	require.NoError(t, err)
+	assert.False(t, ok)
+
+	require.NoError(t, s.Close(ctx))
+	assert.True(t, client.closed)
+}
+
+func TestStoreErrorsNameTheContainer(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{"cursor/bad": []byte("{"), "cursor/v9": []byte(`{"v":9}`)}}
+	s := NewStore(client)
+
+	_, _, err := s.Load(ctx, "bad")
+	assert.ErrorContains(t, err, "decode position of container bad: unexpected end of JSON input")
+	_, _, err = s.Load(ctx, "v9")
+	assert.EqualError(t, err, "decode position of container v9: unknown encoding version 9")
+
+	client.err = errors.New("disk full")
+	assert.EqualError(t, s.Save(ctx, "x", Cursor{Time: 1}), "save position of container x: disk full")
+	assert.EqualError(t, s.Delete(ctx, "x"), "delete position of container x: disk full")
+	_, _, err = s.Load(ctx, "x")
+	assert.EqualError(t, err, "load position of container x: disk full")
+}
+
+func TestStoreWithoutClientKeepsNothing(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(nil)
+	require.NoError(t, s.Save(ctx, "a", Cursor{Time: 5}))
+	_, ok, err := s.Load(ctx, "a")
+	require.NoError(t, err)
+	assert.False(t, ok)
+	require.NoError(t, s.Close(ctx))
+}

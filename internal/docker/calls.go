@@ -1,0 +1,113 @@
+package docker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/errdefs"
+)
+
+// ErrNotReadable means the container's logging driver cannot be read back (HTTP 501): retrying will not help.
+var ErrNotReadable = errors.New("the container's logging driver does not support reading")
+
+// ErrGone means the container is being removed or no longer exists (HTTP 404 or 409).
+var ErrGone = errors.New("the container is gone or being removed")
+
+// Ping checks that the daemon answers.
+func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	_, err := c.api.Ping(ctx)
+	return err
+}
+
+// ListRunning returns the containers that are running now.
+func (c *Client) ListRunning(ctx context.Context) ([]container.Summary, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	list, err := c.api.ContainerList(ctx, container.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	return list, nil
+}
+
+// Inspect returns what the daemon knows of one container; ErrGone when it no longer exists.
+func (c *Client) Inspect(ctx context.Context, id string) (container.InspectResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	info, err := c.api.ContainerInspect(ctx, id)
+	if err != nil {
+		return info, fmt.Errorf("inspect container %s: %w", shortID(id), classify(err))
+	}
+	return info, nil
+}
+
+// LogsRequest says which part of a container's log to read.
+type LogsRequest struct {
+	// Since, when not zero, asks only for entries at or after this time in ns (the daemon's since is inclusive).
+	Since int64
+	// Tail, when positive, limits the history to the last Tail entries; 0 means all of it; -1 asks for none.
+	Tail int
+	// Follow keeps the stream open for new entries until the container stops or ctx ends.
+	Follow bool
+}
+
+// Logs opens the container's log stream with stdout, stderr and timestamps; the caller closes it.
+func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadCloser, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: req.Follow, Tail: "all"}
+	if req.Since != 0 {
+		opts.Since = time.Unix(0, req.Since).UTC().Format(time.RFC3339Nano)
+	}
+	switch {
+	case req.Tail > 0:
+		opts.Tail = strconv.Itoa(req.Tail)
+	case req.Tail < 0:
+		opts.Tail = "0"
+	}
+	body, err := c.api.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open log stream of container %s: %w", shortID(id), classify(err))
+	}
+	return body, nil
+}
+
+// ContainerEvents subscribes to the container events that change what is read; since, when not zero, replays from then.
+func (c *Client) ContainerEvents(ctx context.Context, since time.Time) (<-chan events.Message, <-chan error) {
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+	for _, a := range []events.Action{events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionRename, events.ActionRestart} {
+		f.Add("event", string(a))
+	}
+	opts := events.ListOptions{Filters: f}
+	if !since.IsZero() {
+		opts.Since = strconv.FormatInt(since.Unix(), 10)
+	}
+	return c.api.Events(ctx, opts)
+}
+
+// classify maps the daemon's answers that decide what the receiver does next onto ErrNotReadable and ErrGone.
+func classify(err error) error {
+	switch {
+	case errdefs.IsNotImplemented(err):
+		return fmt.Errorf("%w: %w", ErrNotReadable, err)
+	case errdefs.IsNotFound(err), errdefs.IsConflict(err):
+		return fmt.Errorf("%w: %w", ErrGone, err)
+	default:
+		return err
+	}
+}
+
+// shortID keeps error messages readable.
+func shortID(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

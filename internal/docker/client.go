@@ -1,0 +1,55 @@
+// Package docker is the receiver's access to the Docker Engine API: one client, and every call it makes.
+package docker
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/docker/docker/client"
+)
+
+// Settings say how to reach the daemon.
+type Settings struct {
+	// Endpoint is the daemon address, e.g. unix:///var/run/docker.sock or tcp://host:2376.
+	Endpoint string
+	// APIVersion pins the API version; empty negotiates it on the first call.
+	APIVersion string
+	// TLS, when set, is used for a tcp:// or https:// endpoint.
+	TLS *tls.Config
+	// Timeout bounds every non-streaming call.
+	Timeout time.Duration
+}
+
+// Client makes the API calls the receiver needs, each non-streaming one under Settings.Timeout.
+type Client struct {
+	api     *client.Client
+	timeout time.Duration
+}
+
+// NewClient creates a client; it does not contact the daemon.
+func NewClient(s Settings) (*Client, error) {
+	var opts []client.Opt
+	if s.TLS != nil {
+		// The transport must carry TLS before WithHost configures its dialer for the endpoint.
+		opts = append(opts, client.WithHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: s.TLS}}),
+			client.WithScheme("https"))
+	}
+	opts = append(opts, client.WithHost(s.Endpoint))
+	if s.APIVersion != "" {
+		opts = append(opts, client.WithVersion(s.APIVersion))
+	} else {
+		opts = append(opts, client.WithAPIVersionNegotiation())
+	}
+	api, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("create Docker client for %s: %w", s.Endpoint, err)
+	}
+	return &Client{api: api, timeout: s.Timeout}, nil
+}
+
+// Close releases the client's idle connections.
+func (c *Client) Close() error {
+	return c.api.Close()
+}
