@@ -1,0 +1,174 @@
+package pool
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// TurnFunc reads one container for one turn; it must return soon after ctx ends or a reason arrives on yield,
+// and reports whether the container wants another turn.
+type TurnFunc func(ctx context.Context, id string, yield <-chan Reason) (again bool)
+
+// Settings configure a Pool.
+type Settings struct {
+	// MaxStreams caps the turns running at once.
+	MaxStreams int
+	// Rotation is the longest a turn runs before it is asked to end.
+	Rotation time.Duration
+	// TimeSlice is how long a turn may keep its slot while other containers wait.
+	TimeSlice time.Duration
+	// Turn runs one turn.
+	Turn TurnFunc
+	// OnYield, if set, is told each time a turn is asked to end.
+	OnYield func(id string, reason Reason)
+}
+
+// Stats is a snapshot of the pool.
+type Stats struct {
+	Open    int // turns holding a slot
+	Waiting int // containers waiting for a slot
+}
+
+type request struct {
+	id  string
+	add bool
+}
+
+type finish struct {
+	id    string
+	again bool
+}
+
+// Pool runs turns for the containers added to it, never more than MaxStreams at once.
+type Pool struct {
+	settings Settings
+	requests chan request
+	finished chan finish
+	stats    chan chan Stats
+	cancel   context.CancelFunc
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// Start runs the pool until Stop.
+func Start(s Settings) *Pool {
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &Pool{
+		settings: s,
+		requests: make(chan request),
+		finished: make(chan finish),
+		stats:    make(chan chan Stats),
+		cancel:   cancel,
+		done:     make(chan struct{}),
+	}
+	p.wg.Add(1)
+	go p.loop(ctx)
+	return p
+}
+
+// Add asks for turns for a container.
+func (p *Pool) Add(id string) {
+	p.send(request{id: id, add: true})
+}
+
+// Remove withdraws a container: it leaves the queue, and its running turn, if any, gets no successor.
+func (p *Pool) Remove(id string) {
+	p.send(request{id: id})
+}
+
+// Stats returns the pool's current counts (zero after Stop).
+func (p *Pool) Stats() Stats {
+	reply := make(chan Stats, 1)
+	select {
+	case p.stats <- reply:
+		return <-reply
+	case <-p.done:
+		return Stats{}
+	}
+}
+
+// Stop cancels every turn and waits until all have returned; it is safe to call more than once.
+func (p *Pool) Stop() {
+	p.cancel()
+	p.wg.Wait()
+}
+
+func (p *Pool) send(r request) {
+	select {
+	case p.requests <- r:
+	case <-p.done:
+	}
+}
+
+// running is one turn's handle inside the loop.
+type running struct {
+	cancel context.CancelFunc
+	yield  chan Reason
+}
+
+func (p *Pool) loop(ctx context.Context) {
+	defer p.wg.Done()
+	defer close(p.done)
+	sched := newScheduler(p.settings.MaxStreams, p.settings.TimeSlice, p.settings.Rotation)
+	turns := map[string]running{}
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-p.requests:
+			if r.add {
+				sched.add(r.id)
+			} else {
+				sched.remove(r.id)
+			}
+		case f := <-p.finished:
+			turns[f.id].cancel()
+			delete(turns, f.id)
+			sched.done(f.id, f.again)
+		case reply := <-p.stats:
+			reply <- Stats{Open: sched.open(), Waiting: sched.waiting()}
+			continue
+		case <-timer.C:
+		}
+
+		start, stop, next := sched.plan(time.Now())
+		for _, o := range stop {
+			turns[o.id].yield <- o.reason // buffered: a turn is asked at most once
+			if p.settings.OnYield != nil {
+				p.settings.OnYield(o.id, o.reason)
+			}
+		}
+		for _, id := range start {
+			turns[id] = p.startTurn(ctx, id)
+		}
+		resetTimer(timer, next)
+	}
+}
+
+// startTurn runs one turn in its own goroutine and reports its end to the loop.
+func (p *Pool) startTurn(ctx context.Context, id string) running {
+	turnCtx, cancel := context.WithCancel(ctx)
+	yield := make(chan Reason, 1)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		again := p.settings.Turn(turnCtx, id, yield)
+		select {
+		case p.finished <- finish{id: id, again: again}:
+		case <-ctx.Done():
+		}
+	}()
+	return running{cancel: cancel, yield: yield}
+}
+
+// resetTimer makes timer fire at next, or not for a long while when there is no deadline.
+func resetTimer(timer *time.Timer, next time.Time) {
+	d := time.Hour
+	if !next.IsZero() {
+		d = max(time.Until(next), 0)
+	}
+	timer.Reset(d)
+}

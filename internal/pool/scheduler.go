@@ -1,0 +1,165 @@
+// Package pool caps how many log streams are open at once and shares them among containers in turns.
+package pool
+
+import (
+	"time"
+)
+
+// Reason says why a turn was asked to end.
+type Reason string
+
+// The reasons a turn is asked to end.
+const (
+	// ReasonPlanned is the periodic rotation: no stream stays open longer than the rotation interval.
+	ReasonPlanned Reason = "planned"
+	// ReasonHandover gives the slot to a waiting container after the turn had its time slice.
+	ReasonHandover Reason = "handover"
+)
+
+// order asks one active turn to end.
+type order struct {
+	id     string
+	reason Reason
+}
+
+// activeTurn is one container holding a stream slot.
+type activeTurn struct {
+	started time.Time
+	asked   bool // already asked to end; its slot frees soon
+	removed bool // no further turn once this one ends
+}
+
+// scheduler decides who holds the stream slots; it is pure logic, driven by the pool's loop.
+type scheduler struct {
+	max      int
+	slice    time.Duration
+	rotation time.Duration
+	active   map[string]*activeTurn
+	queue    []string
+	queued   map[string]bool
+}
+
+func newScheduler(maxStreams int, slice, rotation time.Duration) *scheduler {
+	return &scheduler{
+		max:      maxStreams,
+		slice:    slice,
+		rotation: rotation,
+		active:   map[string]*activeTurn{},
+		queued:   map[string]bool{},
+	}
+}
+
+// add asks for a turn for id; a container already active or waiting is left as it is.
+func (s *scheduler) add(id string) {
+	if t, ok := s.active[id]; ok {
+		t.removed = false
+		return
+	}
+	if s.queued[id] {
+		return
+	}
+	s.queued[id] = true
+	s.queue = append(s.queue, id)
+}
+
+// remove withdraws id: it leaves the queue, and an active turn gets no successor.
+func (s *scheduler) remove(id string) {
+	if t, ok := s.active[id]; ok {
+		t.removed = true
+		return
+	}
+	if s.queued[id] {
+		delete(s.queued, id)
+		for i, q := range s.queue {
+			if q == id {
+				s.queue = append(s.queue[:i], s.queue[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+// done frees id's slot; when again is true and id was not removed, it waits for another turn at the back of the queue.
+func (s *scheduler) done(id string, again bool) {
+	t, ok := s.active[id]
+	if !ok {
+		return
+	}
+	delete(s.active, id)
+	if again && !t.removed {
+		s.add(id)
+	}
+}
+
+// plan starts turns on free slots and asks turns to end; it returns when it next needs to run (zero: no deadline).
+func (s *scheduler) plan(now time.Time) (start []string, stop []order, next time.Time) {
+	for len(s.active) < s.max && len(s.queue) > 0 {
+		id := s.queue[0]
+		s.queue = s.queue[1:]
+		delete(s.queued, id)
+		s.active[id] = &activeTurn{started: now}
+		start = append(start, id)
+	}
+
+	freeing := 0
+	for id, t := range s.active {
+		if t.asked {
+			freeing++
+			continue
+		}
+		if now.Sub(t.started) >= s.rotation {
+			t.asked = true
+			freeing++
+			stop = append(stop, order{id: id, reason: ReasonPlanned})
+			continue
+		}
+		next = earliest(next, t.started.Add(s.rotation))
+	}
+
+	// Waiting containers take the slots of the turns that had their slice, oldest first.
+	for need := len(s.queue) - freeing; need > 0; need-- {
+		id, t := s.oldestUnasked()
+		if t == nil {
+			break
+		}
+		if due := t.started.Add(s.slice); due.After(now) {
+			next = earliest(next, due)
+			break
+		}
+		t.asked = true
+		stop = append(stop, order{id: id, reason: ReasonHandover})
+	}
+	return start, stop, next
+}
+
+// oldestUnasked returns the longest-running turn not yet asked to end.
+func (s *scheduler) oldestUnasked() (string, *activeTurn) {
+	var oldestID string
+	var oldest *activeTurn
+	for id, t := range s.active {
+		if t.asked {
+			continue
+		}
+		if oldest == nil || t.started.Before(oldest.started) || (t.started.Equal(oldest.started) && id < oldestID) {
+			oldestID, oldest = id, t
+		}
+	}
+	return oldestID, oldest
+}
+
+// waiting is the number of containers waiting for a slot.
+func (s *scheduler) waiting() int {
+	return len(s.queue)
+}
+
+// open is the number of turns holding a slot.
+func (s *scheduler) open() int {
+	return len(s.active)
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}

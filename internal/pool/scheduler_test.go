@@ -1,0 +1,137 @@
+package pool
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func TestPlanFillsFreeSlotsInArrivalOrder(t *testing.T) {
+	s := newScheduler(2, 10*time.Second, time.Minute)
+	for _, id := range []string{"a", "b", "c"} {
+		s.add(id)
+	}
+	s.add("a") // asking twice changes nothing
+	start, stop, next := s.plan(t0)
+	assert.Equal(t, []string{"a", "b"}, start)
+	assert.Empty(t, stop)
+	assert.Equal(t, t0.Add(10*time.Second), next, "c waits: the next handover is due after one slice")
+	assert.Equal(t, 2, s.open())
+	assert.Equal(t, 1, s.waiting())
+}
+
+func TestPlanRotatesEveryTurnAtTheRotationInterval(t *testing.T) {
+	s := newScheduler(5, 10*time.Second, time.Minute)
+	s.add("a")
+	s.plan(t0)
+	_, stop, next := s.plan(t0.Add(30 * time.Second))
+	assert.Empty(t, stop, "nobody waits: no handover before the rotation")
+	assert.Equal(t, t0.Add(time.Minute), next)
+
+	_, stop, _ = s.plan(t0.Add(time.Minute))
+	assert.Equal(t, []order{{id: "a", reason: ReasonPlanned}}, stop)
+	_, stop, _ = s.plan(t0.Add(2 * time.Minute))
+	assert.Empty(t, stop, "a turn is asked to end once")
+
+	s.done("a", true)
+	start, _, _ := s.plan(t0.Add(2 * time.Minute))
+	assert.Equal(t, []string{"a"}, start, "a rotated turn reopens at once when nobody waits")
+}
+
+func TestPlanHandsSlotsOverAfterTheSlice(t *testing.T) {
+	s := newScheduler(1, 10*time.Second, time.Minute)
+	s.add("a")
+	s.add("b")
+	s.plan(t0)
+	_, stop, _ := s.plan(t0.Add(9 * time.Second))
+	assert.Empty(t, stop)
+	_, stop, _ = s.plan(t0.Add(10 * time.Second))
+	assert.Equal(t, []order{{id: "a", reason: ReasonHandover}}, stop)
+
+	s.done("a", true)
+	start, _, _ := s.plan(t0.Add(11 * time.Second))
+	assert.Equal(t, []string{"b"}, start)
+	assert.Equal(t, 1, s.waiting(), "a waits behind b")
+}
+
+func TestRemovedContainersGetNoFurtherTurn(t *testing.T) {
+	s := newScheduler(1, time.Second, time.Minute)
+	s.add("a")
+	s.add("b")
+	s.plan(t0)
+	s.remove("b")
+	assert.Equal(t, 0, s.waiting())
+	s.remove("a")
+	s.done("a", true)
+	start, _, _ := s.plan(t0.Add(time.Second))
+	assert.Empty(t, start)
+	assert.Equal(t, 0, s.open())
+
+	s.remove("never-added")
+	s.done("never-added", true)
+	assert.Equal(t, 0, s.open())
+}
+
+func TestAddWhileActiveUndoesARemove(t *testing.T) {
+	s := newScheduler(1, time.Second, time.Minute)
+	s.add("a")
+	s.plan(t0)
+	s.remove("a")
+	s.add("a")
+	s.done("a", true)
+	start, _, _ := s.plan(t0)
+	assert.Equal(t, []string{"a"}, start)
+}
+
+// TestEveryContainerIsReadWithinABoundedDelay simulates many more containers than slots, with turns that
+// end as soon as they are asked to, and checks the longest wait for a slot against ceil(C/N) slices
+// plus the handover time of each.
+func TestEveryContainerIsReadWithinABoundedDelay(t *testing.T) {
+	for _, tc := range []struct{ containers, slots int }{{10, 4}, {100, 7}, {200, 50}, {3, 5}} {
+		t.Run(fmt.Sprintf("%d_on_%d", tc.containers, tc.slots), func(t *testing.T) {
+			const slice, rotation, step = 10 * time.Second, 5 * time.Minute, 100 * time.Millisecond
+			s := newScheduler(tc.slots, slice, rotation)
+			lastStart := map[string]time.Time{}
+			for i := range tc.containers {
+				id := fmt.Sprintf("c%03d", i)
+				s.add(id)
+				lastStart[id] = t0
+			}
+			rounds := (tc.containers + tc.slots - 1) / tc.slots
+			// Each round costs a slice plus the time a turn takes to hand over (here up to two steps).
+			bound := time.Duration(rounds) * (slice + 2*step)
+			var longest time.Duration
+			asked := map[string]bool{}
+			for now := t0; now.Before(t0.Add(30 * time.Minute)); now = now.Add(step) {
+				// Turns asked on the previous step have ended by now.
+				for id := range asked {
+					s.done(id, true)
+				}
+				clear(asked)
+				start, stop, _ := s.plan(now)
+				for _, id := range start {
+					if i, ok := lastStart[id]; ok {
+						longest = max(longest, now.Sub(i))
+					}
+					lastStart[id] = now
+				}
+				for _, o := range stop {
+					asked[o.id] = true
+				}
+				require.LessOrEqual(t, s.open(), tc.slots)
+			}
+			for id, at := range lastStart {
+				require.WithinDuration(t, t0.Add(30*time.Minute), at, bound+rotation, "container %s starved", id)
+			}
+			t.Logf("longest gap between two turns of one container: %v (bound %v)", longest, bound)
+			if tc.containers > tc.slots {
+				assert.LessOrEqual(t, longest, bound)
+			}
+		})
+	}
+}
