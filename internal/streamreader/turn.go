@@ -1,0 +1,273 @@
+// Package streamreader reads one container's log for one turn: it opens the stream at the container's
+// cursor, drops what was already delivered, hands whole lines on in batches and closes the stream.
+package streamreader
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+)
+
+// Line is one whole log line, owned by the receiver of the batch.
+type Line struct {
+	Stream    logstream.Stream
+	Timestamp int64
+	Body      string
+}
+
+// Opener opens a container's log stream.
+type Opener func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error)
+
+// Deliver hands a batch on; it returns nil once the batch was accepted and an error only when ctx ended.
+type Deliver func(ctx context.Context, lines []Line) error
+
+// Turn describes one turn of one container.
+type Turn struct {
+	Open    Opener
+	Deliver Deliver
+	// Cursor is where the turn starts: every line up to it was delivered before.
+	Cursor checkpoint.Cursor
+	// TailHint is how many log entries the container probably wrote since Cursor; it bounds what the daemon re-reads.
+	TailHint int
+	// TTY says the container's log is one raw stream without frame headers.
+	TTY bool
+	// MaxLineBytes splits longer lines into several.
+	MaxLineBytes int
+	// MaxBatch and FlushInterval decide when a batch is handed on.
+	MaxBatch      int
+	FlushInterval time.Duration
+	// OnAdvance, if set, is told the cursor after each delivered batch.
+	OnAdvance func(checkpoint.Cursor)
+}
+
+// End says how a turn ended.
+type End string
+
+// The ways a turn ends.
+const (
+	// EndYielded: the pool asked the turn to end (rotation or handover); Outcome.Yield says which.
+	EndYielded End = "yielded"
+	// EndStreamClosed: the daemon ended the stream, normally because the container stopped.
+	EndStreamClosed End = "stream_closed"
+	// EndOpenFailed: the stream could not be opened.
+	EndOpenFailed End = "open_failed"
+	// EndReadFailed: the stream broke while being read.
+	EndReadFailed End = "read_failed"
+	// EndCancelled: the receiver is shutting down; lines read but not delivered are read again next time.
+	EndCancelled End = "cancelled"
+)
+
+// Outcome is what a turn did.
+type Outcome struct {
+	End   End
+	Yield pool.Reason
+	Err   error
+	// Cursor is the position after the last delivered line.
+	Cursor checkpoint.Cursor
+	// Lines and Bytes count the delivered lines and their body bytes, by stream.
+	Lines, Bytes [3]int
+	// Duplicates counts the lines dropped because an earlier turn delivered them.
+	Duplicates int
+	// Entries counts the daemon log entries read, for sizing the next turn's tail.
+	Entries int
+	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
+	WindowMissed bool
+	// Opened is when the stream opened, and Duration how long it stayed open.
+	Opened   time.Time
+	Duration time.Duration
+}
+
+// Run reads the container until the pool asks it to yield, the stream ends, or ctx ends.
+func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
+	out := Outcome{Cursor: t.Cursor}
+	req, anchor := firstRequest(t.Cursor, t.TailHint)
+	for {
+		missed := runStream(ctx, &t, req, anchor, yield, &out)
+		if !missed {
+			return out
+		}
+		// The last entries did not reach back to the cursor: read everything since the cursor instead.
+		out.WindowMissed = true
+		req, anchor = docker.LogsRequest{Since: out.Cursor.Time, Follow: true}, 0
+	}
+}
+
+// firstRequest asks for as little history as proves that nothing after the cursor is skipped.
+func firstRequest(c checkpoint.Cursor, tailHint int) (docker.LogsRequest, int64) {
+	switch {
+	case c.IsZero():
+		return docker.LogsRequest{Follow: true}, 0
+	case c.Anchor() != 0:
+		return docker.LogsRequest{Since: c.Anchor(), Tail: max(tailHint, 1), Follow: true}, c.Anchor()
+	default:
+		return docker.LogsRequest{Since: c.Time, Follow: true}, 0
+	}
+}
+
+// readResult is the reader goroutine's last word.
+type readResult struct {
+	err     error
+	entries int
+	missed  bool
+	dups    int
+}
+
+// runStream reads one opened stream; it returns true when the stream must be reopened without a tail.
+func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) bool {
+	streamCtx, cancelStream := context.WithCancel(ctx)
+	defer cancelStream()
+	if out.Opened.IsZero() {
+		out.Opened = time.Now()
+	}
+	defer func() { out.Duration = time.Since(out.Opened) }()
+
+	body, err := t.Open(streamCtx, req)
+	if err != nil {
+		if ctx.Err() != nil {
+			out.End = EndCancelled
+			return false
+		}
+		out.End, out.Err = EndOpenFailed, err
+		return false
+	}
+	// Closing the body is what unblocks a read in progress; cancelling alone may not.
+	stopStream := func() { cancelStream(); body.Close() }
+	defer stopStream()
+
+	lines := make(chan Line, t.MaxBatch)
+	result := make(chan readResult, 1)
+	go readLines(body, t, anchor, lines, result)
+
+	d := delivery{turn: t, out: out}
+	flush := time.NewTimer(t.FlushInterval)
+	defer flush.Stop()
+	yielding := false
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				return d.finish(ctx, <-result, yielding)
+			}
+			if len(d.batch) == 0 {
+				flush.Reset(t.FlushInterval)
+			}
+			d.batch = append(d.batch, l)
+			if len(d.batch) >= t.MaxBatch && !d.deliver(ctx) {
+				stopStream()
+				d.drain(lines, result)
+				return false
+			}
+		case <-flush.C:
+			if !d.deliver(ctx) {
+				stopStream()
+				d.drain(lines, result)
+				return false
+			}
+		case reason := <-yield:
+			// Stop reading, then hand on every line already read before the turn ends.
+			out.End, out.Yield = EndYielded, reason
+			yielding = true
+			yield = nil
+			stopStream()
+		case <-ctx.Done():
+			stopStream()
+			d.drain(lines, result)
+			out.End = EndCancelled
+			return false
+		}
+	}
+}
+
+// readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
+func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
+	defer close(lines)
+	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
+	filter := checkpoint.NewFilter(t.Cursor)
+	var res readResult
+	first := true
+	for {
+		l, err := r.Next()
+		if err != nil {
+			res.err = err
+			break
+		}
+		res.entries += l.Entries
+		if first && anchor != 0 && l.Timestamp != anchor {
+			res.missed = true
+			break
+		}
+		first = false
+		if !filter.Keep(uint8(l.Stream), l.Timestamp) {
+			res.dups++
+			continue
+		}
+		lines <- Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+	}
+	result <- res
+}
+
+// delivery holds a turn's pending batch and moves the cursor past what was accepted.
+type delivery struct {
+	turn  *Turn
+	out   *Outcome
+	batch []Line
+}
+
+// deliver hands the pending batch on; it returns false when ctx ended first.
+func (d *delivery) deliver(ctx context.Context) bool {
+	if len(d.batch) == 0 {
+		return true
+	}
+	if err := d.turn.Deliver(ctx, d.batch); err != nil {
+		d.out.End = EndCancelled
+		return false
+	}
+	for _, l := range d.batch {
+		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp)
+		d.out.Lines[l.Stream]++
+		d.out.Bytes[l.Stream] += len(l.Body)
+	}
+	if d.turn.OnAdvance != nil {
+		d.turn.OnAdvance(d.out.Cursor)
+	}
+	// A fresh slice: the consumer may still hold the delivered one.
+	d.batch = make([]Line, 0, cap(d.batch))
+	return true
+}
+
+// drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
+func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
+	for range lines {
+	}
+	res := <-result
+	d.out.Entries += res.entries
+	d.out.Duplicates += res.dups
+}
+
+// finish delivers what is left once the reader is done and classifies the end of the stream.
+func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (reopen bool) {
+	d.out.Entries += res.entries
+	d.out.Duplicates += res.dups
+	if !d.deliver(ctx) {
+		return false
+	}
+	switch {
+	case yielding:
+		// The read error is our own stop.
+	case res.missed:
+		return true
+	case errors.Is(res.err, io.EOF):
+		d.out.End = EndStreamClosed
+	case ctx.Err() != nil:
+		d.out.End = EndCancelled
+	default:
+		d.out.End, d.out.Err = EndReadFailed, res.err
+	}
+	return false
+}

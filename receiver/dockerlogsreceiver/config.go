@@ -1,0 +1,165 @@
+package dockerlogsreceiver
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/client"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
+)
+
+// Values accepted by start_at.
+const (
+	StartAtEnd       = "end"
+	StartAtBeginning = "beginning"
+)
+
+// minAPIVersion is the oldest Engine API version the official client still speaks.
+const minAPIVersion = "1.24"
+
+var apiVersionPattern = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+
+// Config is the configuration of the docker_logs receiver.
+type Config struct {
+	// Endpoint is the Docker daemon address: unix:///path, tcp://host:port, http(s)://host:port or npipe://.
+	Endpoint string `mapstructure:"endpoint"`
+	// APIVersion pins the Engine API version; empty negotiates it with the daemon.
+	APIVersion string `mapstructure:"api_version"`
+	// Timeout bounds every non-streaming API call (list, inspect, ping).
+	Timeout time.Duration `mapstructure:"timeout"`
+	// TLS configures the client for a tcp:// daemon protected by TLS.
+	TLS *configtls.ClientConfig `mapstructure:"tls"`
+
+	// MaxConcurrentStreams caps how many log streams are open at once.
+	MaxConcurrentStreams int `mapstructure:"max_concurrent_streams"`
+	// RotationInterval is the longest a log stream stays open before it is closed and reopened.
+	RotationInterval time.Duration `mapstructure:"rotation_interval"`
+	// TimeSlice is how long a stream keeps its slot while other containers wait for one.
+	TimeSlice time.Duration `mapstructure:"time_slice"`
+	// StartAt decides where a container already running when the receiver first sees it begins: end or beginning.
+	StartAt string `mapstructure:"start_at"`
+	// ReconcileInterval is how often the container list is read again to repair missed events.
+	ReconcileInterval time.Duration `mapstructure:"reconcile_interval"`
+
+	// MaxLogSize is the longest body of one record in bytes; a longer line is split into several records.
+	MaxLogSize int `mapstructure:"max_log_size"`
+	// MaxBatchSize is the most records handed to the next consumer in one call.
+	MaxBatchSize int `mapstructure:"max_batch_size"`
+	// FlushInterval is the longest a read line waits before its batch is handed on.
+	FlushInterval time.Duration `mapstructure:"flush_interval"`
+
+	// Storage names a storage extension that keeps each container's position across collector restarts.
+	Storage *component.ID `mapstructure:"storage"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+var _ component.Config = (*Config)(nil)
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		Endpoint:             client.DefaultDockerHost,
+		Timeout:              10 * time.Second,
+		MaxConcurrentStreams: 50,
+		RotationInterval:     5 * time.Minute,
+		TimeSlice:            10 * time.Second,
+		StartAt:              StartAtEnd,
+		ReconcileInterval:    time.Minute,
+		MaxLogSize:           1 << 20,
+		MaxBatchSize:         1000,
+		FlushInterval:        200 * time.Millisecond,
+	}
+}
+
+// Validate checks the configuration and names the YAML key of every problem it finds.
+func (cfg *Config) Validate() error {
+	var errs []error
+	if cfg.Endpoint == "" {
+		errs = append(errs, errors.New("endpoint must be specified"))
+	} else if err := validateEndpoint(cfg.Endpoint); err != nil {
+		errs = append(errs, fmt.Errorf("endpoint %q is not a valid Docker daemon address (unix:///path or tcp://host:port): %w", cfg.Endpoint, err))
+	}
+	if err := validateAPIVersion(cfg.APIVersion); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Timeout <= 0 {
+		errs = append(errs, errors.New("timeout must be positive"))
+	}
+	if cfg.TLS != nil {
+		if err := cfg.TLS.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("tls: %w", err))
+		}
+	}
+	if cfg.MaxConcurrentStreams < 1 {
+		errs = append(errs, errors.New("max_concurrent_streams must be at least 1"))
+	}
+	if cfg.RotationInterval <= 0 {
+		errs = append(errs, errors.New("rotation_interval must be positive"))
+	}
+	if cfg.TimeSlice <= 0 {
+		errs = append(errs, errors.New("time_slice must be positive"))
+	}
+	if cfg.StartAt != StartAtEnd && cfg.StartAt != StartAtBeginning {
+		errs = append(errs, fmt.Errorf("start_at %q is not one of %q or %q", cfg.StartAt, StartAtEnd, StartAtBeginning))
+	}
+	if cfg.ReconcileInterval <= 0 {
+		errs = append(errs, errors.New("reconcile_interval must be positive"))
+	}
+	if cfg.MaxLogSize < 1024 {
+		errs = append(errs, errors.New("max_log_size must be at least 1024 bytes"))
+	}
+	if cfg.MaxBatchSize < 1 {
+		errs = append(errs, errors.New("max_batch_size must be at least 1"))
+	}
+	if cfg.FlushInterval <= 0 {
+		errs = append(errs, errors.New("flush_interval must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// validateEndpoint accepts the schemes the Docker client can dial.
+func validateEndpoint(endpoint string) error {
+	u, err := client.ParseHostURL(endpoint)
+	if err != nil {
+		return err
+	}
+	switch u.Scheme {
+	case "unix", "tcp", "http", "https", "npipe":
+		return nil
+	}
+	return fmt.Errorf("unsupported scheme %q", u.Scheme)
+}
+
+// validateAPIVersion accepts an empty value (negotiate) or MAJOR.MINOR no older than minAPIVersion.
+func validateAPIVersion(v string) error {
+	if v == "" {
+		return nil
+	}
+	if !apiVersionPattern.MatchString(v) {
+		return fmt.Errorf("api_version %q is not a version like \"1.44\"", v)
+	}
+	if versionLess(v, minAPIVersion) {
+		return fmt.Errorf("api_version %s must be at least %s (quote it, as in api_version: \"1.40\", so YAML does not read it as a number)", v, minAPIVersion)
+	}
+	return nil
+}
+
+// versionLess compares two MAJOR.MINOR versions numerically.
+func versionLess(a, b string) bool {
+	am, an := splitVersion(a)
+	bm, bn := splitVersion(b)
+	return am < bm || (am == bm && an < bn)
+}
+
+func splitVersion(v string) (major, minor int) {
+	ma, mi, _ := strings.Cut(v, ".")
+	major, _ = strconv.Atoi(ma)
+	minor, _ = strconv.Atoi(mi)
+	return major, minor
+}

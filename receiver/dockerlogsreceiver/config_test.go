@@ -1,0 +1,128 @@
+package dockerlogsreceiver
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configtls"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+)
+
+// loadConfig reads one receiver's section of testdata/config.yaml over the defaults.
+func loadConfig(t *testing.T, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	cfg := NewFactory().CreateDefaultConfig()
+	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
+	require.NoError(t, err)
+	require.NoError(t, sub.Unmarshal(cfg))
+	return cfg.(*Config)
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := loadConfig(t, "")
+	assert.Equal(t, &Config{
+		Endpoint:             "unix:///var/run/docker.sock",
+		Timeout:              10 * time.Second,
+		MaxConcurrentStreams: 50,
+		RotationInterval:     5 * time.Minute,
+		TimeSlice:            10 * time.Second,
+		StartAt:              "end",
+		ReconcileInterval:    time.Minute,
+		MaxLogSize:           1 << 20,
+		MaxBatchSize:         1000,
+		FlushInterval:        200 * time.Millisecond,
+	}, cfg)
+	require.NoError(t, confmap.Validate(cfg))
+}
+
+func TestConfigEveryKey(t *testing.T) {
+	cfg := loadConfig(t, "all_keys")
+	storage := component.MustNewIDWithName("file_storage", "positions")
+	tls := configtls.NewDefaultClientConfig()
+	tls.CAFile, tls.CertFile, tls.KeyFile = "/etc/docker/ca.pem", "/etc/docker/cert.pem", "/etc/docker/key.pem"
+	assert.Equal(t, &Config{
+		Endpoint:             "tcp://docker.example:2376",
+		APIVersion:           "1.44",
+		Timeout:              3 * time.Second,
+		TLS:                  &tls,
+		MaxConcurrentStreams: 8,
+		RotationInterval:     time.Minute,
+		TimeSlice:            2 * time.Second,
+		StartAt:              "beginning",
+		ReconcileInterval:    30 * time.Second,
+		MaxLogSize:           65536,
+		MaxBatchSize:         100,
+		FlushInterval:        50 * time.Millisecond,
+		Storage:              &storage,
+	}, cfg)
+	require.NoError(t, confmap.Validate(cfg))
+}
+
+func TestConfigUnquotedAPIVersionIsRefusedByKey(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub("docker_logs/float_api_version")
+	require.NoError(t, err)
+	err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
+	assert.ErrorContains(t, err, `'api_version' expected type 'string', got unconvertible type 'float64'`)
+}
+
+func TestConfigValidationNamesEveryKey(t *testing.T) {
+	cfg := loadConfig(t, "invalid")
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.Equal(t, `endpoint "not a url" is not a valid Docker daemon address (unix:///path or tcp://host:port): unable to parse docker host `+"`not a url`"+`
+api_version "v1" is not a version like "1.44"
+timeout must be positive
+max_concurrent_streams must be at least 1
+rotation_interval must be positive
+time_slice must be positive
+start_at "middle" is not one of "end" or "beginning"
+reconcile_interval must be positive
+max_log_size must be at least 1024 bytes
+max_batch_size must be at least 1
+flush_interval must be positive`, err.Error())
+}
+
+func TestConfigEachValidationError(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"empty endpoint", func(c *Config) { c.Endpoint = "" }, "endpoint must be specified"},
+		{"unknown scheme", func(c *Config) { c.Endpoint = "ftp://host" }, `endpoint "ftp://host" is not a valid Docker daemon address (unix:///path or tcp://host:port): unsupported scheme "ftp"`},
+		{"old api", func(c *Config) { c.APIVersion = "1.12" }, `api_version 1.12 must be at least 1.24 (quote it, as in api_version: "1.40", so YAML does not read it as a number)`},
+		{"streams", func(c *Config) { c.MaxConcurrentStreams = -3 }, "max_concurrent_streams must be at least 1"},
+		{"rotation", func(c *Config) { c.RotationInterval = 0 }, "rotation_interval must be positive"},
+		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
+		{"tls", func(c *Config) {
+			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}
+		}, `tls: invalid TLS min_version: unsupported TLS version: "1.9"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			tc.mutate(cfg)
+			assert.EqualError(t, cfg.Validate(), tc.want)
+		})
+	}
+	for _, ok := range []string{"unix:///var/run/docker.sock", "tcp://127.0.0.1:2375", "http://localhost:2375", "unix:///tmp/d.sock"} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.Endpoint = ok
+		assert.NoError(t, cfg.Validate(), ok)
+	}
+	for _, ok := range []string{"1.24", "1.41", "1.44", "1.54", "2.0"} {
+		cfg := createDefaultConfig().(*Config)
+		cfg.APIVersion = ok
+		assert.NoError(t, cfg.Validate(), ok)
+	}
+}

@@ -1,0 +1,134 @@
+package dockerlogsreceiver
+
+import (
+	"sync"
+	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+)
+
+// Bounds of the tail a reopen asks for: enough for what a container wrote while it had no stream.
+const (
+	minTail = 1000
+	maxTail = 1 << 20
+)
+
+// container is what the receiver knows of one container between its turns.
+type container struct {
+	meta containerMeta
+	tty  bool
+	// startAtEnd asks the first turn to skip the log written before the receiver first saw the container.
+	startAtEnd bool
+
+	mu       sync.Mutex
+	cursor   checkpoint.Cursor
+	rate     float64 // log entries per second seen in the last turn
+	lastEnd  time.Time
+	failures int // turns in a row that failed to open or read
+}
+
+// position returns the cursor the next turn starts from.
+func (c *container) position() checkpoint.Cursor {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cursor
+}
+
+// setPosition records a cursor after a delivered batch.
+func (c *container) setPosition(cur checkpoint.Cursor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cursor = cur
+}
+
+// tailHint estimates the entries written since the last turn from the rate seen then, with room to spare.
+func (c *container) tailHint(now time.Time) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.lastEnd.IsZero() {
+		return minTail
+	}
+	expected := c.rate * now.Sub(c.lastEnd).Seconds()
+	return int(min(float64(maxTail), float64(minTail)+2*expected))
+}
+
+// afterTurn records what a turn learnt of the container.
+func (c *container) afterTurn(out streamreader.Outcome, failed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cursor = out.Cursor
+	if secs := out.Duration.Seconds(); secs > 0.1 {
+		c.rate = float64(out.Entries) / secs
+	}
+	c.lastEnd = out.Opened.Add(out.Duration)
+	if failed {
+		c.failures++
+	} else {
+		c.failures = 0
+	}
+}
+
+// failureCount returns how many turns in a row failed.
+func (c *container) failureCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.failures
+}
+
+// containers is the set of containers the receiver knows, by ID.
+type containers struct {
+	mu   sync.Mutex
+	byID map[string]*container
+}
+
+func newContainers() *containers {
+	return &containers{byID: map[string]*container{}}
+}
+
+func (cs *containers) get(id string) *container {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.byID[id]
+}
+
+// add keeps c unless a container with that ID is already known; it returns the one kept.
+func (cs *containers) add(c *container) *container {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if old, ok := cs.byID[c.meta.ID]; ok {
+		return old
+	}
+	cs.byID[c.meta.ID] = c
+	return c
+}
+
+func (cs *containers) remove(id string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	delete(cs.byID, id)
+}
+
+// rename updates the name a container's records carry.
+func (cs *containers) rename(id, name string) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	if c, ok := cs.byID[id]; ok {
+		c.mu.Lock()
+		c.meta.Name = name
+		c.mu.Unlock()
+	}
+}
+
+// metadata returns a copy of the container's resource metadata.
+func (c *container) metadata() containerMeta {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.meta
+}
+
+func (cs *containers) len() int {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return len(cs.byID)
+}

@@ -1,0 +1,167 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+)
+
+// Backoff between attempts to subscribe to the daemon's events again.
+const (
+	resubscribeInitial = 500 * time.Millisecond
+	resubscribeMax     = 30 * time.Second
+)
+
+// discover follows the daemon's container events and a periodic list until ctx ends.
+//
+// Events catch short-lived containers that a list would miss; the list repairs whatever events were lost.
+func (r *logsReceiver) discover(ctx context.Context) {
+	var since time.Time
+	wait := resubscribeInitial
+	for ctx.Err() == nil {
+		subscribed := time.Now()
+		msgs, errs := r.client.ContainerEvents(ctx, since)
+		// Listing after subscribing leaves no gap in which a container could start unseen.
+		listed := r.reconcile(ctx)
+		err := r.followEvents(ctx, msgs, errs, &since)
+		if ctx.Err() != nil {
+			return
+		}
+		if listed {
+			wait = resubscribeInitial
+		}
+		if since.IsZero() {
+			since = subscribed
+		}
+		r.settings.Logger.Warn("Docker events stream ended; subscribing again", zap.Error(err), zap.Duration("after", wait))
+		if !sleep(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, resubscribeMax)
+	}
+}
+
+// followEvents handles events until the stream fails or ctx ends; since advances with each event.
+func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Message, errs <-chan error, since *time.Time) error {
+	ticker := time.NewTicker(r.cfg.ReconcileInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-errs:
+			return err
+		case msg := <-msgs:
+			*since = time.Unix(0, msg.TimeNano)
+			r.handleEvent(ctx, msg)
+		case <-ticker.C:
+			r.reconcile(ctx)
+		}
+	}
+}
+
+// handleEvent applies one container event; events may repeat after a resubscription, so each is idempotent.
+func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
+	id := msg.Actor.ID
+	switch msg.Action {
+	case events.ActionStart, events.ActionRestart:
+		// Started after the receiver: read from its first line.
+		if r.track(ctx, id, true) {
+			r.pool.Add(id)
+		}
+	case events.ActionDestroy:
+		r.forget(ctx, id)
+	case events.ActionRename:
+		r.containers.rename(id, strings.TrimPrefix(msg.Actor.Attributes["name"], "/"))
+	case events.ActionDie:
+		// Nothing to do: the container's stream ends by itself once its last line was sent.
+	}
+}
+
+// reconcile lists the running containers and makes sure each is known and has turns; it reports whether the list worked.
+func (r *logsReceiver) reconcile(ctx context.Context) bool {
+	list, err := r.client.ListRunning(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			r.settings.Logger.Warn("Listing containers failed", zap.Error(err))
+		}
+		return false
+	}
+	for _, s := range list {
+		if r.track(ctx, s.ID, false) {
+			r.pool.Add(s.ID)
+		}
+	}
+	return true
+}
+
+// track makes the container known, reading its metadata and saved position; it reports whether it can be read.
+//
+// A container seen through its start event, or that started after the receiver, is read from its first line;
+// one already running when the receiver started begins where start_at says.
+func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool) bool {
+	if r.containers.get(id) != nil {
+		return true
+	}
+	info, err := r.client.Inspect(ctx, id)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, docker.ErrGone) {
+			r.settings.Logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
+		}
+		return false
+	}
+	c := &container{
+		meta: containerMeta{ID: id, Name: strings.TrimPrefix(info.Name, "/")},
+	}
+	if info.Config != nil {
+		c.meta.Image = info.Config.Image
+		c.meta.Labels = info.Config.Labels
+		c.tty = info.Config.Tty
+	}
+	startedAfterReceiver := fromStartEvent
+	if info.State != nil {
+		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {
+			startedAfterReceiver = true
+		}
+	}
+	cursor, saved, err := r.store.Load(ctx, id)
+	if err != nil {
+		r.settings.Logger.Warn("Loading the saved read position failed; reading as a new container",
+			zap.String("container.id", id), zap.Error(err))
+	}
+	switch {
+	case saved:
+		c.cursor = cursor
+	case !startedAfterReceiver && r.cfg.StartAt == StartAtEnd:
+		c.startAtEnd = true
+	}
+	r.containers.add(c)
+	return true
+}
+
+// forget drops a destroyed container and its saved position.
+func (r *logsReceiver) forget(ctx context.Context, id string) {
+	r.pool.Remove(id)
+	r.containers.remove(id)
+	if err := r.store.Delete(ctx, id); err != nil && ctx.Err() == nil {
+		r.settings.Logger.Warn("Deleting the saved read position failed", zap.String("container.id", id), zap.Error(err))
+	}
+}
+
+// sleep waits d; it returns false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

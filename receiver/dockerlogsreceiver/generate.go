@@ -1,0 +1,3 @@
+package dockerlogsreceiver
+
+//go:generate go tool mdatagen metadata.yaml

@@ -1,0 +1,143 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+)
+
+// logsReceiver reads container logs through the Docker API and hands them to the next consumer.
+type logsReceiver struct {
+	cfg      *Config
+	settings receiver.Settings
+	next     consumer.Logs
+	obsrecv  *receiverhelper.ObsReport
+
+	// Set by Start, cleared by Shutdown.
+	client     *docker.Client
+	store      *checkpoint.Store
+	pool       *pool.Pool
+	containers *containers
+	startedAt  time.Time
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+}
+
+var _ receiver.Logs = (*logsReceiver)(nil)
+
+func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*logsReceiver, error) {
+	obsrecv, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID:             set.ID,
+		Transport:              "docker",
+		LongLivedCtx:           true,
+		ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv}, nil
+}
+
+// Start connects to the daemon and begins discovering and reading containers in the background.
+func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
+	tlsCfg, err := r.loadTLS(ctx)
+	if err != nil {
+		return err
+	}
+	r.client, err = docker.NewClient(docker.Settings{
+		Endpoint:   r.cfg.Endpoint,
+		APIVersion: r.cfg.APIVersion,
+		TLS:        tlsCfg,
+		Timeout:    r.cfg.Timeout,
+	})
+	if err != nil {
+		return err
+	}
+	storageClient, err := r.storageClient(ctx, host)
+	if err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	r.store = checkpoint.NewStore(storageClient)
+	r.containers = newContainers()
+	r.startedAt = time.Now()
+	r.pool = pool.Start(pool.Settings{
+		MaxStreams: r.cfg.MaxConcurrentStreams,
+		Rotation:   r.cfg.RotationInterval,
+		TimeSlice:  r.cfg.TimeSlice,
+		Turn:       r.runTurn,
+	})
+
+	// Background work outlives Start's context, which ends when Start returns.
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		r.discover(runCtx)
+	}()
+	return nil
+}
+
+// Shutdown stops discovery and every stream, waits for all of them, and releases the client; it is safe without Start and twice.
+func (r *logsReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	r.wg.Wait()
+	if r.pool != nil {
+		r.pool.Stop()
+	}
+	var errs []error
+	if r.store != nil {
+		errs = append(errs, r.store.Close(ctx))
+	}
+	if r.client != nil {
+		errs = append(errs, r.client.Close())
+	}
+	r.cancel, r.pool, r.store, r.client, r.containers = nil, nil, nil, nil, nil
+	return errors.Join(errs...)
+}
+
+func (r *logsReceiver) loadTLS(ctx context.Context) (*tls.Config, error) {
+	if r.cfg.TLS == nil {
+		return nil, nil
+	}
+	tlsCfg, err := r.cfg.TLS.LoadTLSConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load tls settings: %w", err)
+	}
+	return tlsCfg, nil
+}
+
+// storageClient opens the storage extension named by storage, or returns nil when none is configured.
+func (r *logsReceiver) storageClient(ctx context.Context, host component.Host) (storage.Client, error) {
+	if r.cfg.Storage == nil {
+		return nil, nil
+	}
+	ext, ok := host.GetExtensions()[*r.cfg.Storage]
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q not found", r.cfg.Storage.String())
+	}
+	se, ok := ext.(storage.Extension)
+	if !ok {
+		return nil, fmt.Errorf("storage: extension %q is not a storage extension", r.cfg.Storage.String())
+	}
+	client, err := se.GetClient(ctx, component.KindReceiver, r.settings.ID, "")
+	if err != nil {
+		return nil, fmt.Errorf("storage: open client of %q: %w", r.cfg.Storage.String(), err)
+	}
+	return client, nil
+}

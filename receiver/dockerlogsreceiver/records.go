@@ -1,0 +1,90 @@
+package dockerlogsreceiver
+
+import (
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+)
+
+// Attribute names of the records and their resource.
+const (
+	attrIOStream       = "log.iostream"
+	attrContainerID    = "container.id"
+	attrContainerName  = "container.name"
+	attrImageName      = "container.image.name"
+	attrImageTags      = "container.image.tags"
+	attrRuntime        = "container.runtime"
+	attrServiceName    = "service.name"
+	composeServiceKey  = "com.docker.compose.service"
+	scopeName          = "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver"
+	runtimeDockerValue = "docker"
+)
+
+// containerMeta is what the records of one container carry on their resource.
+type containerMeta struct {
+	ID     string
+	Name   string
+	Image  string
+	Labels map[string]string
+}
+
+// fillResource writes the container's resource attributes.
+func (m containerMeta) fillResource(res pcommon.Resource) {
+	attrs := res.Attributes()
+	attrs.EnsureCapacity(6)
+	attrs.PutStr(attrContainerID, m.ID)
+	attrs.PutStr(attrContainerName, m.Name)
+	name, tag := parseImageRef(m.Image)
+	attrs.PutStr(attrImageName, name)
+	tags := attrs.PutEmptySlice(attrImageTags)
+	if tag != "" {
+		tags.AppendEmpty().SetStr(tag)
+	}
+	attrs.PutStr(attrRuntime, runtimeDockerValue)
+	service := m.Labels[composeServiceKey]
+	if service == "" {
+		service = m.Name
+	}
+	attrs.PutStr(attrServiceName, service)
+}
+
+// buildLogs turns delivered lines into one ResourceLogs of the container.
+func buildLogs(meta containerMeta, version string, lines []streamreader.Line, observed time.Time) plog.Logs {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	meta.fillResource(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(scopeName)
+	sl.Scope().SetVersion(version)
+	records := sl.LogRecords()
+	records.EnsureCapacity(len(lines))
+	obs := pcommon.NewTimestampFromTime(observed)
+	for _, l := range lines {
+		lr := records.AppendEmpty()
+		lr.SetTimestamp(pcommon.Timestamp(l.Timestamp))
+		lr.SetObservedTimestamp(obs)
+		lr.Body().SetStr(l.Body)
+		lr.Attributes().PutStr(attrIOStream, l.Stream.String())
+	}
+	return logs
+}
+
+// parseImageRef splits an image reference such as registry:5000/org/app:1.2@sha256:abc into name and tag.
+func parseImageRef(ref string) (name, tag string) {
+	name, digest, hasDigest := strings.Cut(ref, "@")
+	if strings.HasPrefix(ref, "sha256:") {
+		// An image ID, not a reference: nothing to split.
+		return ref, ""
+	}
+	if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+		return name[:i], name[i+1:]
+	}
+	if hasDigest && digest != "" {
+		return name, ""
+	}
+	return name, "latest"
+}

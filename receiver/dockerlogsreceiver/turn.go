@@ -1,0 +1,130 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+)
+
+// Backoff before a container whose stream keeps failing is tried again.
+const (
+	failureBackoffInitial = 500 * time.Millisecond
+	failureBackoffMax     = 30 * time.Second
+)
+
+// runTurn is the pool's TurnFunc: it reads one container for one turn and says whether it wants another.
+func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) bool {
+	c := r.containers.get(id)
+	if c == nil {
+		return false
+	}
+	if n := c.failureCount(); n > 0 && !pause(ctx, yield, backoff(n)) {
+		return ctx.Err() == nil
+	}
+	open := func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+		return r.client.Logs(ctx, id, req)
+	}
+	if c.startAtEnd {
+		ts, err := streamreader.LastTimestamp(ctx, open, c.tty)
+		if err != nil {
+			return r.afterFailure(ctx, c, streamreader.Outcome{Cursor: c.position()}, err)
+		}
+		c.startAtEnd = false
+		if ts != 0 {
+			c.setPosition(checkpoint.AtEnd(ts))
+		}
+	}
+
+	out := streamreader.Run(ctx, streamreader.Turn{
+		Open:          open,
+		Deliver:       func(ctx context.Context, lines []streamreader.Line) error { return r.deliver(ctx, c, lines) },
+		Cursor:        c.position(),
+		TailHint:      c.tailHint(time.Now()),
+		TTY:           c.tty,
+		MaxLineBytes:  r.cfg.MaxLogSize,
+		MaxBatch:      r.cfg.MaxBatchSize,
+		FlushInterval: r.cfg.FlushInterval,
+		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+	}, yield)
+
+	switch out.End {
+	case streamreader.EndYielded:
+		c.afterTurn(out, false)
+		return true
+	case streamreader.EndCancelled:
+		c.afterTurn(out, false)
+		return false
+	case streamreader.EndStreamClosed:
+		c.afterTurn(out, false)
+		// The stream ends when the container stops; a container that was restarted meanwhile is read on.
+		return r.stillRunning(ctx, c)
+	default:
+		return r.afterFailure(ctx, c, out, out.Err)
+	}
+}
+
+// afterFailure decides whether a container whose stream failed is tried again.
+func (r *logsReceiver) afterFailure(ctx context.Context, c *container, out streamreader.Outcome, err error) bool {
+	c.afterTurn(out, true)
+	switch {
+	case ctx.Err() != nil:
+		return false
+	case errors.Is(err, docker.ErrNotReadable):
+		// Permanent: the logging driver cannot be read; a start event tries again.
+		r.settings.Logger.Warn("Container logs cannot be read through the Docker API; skipping this container",
+			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name), zap.Error(err))
+		return false
+	case errors.Is(err, docker.ErrGone):
+		return false
+	}
+	r.settings.Logger.Warn("Reading container logs failed; retrying",
+		zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name),
+		zap.Int("failures", c.failureCount()), zap.Error(err))
+	return true
+}
+
+// stillRunning asks the daemon whether the container runs now.
+func (r *logsReceiver) stillRunning(ctx context.Context, c *container) bool {
+	info, err := r.client.Inspect(ctx, c.meta.ID)
+	if err != nil {
+		// Unknown: try again, the next stream will tell.
+		return ctx.Err() == nil && !errors.Is(err, docker.ErrGone)
+	}
+	return info.State != nil && info.State.Running
+}
+
+// savePosition keeps the cursor in memory and in the storage extension, if any.
+func (r *logsReceiver) savePosition(ctx context.Context, c *container, cur checkpoint.Cursor) {
+	c.setPosition(cur)
+	if err := r.store.Save(ctx, c.meta.ID, cur); err != nil && ctx.Err() == nil {
+		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
+	}
+}
+
+// backoff grows with the number of failed turns in a row.
+func backoff(failures int) time.Duration {
+	d := failureBackoffInitial << min(failures-1, 10)
+	return min(d, failureBackoffMax)
+}
+
+// pause waits d; it returns false when ctx ended or the pool asked the turn to end first.
+func pause(ctx context.Context, yield <-chan pool.Reason, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-yield:
+		return false
+	case <-timer.C:
+		return true
+	}
+}
