@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+)
+
+// options are the parsed command-line flags.
+type options struct {
+	count   int
+	rate    float64
+	streams string
+	size    int
+	prefix  string
+	delay   time.Duration
+}
+
+func parseFlags(args []string, usage io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("loggen", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.IntVar(&o.count, "count", 0, "lines to write in total, then exit (0 = until SIGTERM or SIGINT)")
+	fs.Float64Var(&o.rate, "rate", 0, "lines per second over both streams (0 = as fast as possible)")
+	fs.StringVar(&o.streams, "streams", "stdout", "stdout, stderr, or both (even lines to stdout, odd lines to stderr)")
+	fs.IntVar(&o.size, "size", 0, "line length in bytes without the newline (0 = natural length; never shorter than the header)")
+	fs.StringVar(&o.prefix, "prefix", "loggen", "text at the start of every line")
+	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0:
+		return o, errors.New("-count, -rate, -size and -delay must not be negative")
+	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
+		return o, fmt.Errorf("-streams %q: want stdout, stderr or both", o.streams)
+	}
+	return o, nil
+}
+
+// run writes the lines args ask for; it returns nil when ctx ends, because a stopped generator is a normal end.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	if !sleep(ctx, o.delay) {
+		return nil
+	}
+	var pace *pacer
+	if o.rate > 0 {
+		pace = newPacer(o.rate)
+		defer pace.stop()
+	}
+	var buf []byte
+	for seq := 0; o.count == 0 || seq < o.count; seq++ {
+		if pace != nil {
+			if !pace.wait(ctx, seq) {
+				return nil
+			}
+		} else if ctx.Err() != nil {
+			return nil
+		}
+		w, stream := stdout, loggenline.Stdout
+		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
+			w, stream = stderr, loggenline.Stderr
+		}
+		buf = append(loggenline.Append(buf[:0], o.prefix, seq, stream, o.size), '\n')
+		// One Write per line: an unbuffered *os.File turns it into one write(2), so the engine never sees half a line from us.
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("write line %d to %s: %w", seq, stream, err)
+		}
+	}
+	return nil
+}
+
+// sleep waits d and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

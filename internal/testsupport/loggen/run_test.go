@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+)
+
+// lineWriter records every Write, so tests can check that each line arrives in exactly one call.
+type lineWriter struct {
+	mu     sync.Mutex
+	writes []string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
+
+func (w *lineWriter) lines(t *testing.T) []string {
+	t.Helper()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, s := range w.writes {
+		if strings.Count(s, "\n") != 1 || !strings.HasSuffix(s, "\n") {
+			t.Fatalf("write %d is not exactly one line: %q", i, s)
+		}
+	}
+	return append([]string(nil), w.writes...)
+}
+
+func runOK(t *testing.T, args ...string) (stdout, stderr []string) {
+	t.Helper()
+	var out, errw lineWriter
+	if err := run(t.Context(), args, &out, &errw); err != nil {
+		t.Fatalf("run(%q): %v", args, err)
+	}
+	return out.lines(t), errw.lines(t)
+}
+
+func TestCountStdout(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "3")
+	want := []string{"loggen seq=0 stream=stdout\n", "loggen seq=1 stream=stdout\n", "loggen seq=2 stream=stdout\n"}
+	if fmt.Sprint(stdout) != fmt.Sprint(want) || len(stderr) != 0 {
+		t.Fatalf("stdout %q, stderr %q; want stdout %q", stdout, stderr, want)
+	}
+}
+
+func TestStderrOnly(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "2", "-streams", "stderr", "-prefix", "p")
+	want := []string{"p seq=0 stream=stderr\n", "p seq=1 stream=stderr\n"}
+	if fmt.Sprint(stderr) != fmt.Sprint(want) || len(stdout) != 0 {
+		t.Fatalf("stdout %q, stderr %q; want stderr %q", stdout, stderr, want)
+	}
+}
+
+func TestBothStreamsAlternate(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "201", "-streams", "both")
+	if len(stdout) != 101 || len(stderr) != 100 {
+		t.Fatalf("got %d stdout and %d stderr lines, want 101 and 100", len(stdout), len(stderr))
+	}
+	for i, l := range stdout {
+		if want := fmt.Sprintf("loggen seq=%d stream=stdout\n", 2*i); l != want {
+			t.Fatalf("stdout line %d = %q, want %q", i, l, want)
+		}
+	}
+	for i, l := range stderr {
+		if want := fmt.Sprintf("loggen seq=%d stream=stderr\n", 2*i+1); l != want {
+			t.Fatalf("stderr line %d = %q, want %q", i, l, want)
+		}
+	}
+}
+
+func TestSizePadsEveryLine(t *testing.T) {
+	for _, size := range []int{40, 16*1024 + 1, 200 * 1024} {
+		stdout, stderr := runOK(t, "-count", "4", "-streams", "both", "-size", fmt.Sprint(size))
+		for i, l := range append(stdout, stderr...) {
+			if len(l) != size+1 {
+				t.Fatalf("size %d: line %d has %d bytes with its newline", size, i, len(l))
+			}
+			if _, _, _, err := loggenline.ParseLine(l); err != nil {
+				t.Fatalf("size %d: %v", size, err)
+			}
+		}
+	}
+	stdout, _ := runOK(t, "-count", "1", "-size", "40")
+	if want := "loggen seq=0 stream=stdout abcdefghijklm\n"; stdout[0] != want {
+		t.Fatalf("line %q, want %q", stdout[0], want)
+	}
+}
+
+func TestRateIsKeptOverTheRun(t *testing.T) {
+	start := time.Now()
+	stdout, _ := runOK(t, "-count", "201", "-rate", "500")
+	elapsed := time.Since(start)
+	// Line 200 is due at 400 ms; a late timer is caught up, so the run cannot be much longer either.
+	if len(stdout) != 201 || elapsed < 390*time.Millisecond || elapsed > 2*time.Second {
+		t.Fatalf("%d lines in %v, want 201 lines in about 400ms", len(stdout), elapsed)
+	}
+}
+
+func TestDelay(t *testing.T) {
+	start := time.Now()
+	runOK(t, "-count", "1", "-delay", "100ms")
+	if elapsed := time.Since(start); elapsed < 100*time.Millisecond {
+		t.Fatalf("first line after %v, want at least 100ms", elapsed)
+	}
+}
+
+func TestForeverStopsOnCancel(t *testing.T) {
+	for _, args := range [][]string{
+		{"-count", "0"},
+		{"-count", "0", "-rate", "10"},
+		{"-count", "5", "-delay", "1h"},
+	} {
+		ctx, cancel := context.WithCancel(t.Context())
+		var out, errw lineWriter
+		done := make(chan error, 1)
+		go func() { done <- run(ctx, args, &out, &errw) }()
+		time.Sleep(50 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%q: run after cancel = %v, want nil", args, err)
+			}
+		case <-time.After(time.Second):
+			t.Fatalf("%q: run still going 1s after cancel", args)
+		}
+		lines := out.lines(t)
+		for i, l := range lines {
+			if want := fmt.Sprintf("loggen seq=%d stream=stdout\n", i); l != want {
+				t.Fatalf("%q: line %d = %q, want %q", args, i, l, want)
+			}
+		}
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-streams", "all"},
+		{"-count", "-1"},
+		{"-size", "-5"},
+		{"-rate", "-1"},
+		{"-nope"},
+		{"extra"},
+	} {
+		var usage bytes.Buffer
+		if err := run(t.Context(), args, &lineWriter{}, &usage); err == nil {
+			t.Errorf("run(%q) succeeded, want an error", args)
+		}
+	}
+}
