@@ -1,0 +1,318 @@
+package logstream
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+// Option tables the fuzz targets pick from with one byte.
+var (
+	fuzzMaxLine  = []int{0, 1, 2, 7, 100, 16383, 16384, 16385, 40000}
+	fuzzMuxSizes = []int{readBufferSize, minMuxBuffer, 1000, 17000}
+	fuzzTTYSizes = []int{readBufferSize, minTTYBuffer}
+)
+
+func fuzzOptions(opt byte, tty bool) (Options, int) {
+	opts := Options{TTY: tty, MaxLineBytes: fuzzMaxLine[int(opt)%len(fuzzMaxLine)]}
+	sizes := fuzzMuxSizes
+	if tty {
+		sizes = fuzzTTYSizes
+	}
+	return opts, sizes[int(opt)/len(fuzzMaxLine)%len(sizes)]
+}
+
+// outcome is everything a Reader returned: its lines, the daemon errors among them, and how it
+// ended (the error's kind, not its text, which quotes whatever happened to be buffered).
+type outcome struct {
+	lines []got
+	end   string
+}
+
+// readChecked reads r to its end, checking what must hold of every Line whatever the input.
+func readChecked(t *testing.T, r *Reader, inputLen int) outcome {
+	t.Helper()
+	var out outcome
+	// Every Line but an entry's final one has at least one byte of Body, and every entry and
+	// daemon error takes at least a byte of input: more Next calls than that is a loop.
+	for calls := 0; calls <= 2*inputLen+2; calls++ {
+		l, err := r.Next()
+		var de *DaemonError
+		switch {
+		case err == nil:
+		case errors.As(err, &de):
+			out.lines = append(out.lines, got{Body: "daemon error: " + de.Message})
+			continue
+		case err == io.EOF:
+			out.end = "EOF"
+			return out
+		case errors.Is(err, ErrTruncated):
+			if !errors.Is(err, io.ErrUnexpectedEOF) {
+				t.Fatalf("%v does not wrap io.ErrUnexpectedEOF", err)
+			}
+			out.end = "truncated"
+			return out
+		case errors.Is(err, ErrMalformed):
+			out.end = "malformed"
+			return out
+		default:
+			t.Fatalf("unexpected error %v", err)
+		}
+		if l.Stream != Stdout && (l.Stream != Stderr || r.tty) {
+			t.Fatalf("line on stream %d", l.Stream)
+		}
+		if len(l.Body) > r.max {
+			t.Fatalf("body of %d bytes, MaxLineBytes %d", len(l.Body), r.max)
+		}
+		if l.Entries < 0 || l.Entries == 0 && len(l.Body) == 0 {
+			t.Fatalf("line with Entries %d and %d bytes", l.Entries, len(l.Body))
+		}
+		if r.tty && bytes.IndexByte(l.Body, '\n') >= 0 {
+			t.Fatalf("TTY line with a newline in it: %q", l.Body)
+		}
+		out.lines = append(out.lines, got{l.Stream, l.Timestamp, string(l.Body), l.Entries})
+	}
+	t.Fatalf("no end after %d calls of Next on %d bytes of input", 2*inputLen+2, inputLen)
+	return out
+}
+
+// checkArbitrary reads data whole and a byte at a time, and requires the same outcome.
+func checkArbitrary(t *testing.T, opt byte, data []byte, tty bool) {
+	opts, size := fuzzOptions(opt, tty)
+	whole := readChecked(t, newReaderSize(bytes.NewReader(data), opts, size), len(data))
+	bytewise := readChecked(t, newReaderSize(iotest.OneByteReader(bytes.NewReader(data)), opts, size), len(data))
+	equalLines(t, bytewise.lines, whole.lines)
+	if whole.end != bytewise.end {
+		t.Fatalf("read whole the input ends %s, read a byte at a time it ends %s", whole.end, bytewise.end)
+	}
+}
+
+func FuzzReaderMultiplexed(f *testing.F) {
+	f.Add(byte(0), []byte(muxLine(Stdout, t0, "hello")+muxLine(Stderr, t0, big(20000))))
+	f.Add(byte(10), []byte(frame(1, entry(t0, "abc"))+frame(2, entry(t0, "x\n"))+frame(1, entry(t0, "d\n"))))
+	f.Add(byte(1), []byte(frame(3, "Error grabbing logs: x\n")+frame(1, entry(t0, "y\n"))[:20]))
+	f.Add(byte(20), []byte(frame(1, entry(t0, big(3000)+"\n"))+frame(1, "2024-05-06T07:08:09Z a\n")))
+	f.Add(byte(2), []byte(frame(1, "x y\n")+"\x01\x00\x00"))
+	f.Add(byte(9), []byte("\x02\x00\x00\x00\xff\xff\xff\xff"+entry(t0, "x")))
+	f.Fuzz(func(t *testing.T, opt byte, data []byte) {
+		checkArbitrary(t, opt, data, false)
+	})
+}
+
+func FuzzReaderTTY(f *testing.F) {
+	f.Add(byte(0), []byte(ttyLine(t0, "hello")+ttyLine(t0, big(20000))))
+	f.Add(byte(1), []byte(ttyLine(t0, "a")+"Error grabbing logs: x\n"+entry(t0, "b")))
+	f.Add(byte(2), []byte(entry(t0, big(16384))+entry(t0, "\n")+"Error x\n"))
+	f.Add(byte(12), []byte("2024-05-06T07:08:09Z a\r\n2024-05-06T07:08:09.5+01:00 \n2024"))
+	f.Fuzz(func(t *testing.T, opt byte, data []byte) {
+		checkArbitrary(t, opt, data, true)
+	})
+}
+
+// fuzzBytes hands out the bytes of a fuzz input, then zeros.
+type fuzzBytes []byte
+
+func (b *fuzzBytes) next() byte {
+	if len(*b) == 0 {
+		return 0
+	}
+	c := (*b)[0]
+	*b = (*b)[1:]
+	return c
+}
+
+// genLine is a line the round trip writes the way the daemon would, and must read back.
+type genLine struct {
+	stream  Stream
+	ts      int64
+	body    string
+	stamp   string   // the timestamp as written
+	entries []string // the entries' payloads, as the daemon writes them
+}
+
+// bodyAlphabet has everything a line can hold but "\n": spaces, "\r", UTF-8, timestamp look-alikes.
+const bodyAlphabet = "ab \r\t0123456789-:.TZ\xc3\xa9\xe2\x82\xac\x00\xff"
+
+// genLines turns fuzz bytes into lines, encoded the way the daemon would encode them.
+func genLines(data []byte, tty bool) []genLine {
+	src := fuzzBytes(data)
+	ts := t0
+	var lines []genLine
+	for len(src) > 0 && len(lines) < 16 {
+		ctl := src.next()
+		var n int
+		switch ctl >> 1 & 3 {
+		case 0:
+			n = int(src.next())
+		case 1:
+			n = ttyPieceSize + int(int8(src.next())) // around one piece
+		case 2:
+			n = 2*ttyPieceSize + int(int8(src.next())) // around two pieces
+		case 3:
+			n = (int(src.next())<<8 | int(src.next())) % 50000
+		}
+		seed := uint32(src.next())
+		body := make([]byte, n)
+		for i := range body {
+			seed = seed*1664525 + 1013904223
+			body[i] = bodyAlphabet[seed>>24%uint32(len(bodyAlphabet))]
+		}
+		switch ctl >> 5 & 3 {
+		case 1:
+			ts++
+		case 2:
+			ts += int64(src.next()) * int64(time.Millisecond)
+		case 3:
+			ts += int64(src.next()) * int64(time.Hour)
+		}
+		l := genLine{stream: Stdout, ts: ts, body: string(body)}
+		if !tty && ctl&1 == 1 {
+			l.stream = Stderr
+		}
+		tm := time.Unix(0, ts)
+		switch ctl >> 3 & 3 {
+		case 0, 3:
+			l.stamp = tm.UTC().Format(fixedLayout)
+		case 1:
+			zone := time.FixedZone("", (int(src.next())%48-24)*30*60)
+			l.stamp = tm.In(zone).Format(fixedLayout)
+		case 2:
+			l.stamp = tm.UTC().Format(time.RFC3339Nano) // trailing zeros dropped: the slow path
+		}
+		msg := l.body
+		if tty && (ctl&0x80 == 0 || strings.HasSuffix(msg, "\r")) {
+			msg += "\r" // the terminal's "\r\n"; otherwise a raw-mode bare "\n"
+		}
+		for _, p := range pieces(msg) {
+			l.entries = append(l.entries, l.stamp+" "+p)
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+// chunkReader returns reads of sizes taken from a fuzz input, as a network connection might.
+type chunkReader struct {
+	r     io.Reader
+	sizes []byte
+	i     int
+}
+
+func (c *chunkReader) Read(p []byte) (int, error) {
+	if len(c.sizes) > 0 {
+		s := int(c.sizes[c.i%len(c.sizes)])
+		c.i++
+		p = p[:min(len(p), s*s+1)]
+	}
+	return c.r.Read(p)
+}
+
+// roundTrip writes lines as the daemon would, reads them back, and checks that they are the same
+// lines: same stream, timestamp, body and entry count, in the order they were completed.
+func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
+	lines := genLines(data, tty)
+	var input bytes.Buffer
+	var want []got
+	// Interleave the two streams' entries as the daemon's two copiers may, keeping each stream's
+	// own order; a line is complete, and expected, when its last entry is written.
+	type cursor struct{ line, entry int }
+	queues := [2][]int{}
+	for i, l := range lines {
+		queues[l.stream-1] = append(queues[l.stream-1], i)
+	}
+	var cur [2]cursor
+	choice := fuzzBytes(chunks)
+	for cur[0].line < len(queues[0]) || cur[1].line < len(queues[1]) {
+		s := 0
+		if cur[0].line == len(queues[0]) || cur[1].line < len(queues[1]) && choice.next()&1 == 1 {
+			s = 1
+		}
+		l := lines[queues[s][cur[s].line]]
+		e := l.entries[cur[s].entry]
+		if tty {
+			input.WriteString(e)
+		} else {
+			input.WriteString(frame(byte(l.stream), e))
+		}
+		cur[s].entry++
+		if cur[s].entry == len(l.entries) {
+			want = append(want, got{l.stream, l.ts, l.body, len(l.entries)})
+			cur[s] = cursor{line: cur[s].line + 1}
+		}
+	}
+	// Sometimes end the stream in the middle of a line, at an entry boundary.
+	pending := opt&0x80 != 0
+	if pending {
+		if tty {
+			input.WriteString(entry(t0, big(ttyPieceSize)))
+		} else {
+			input.WriteString(frame(byte(Stdout), entry(t0, big(int(opt)*100))))
+		}
+	}
+
+	opts, size := fuzzOptions(opt&0x7f, tty)
+	r := newReaderSize(&chunkReader{r: &input, sizes: chunks}, opts, size)
+	out := readChecked(t, r, input.Len())
+	if out.end != "EOF" {
+		t.Fatalf("stream ends %s, want EOF", out.end)
+	}
+	// Join the fragments of lines split by MaxLineBytes, stream by stream.
+	var gotLines []got
+	var acc [2]*got
+	for _, l := range out.lines {
+		a := acc[l.Stream-1]
+		if a == nil {
+			a = &got{Stream: l.Stream, TS: l.TS}
+			acc[l.Stream-1] = a
+		}
+		if l.TS != a.TS {
+			t.Fatalf("fragment of a %s line has timestamp %d, the line's first has %d", l.Stream, l.TS, a.TS)
+		}
+		a.Body += l.Body
+		if l.Entries > 0 {
+			a.Entries = l.Entries
+			gotLines = append(gotLines, *a)
+			acc[l.Stream-1] = nil
+		}
+	}
+	equalLines(t, gotLines, want)
+	if r.Pending() != pending {
+		t.Fatalf("Pending() = %v, want %v", r.Pending(), pending)
+	}
+	if !pending && (acc[0] != nil || acc[1] != nil) {
+		t.Fatal("fragments of a line that never ended")
+	}
+}
+
+// roundTripSeeds make lines of every length class and timestamp form.
+var roundTripSeeds = [][]byte{
+	{0x00, 10, 1, 0x21, 20, 2, 0x43, 100, 3, 0x0a, 0, 4, 7},
+	{0x02, 0xff, 9, 0x03, 0x00, 9, 0x02, 0x01, 9, 0x82, 0x7f, 5},
+	{0x04, 0x00, 1, 0x05, 0x10, 2, 0x86, 0x30, 0x20, 3, 0x01, 0x50, 6},
+	{0x47, 0x01, 0x00, 1, 0x09, 0x00, 1, 15, 0x53, 0xff, 0x00, 2, 3, 0x65, 5},
+	{0x12, 0xff, 1, 0x1a, 0x05, 2, 3, 0x16, 0x02, 3},
+}
+
+func FuzzRoundTripMultiplexed(f *testing.F) {
+	for i, s := range roundTripSeeds {
+		f.Add(byte(i*13), []byte{byte(i), 1, 0xff, 7}, s)
+		f.Add(byte(0x80|i*11), []byte{}, s)
+	}
+	f.Fuzz(func(t *testing.T, opt byte, chunks, data []byte) {
+		roundTrip(t, opt, chunks, data, false)
+	})
+}
+
+func FuzzRoundTripTTY(f *testing.F) {
+	for i, s := range roundTripSeeds {
+		f.Add(byte(i*13), []byte{byte(i), 1, 0xff, 7}, s)
+		f.Add(byte(0x80|i*11), []byte{}, s)
+	}
+	f.Fuzz(func(t *testing.T, opt byte, chunks, data []byte) {
+		roundTrip(t, opt, chunks, data, true)
+	})
+}

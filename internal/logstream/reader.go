@@ -1,0 +1,116 @@
+package logstream
+
+import "io"
+
+// defaultMaxLineBytes is the MaxLineBytes used when Options leaves it at 0.
+const defaultMaxLineBytes = 1 << 20
+
+// Line is one whole log line as the daemon captured it.
+type Line struct {
+	Stream    Stream
+	Timestamp int64  // daemon capture time in ns since the Unix epoch (of the line's first piece)
+	Body      []byte // the line without its trailing "\n" (and, for TTY streams, without the "\r" before it); valid until the next call to Next
+	// Entries is how many daemon log entries (16 KiB pieces) the line was made of, >= 1. A line
+	// longer than MaxLineBytes comes in several Lines: all but the last have Entries 0, and the
+	// last carries the count for the whole line.
+	Entries int
+}
+
+// Options configure a Reader.
+type Options struct {
+	TTY          bool // the container has a TTY: the body is one raw stream with no frame headers (all lines are Stdout)
+	MaxLineBytes int  // a line longer than this is returned in consecutive Lines of at most this many bytes, all with the same Timestamp and Stream (0 = 1 MiB default)
+}
+
+// Reader reads whole lines from a Docker logs response requested with timestamps=1.
+//
+// Lines come in the order they complete: a long line whose pieces are interleaved with lines of
+// the other stream comes after those lines, although its timestamp is earlier. The leading
+// fragments of a line longer than MaxLineBytes are returned as soon as they fill up, so memory
+// stays bounded by MaxLineBytes per stream.
+//
+// On the multiplexed stream each frame is one entry; a "\n" inside a frame's content (which the
+// daemon never writes) stays in the Body.
+type Reader struct {
+	in     inbuf
+	stamps stampParser
+	tty    bool
+	max    int
+	asm    [2]assembly // by Stream-1
+
+	emit *assembly // assembly that may have Lines to hand out before reading on
+	err  error     // permanent error: the stream cannot be read further
+
+	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
+	skip int64    // bytes of a daemon error frame still to discard
+
+	scan int // TTY: bytes of the current entry's content already searched for "\n"
+}
+
+// NewReader returns a Reader of the logs response body r.
+func NewReader(r io.Reader, opts Options) *Reader {
+	return newReaderSize(r, opts, readBufferSize)
+}
+
+// newReaderSize lets tests shrink the input buffer to reach its edge cases with small inputs.
+func newReaderSize(r io.Reader, opts Options, size int) *Reader {
+	limit := opts.MaxLineBytes
+	if limit <= 0 {
+		limit = defaultMaxLineBytes
+	}
+	minSize := minMuxBuffer
+	if opts.TTY {
+		minSize = minTTYBuffer
+	}
+	size = max(size, minSize)
+	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, max: limit}
+	rd.asm[0].stream = Stdout
+	rd.asm[1].stream = Stderr
+	return rd
+}
+
+// Next returns the next whole line. It returns io.EOF at a clean end of the stream.
+//
+// Errors about the stream's content (ErrMalformed, ErrTruncated) are permanent: Next keeps
+// returning them. A *DaemonError is not: the daemon goes on writing after it, and so may Next.
+// Errors of the underlying reader are returned as they are, and the Reader keeps its place, so
+// Next may be called again if the reader can go on (after a timeout, say).
+func (r *Reader) Next() (Line, error) {
+	if r.err != nil {
+		return Line{}, r.err
+	}
+	var line Line
+	var err error
+	if r.tty {
+		line, err = r.nextTTY()
+	} else {
+		line, err = r.nextMux()
+	}
+	if isPermanent(err) {
+		r.err = err
+	}
+	return line, err
+}
+
+// Pending reports whether a line has been started but not finished: after io.EOF, it tells that
+// the stream was cut in the middle of a long line, which was dropped (fragments of it already
+// returned have Entries 0). Reading again from the line's timestamp gets it whole.
+func (r *Reader) Pending() bool {
+	return r.asm[0].open || r.asm[1].open
+}
+
+// fragment hands out the next Line of the assembly being emitted, if it has one.
+func (r *Reader) fragment() (Line, bool) {
+	line, ok := r.emit.next(r.max)
+	if !ok {
+		r.emit = nil
+	} else if !r.emit.open {
+		r.emit = nil // that was the last of it
+	}
+	return line, ok
+}
+
+func isPermanent(err error) bool {
+	se, ok := err.(*streamError)
+	return ok && se != nil
+}
