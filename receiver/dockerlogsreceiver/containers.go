@@ -14,8 +14,8 @@ const (
 	maxTail = 1 << 20
 )
 
-// container is what the receiver knows of one container between its turns.
-type container struct {
+// trackedContainer is what the receiver knows of one container between its turns.
+type trackedContainer struct {
 	meta containerMeta
 	tty  bool
 	// startAtEnd asks the first turn to skip the log written before the receiver first saw the container.
@@ -29,21 +29,21 @@ type container struct {
 }
 
 // position returns the cursor the next turn starts from.
-func (c *container) position() checkpoint.Cursor {
+func (c *trackedContainer) position() checkpoint.Cursor {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cursor
 }
 
 // setPosition records a cursor after a delivered batch.
-func (c *container) setPosition(cur checkpoint.Cursor) {
+func (c *trackedContainer) setPosition(cur checkpoint.Cursor) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cursor = cur
 }
 
 // tailHint estimates the entries written since the last turn from the rate seen then, with room to spare.
-func (c *container) tailHint(now time.Time) int {
+func (c *trackedContainer) tailHint(now time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lastEnd.IsZero() {
@@ -54,7 +54,7 @@ func (c *container) tailHint(now time.Time) int {
 }
 
 // afterTurn records what a turn learnt of the container.
-func (c *container) afterTurn(out streamreader.Outcome, failed bool) {
+func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cursor = out.Cursor
@@ -70,7 +70,7 @@ func (c *container) afterTurn(out streamreader.Outcome, failed bool) {
 }
 
 // failureCount returns how many turns in a row failed.
-func (c *container) failureCount() int {
+func (c *trackedContainer) failureCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.failures
@@ -79,21 +79,21 @@ func (c *container) failureCount() int {
 // containers is the set of containers the receiver knows, by ID.
 type containers struct {
 	mu   sync.Mutex
-	byID map[string]*container
+	byID map[string]*trackedContainer
 }
 
 func newContainers() *containers {
-	return &containers{byID: map[string]*container{}}
+	return &containers{byID: map[string]*trackedContainer{}}
 }
 
-func (cs *containers) get(id string) *container {
+func (cs *containers) get(id string) *trackedContainer {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return cs.byID[id]
 }
 
 // add keeps c unless a container with that ID is already known; it returns the one kept.
-func (cs *containers) add(c *container) *container {
+func (cs *containers) add(c *trackedContainer) *trackedContainer {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if old, ok := cs.byID[c.meta.ID]; ok {
@@ -121,7 +121,7 @@ func (cs *containers) rename(id, name string) {
 }
 
 // metadata returns a copy of the container's resource metadata.
-func (c *container) metadata() containerMeta {
+func (c *trackedContainer) metadata() containerMeta {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.meta

@@ -20,7 +20,7 @@ const (
 //
 // The records are rebuilt for each attempt: a consumer that refused them may have changed them.
 // Only a permanent error ends the attempts early: the data itself was refused, and retrying cannot change that.
-func (r *logsReceiver) deliver(ctx context.Context, c *container, lines []streamreader.Line) error {
+func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines []streamreader.Line) error {
 	wait := retryInitial
 	for attempt := 1; ; attempt++ {
 		logs := buildLogs(c.metadata(), r.settings.BuildInfo.Version, lines, time.Now())

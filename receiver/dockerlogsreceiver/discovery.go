@@ -116,7 +116,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		}
 		return false
 	}
-	c := &container{
+	c := &trackedContainer{
 		meta: containerMeta{ID: id, Name: strings.TrimPrefix(info.Name, "/")},
 	}
 	if info.Config != nil {

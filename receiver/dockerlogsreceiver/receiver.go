@@ -17,6 +17,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
 // logsReceiver reads container logs through the Docker API and hands them to the next consumer.
@@ -34,6 +35,9 @@ type logsReceiver struct {
 	startedAt  time.Time
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+
+	// onTurnEnd, if set, is told how each turn ended.
+	onTurnEnd func(id string, out streamreader.Outcome)
 }
 
 var _ receiver.Logs = (*logsReceiver)(nil)

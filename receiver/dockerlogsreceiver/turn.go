@@ -54,6 +54,9 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		FlushInterval: r.cfg.FlushInterval,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 	}, yield)
+	if r.onTurnEnd != nil {
+		r.onTurnEnd(id, out)
+	}
 
 	switch out.End {
 	case streamreader.EndYielded:
@@ -72,7 +75,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 }
 
 // afterFailure decides whether a container whose stream failed is tried again.
-func (r *logsReceiver) afterFailure(ctx context.Context, c *container, out streamreader.Outcome, err error) bool {
+func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out streamreader.Outcome, err error) bool {
 	c.afterTurn(out, true)
 	switch {
 	case ctx.Err() != nil:
@@ -92,7 +95,7 @@ func (r *logsReceiver) afterFailure(ctx context.Context, c *container, out strea
 }
 
 // stillRunning asks the daemon whether the container runs now.
-func (r *logsReceiver) stillRunning(ctx context.Context, c *container) bool {
+func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bool {
 	info, err := r.client.Inspect(ctx, c.meta.ID)
 	if err != nil {
 		// Unknown: try again, the next stream will tell.
@@ -102,7 +105,7 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *container) bool {
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.
-func (r *logsReceiver) savePosition(ctx context.Context, c *container, cur checkpoint.Cursor) {
+func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) {
 	c.setPosition(cur)
 	if err := r.store.Save(ctx, c.meta.ID, cur); err != nil && ctx.Err() == nil {
 		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))

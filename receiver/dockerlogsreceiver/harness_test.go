@@ -1,0 +1,206 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+)
+
+// record is one received log record, flattened for checks.
+type record struct {
+	containerID string
+	name        string
+	stream      string
+	body        string
+	timestamp   time.Time
+	resource    map[string]any
+}
+
+// collector is a consumer that keeps every record and can refuse some calls.
+type collector struct {
+	mu      sync.Mutex
+	records []record
+	calls   atomic.Int64
+	// failEvery, when positive, refuses every failEvery-th call.
+	failEvery int64
+	refused   atomic.Int64
+}
+
+func (c *collector) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
+	if n := c.calls.Add(1); c.failEvery > 0 && n%c.failEvery == 0 {
+		c.refused.Add(1)
+		return errors.New("refused on purpose")
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		rl := ld.ResourceLogs().At(i)
+		res := rl.Resource().Attributes().AsRaw()
+		id, _ := res[attrContainerID].(string)
+		name, _ := res[attrContainerName].(string)
+		for j := 0; j < rl.ScopeLogs().Len(); j++ {
+			lrs := rl.ScopeLogs().At(j).LogRecords()
+			for k := 0; k < lrs.Len(); k++ {
+				lr := lrs.At(k)
+				stream, _ := lr.Attributes().Get(attrIOStream)
+				c.records = append(c.records, record{
+					containerID: id, name: name, stream: stream.Str(), body: lr.Body().Str(),
+					timestamp: lr.Timestamp().AsTime(), resource: res,
+				})
+			}
+		}
+	}
+	return nil
+}
+
+// of returns the records of one container.
+func (c *collector) of(id string) []record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []record
+	for _, r := range c.records {
+		if r.containerID == id {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (c *collector) count(id string) int {
+	return len(c.of(id))
+}
+
+// turnLog counts how the receiver's turns ended.
+type turnLog struct {
+	mu       sync.Mutex
+	ends     map[streamreader.End]int
+	yields   map[pool.Reason]int
+	missed   int
+	dups     int
+	closedAt map[string]time.Time
+}
+
+func newTurnLog() *turnLog {
+	return &turnLog{ends: map[streamreader.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}}
+}
+
+func (l *turnLog) observe(id string, out streamreader.Outcome) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ends[out.End]++
+	if out.End == streamreader.EndYielded {
+		l.yields[out.Yield]++
+	}
+	if out.WindowMissed {
+		l.missed++
+	}
+	if out.End == streamreader.EndStreamClosed {
+		l.closedAt[id] = time.Now()
+	}
+	l.dups += out.Duplicates
+}
+
+// rotations counts the turns the pool ended: planned rotations and handovers.
+func (l *turnLog) rotations() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.yields[pool.ReasonPlanned] + l.yields[pool.ReasonHandover]
+}
+
+func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.closedAt[id]
+	return at, ok
+}
+
+// testConfig is the default configuration pointed at the test engine, with fast timings.
+func testConfig() *Config {
+	cfg := createDefaultConfig().(*Config)
+	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		cfg.Endpoint = host
+	}
+	cfg.FlushInterval = 20 * time.Millisecond
+	cfg.ReconcileInterval = 2 * time.Second
+	return cfg
+}
+
+// startReceiver creates and starts the receiver; it is shut down when the test ends.
+func startReceiver(t *testing.T, cfg *Config, next consumer.Logs, turns *turnLog) *logsReceiver {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	rcv, err := NewFactory().CreateLogs(context.Background(), receiverSettings(t), cfg, next)
+	require.NoError(t, err)
+	r := rcv.(*logsReceiver)
+	if turns != nil {
+		r.onTurnEnd = turns.observe
+	}
+	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return r
+}
+
+// seqsByStream parses loggen bodies and returns their sequence numbers per stream, in arrival order.
+func seqsByStream(t *testing.T, recs []record) map[string][]int {
+	t.Helper()
+	out := map[string][]int{}
+	for _, r := range recs {
+		_, seq, stream, err := loggenline.ParseLine(r.body)
+		require.NoError(t, err, "body %.80q", r.body)
+		require.Equal(t, stream, r.stream, "a %s line arrived as %s", stream, r.stream)
+		out[stream] = append(out[stream], seq)
+	}
+	return out
+}
+
+// wantSeqs lists the sequence numbers loggen writes to one stream: from, from+step, ... below to.
+func wantSeqs(from, to, step int) []int {
+	var s []int
+	for i := from; i < to; i += step {
+		s = append(s, i)
+	}
+	return s
+}
+
+// firstDuplicate returns a sequence number seen twice, or -1.
+func firstDuplicate(seqs []int) int {
+	sorted := append([]int(nil), seqs...)
+	sort.Ints(sorted)
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i] == sorted[i-1] {
+			return sorted[i]
+		}
+	}
+	return -1
+}
+
+// receiverSettings logs the receiver's warnings into the test's output.
+func receiverSettings(t *testing.T) receiver.Settings {
+	set := receivertest.NewNopSettings(metadata.Type)
+	set.Logger = zaptest.NewLogger(t, zaptest.Level(zap.InfoLevel))
+	return set
+}
+
+func nopHost() component.Host { return componenttest.NewNopHost() }
