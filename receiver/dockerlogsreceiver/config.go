@@ -53,6 +53,9 @@ type Config struct {
 	// FlushInterval is the longest a read line waits before its batch is handed on.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
 
+	// ExcludeOwnContainer skips the container the collector itself runs in, whose output may contain the records it exports.
+	ExcludeOwnContainer bool `mapstructure:"exclude_own_container"`
+
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
 
@@ -74,6 +77,7 @@ func createDefaultConfig() component.Config {
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
 		FlushInterval:        200 * time.Millisecond,
+		ExcludeOwnContainer:  true,
 	}
 }
 

@@ -40,6 +40,7 @@ func TestDefaultConfig(t *testing.T) {
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
 		FlushInterval:        200 * time.Millisecond,
+		ExcludeOwnContainer:  true,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
 }
@@ -62,6 +63,7 @@ func TestConfigEveryKey(t *testing.T) {
 		MaxLogSize:           65536,
 		MaxBatchSize:         100,
 		FlushInterval:        50 * time.Millisecond,
+		ExcludeOwnContainer:  false,
 		Storage:              &storage,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))

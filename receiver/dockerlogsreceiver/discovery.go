@@ -109,6 +109,9 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	if r.containers.get(id) != nil {
 		return true
 	}
+	if id == r.ownID {
+		return false
+	}
 	info, err := r.client.Inspect(ctx, id)
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, docker.ErrGone) {

@@ -12,6 +12,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
@@ -23,6 +24,7 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 	cli := dockertest.Engine(t)
 	image := dockertest.LoggenImage(t, cli)
 	goroutinesBefore := countGoroutines(cli)
+	running := goleak.IgnoreCurrent()
 
 	cfg := testConfig()
 	cfg.RotationInterval = time.Second
@@ -59,7 +61,9 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 		checked, rotations, turns.yields["planned"], turns.yields["handover"], turns.ends, turns.dups, turns.missed)
 	assert.GreaterOrEqual(t, rotations, 100, "rotations counted")
 	assert.Zero(t, turns.missed, "every reopen found its cursor within the tail it asked for")
-	waitGoroutines(t, cli, goroutinesBefore)
+	_ = cli.Close()
+	goleak.VerifyNone(t, running)
+	t.Logf("goroutines before start: %d, after shutdown: %d", goroutinesBefore, countGoroutines(cli))
 }
 
 // countGoroutines counts goroutines without the idle connections of the test's own Docker client.
@@ -67,17 +71,6 @@ func countGoroutines(cli *client.Client) int {
 	// Close drops the idle connections; the client stays usable.
 	_ = cli.Close()
 	return runtime.NumGoroutine()
-}
-
-// waitGoroutines waits until the goroutine count is back to what it was, and reports both.
-func waitGoroutines(t *testing.T, cli *client.Client, before int) {
-	t.Helper()
-	var after int
-	assert.Eventually(t, func() bool {
-		after = countGoroutines(cli)
-		return after <= before
-	}, 10*time.Second, 10*time.Millisecond, "goroutines before %d, after shutdown %d", before, after)
-	t.Logf("goroutines before start: %d, after shutdown: %d", before, after)
 }
 
 // TestTTYLinesArriveClean checks that a TTY container's raw stream gives bodies without frame headers or carriage returns.

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
@@ -33,6 +34,7 @@ type logsReceiver struct {
 	pool       *pool.Pool
 	containers *containers
 	startedAt  time.Time
+	ownID      string // the collector's own container, never read
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -77,6 +79,12 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.store = checkpoint.NewStore(storageClient)
 	r.containers = newContainers()
 	r.startedAt = time.Now()
+	if r.cfg.ExcludeOwnContainer {
+		if r.ownID = docker.OwnContainerID(); r.ownID != "" {
+			r.settings.Logger.Info("Running inside a container; its own logs are not read",
+				zap.String("container.id", r.ownID))
+		}
+	}
 	r.pool = pool.Start(pool.Settings{
 		MaxStreams: r.cfg.MaxConcurrentStreams,
 		Rotation:   r.cfg.RotationInterval,
