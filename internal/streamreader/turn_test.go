@@ -1,0 +1,218 @@
+package streamreader
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+)
+
+// fakeEntry is one entry of a simulated container log.
+type fakeEntry struct {
+	stream logstream.Stream
+	ts     int64
+	body   string
+}
+
+// fakeLog answers log requests the way the daemon does: tail first, then since (inclusive), as frames.
+type fakeLog struct {
+	mu       sync.Mutex
+	entries  []fakeEntry
+	requests []docker.LogsRequest
+	follow   bool // keep the stream open after the history until the request's context ends
+}
+
+func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+	f.mu.Lock()
+	f.requests = append(f.requests, req)
+	window := f.entries
+	if req.Tail > 0 && req.Tail < len(window) {
+		window = window[len(window)-req.Tail:]
+	}
+	var buf bytes.Buffer
+	for _, e := range window {
+		if e.ts < req.Since {
+			continue
+		}
+		payload := fmt.Sprintf("%s %s\n", time.Unix(0, e.ts).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), e.body)
+		var hdr [8]byte
+		hdr[0] = byte(e.stream)
+		binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
+		buf.Write(hdr[:])
+		buf.WriteString(payload)
+	}
+	f.mu.Unlock()
+	if !f.follow {
+		return io.NopCloser(&buf), nil
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = pw.Write(buf.Bytes())
+		<-ctx.Done()
+		pw.CloseWithError(ctx.Err())
+	}()
+	return pr, nil
+}
+
+// sink collects delivered batches and can refuse until its context ends.
+type sink struct {
+	mu    sync.Mutex
+	lines []Line
+	block bool
+}
+
+func (s *sink) deliver(ctx context.Context, lines []Line) error {
+	if s.block {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lines = append(s.lines, lines...)
+	return nil
+}
+
+func (s *sink) bodies() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, l := range s.lines {
+		out = append(out, l.Body)
+	}
+	return out
+}
+
+const base = int64(1_700_000_000_000_000_000)
+
+// makeLog writes n entries alternating stdout and stderr, two per timestamp.
+func makeLog(n int) []fakeEntry {
+	var out []fakeEntry
+	for i := range n {
+		out = append(out, fakeEntry{stream: logstream.Stream(i%2 + 1), ts: base + int64(i/2), body: fmt.Sprintf("line %d", i)})
+	}
+	return out
+}
+
+func turnFor(f *fakeLog, s *sink, c checkpoint.Cursor, tail int) Turn {
+	return Turn{Open: f.open, Deliver: s.deliver, Cursor: c, TailHint: tail, MaxBatch: 3, FlushInterval: 5 * time.Millisecond}
+}
+
+func bodies(from, to int) []string {
+	var out []string
+	for i := from; i < to; i++ {
+		out = append(out, fmt.Sprintf("line %d", i))
+	}
+	return out
+}
+
+func TestRunReadsEverythingFromAZeroCursor(t *testing.T) {
+	f := &fakeLog{entries: makeLog(10)}
+	s := &sink{}
+	var advanced []checkpoint.Cursor
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.OnAdvance = func(c checkpoint.Cursor) { advanced = append(advanced, c) }
+	out := Run(context.Background(), turn, nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, bodies(0, 10), s.bodies())
+	assert.Equal(t, checkpoint.Cursor{Time: base + 4, Stdout: 1, Stderr: 1, Prev: base + 3}, out.Cursor)
+	assert.Equal(t, [3]int{0, 5, 5}, out.Lines)
+	assert.Equal(t, 10, out.Entries)
+	assert.Len(t, advanced, 4, "batches of 3, 3, 3, 1")
+	assert.Equal(t, []docker.LogsRequest{{Follow: true}}, f.requests)
+}
+
+func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
+	f := &fakeLog{entries: makeLog(10)}
+	s := &sink{}
+	// Lines 0..4 were delivered: line 4 is stdout at base+2, and everything at base+1 is old.
+	var c checkpoint.Cursor
+	for _, e := range f.entries[:5] {
+		c.Advance(uint8(e.stream), e.ts)
+	}
+	out := Run(context.Background(), turnFor(f, s, c, 8), nil)
+	assert.Equal(t, bodies(5, 10), s.bodies())
+	assert.False(t, out.WindowMissed)
+	assert.Equal(t, 1+2, out.Duplicates, "line 4 at the cursor's time, and the lines at the anchor")
+	assert.Equal(t, []docker.LogsRequest{{Since: base + 1, Tail: 8, Follow: true}}, f.requests)
+}
+
+func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
+	f := &fakeLog{entries: makeLog(100)}
+	s := &sink{}
+	var c checkpoint.Cursor
+	for _, e := range f.entries[:5] {
+		c.Advance(uint8(e.stream), e.ts)
+	}
+	out := Run(context.Background(), turnFor(f, s, c, 10), nil)
+	assert.True(t, out.WindowMissed)
+	assert.Equal(t, bodies(5, 100), s.bodies(), "nothing lost although the tail was too short")
+	assert.Equal(t, []docker.LogsRequest{{Since: base + 1, Tail: 10, Follow: true}, {Since: base + 2, Follow: true}}, f.requests)
+}
+
+func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{}
+	yield := make(chan pool.Reason, 1)
+	done := make(chan Outcome)
+	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
+	require.Eventually(t, func() bool { return len(s.bodies()) == 7 }, 5*time.Second, time.Millisecond)
+	yield <- pool.ReasonPlanned
+	out := <-done
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonPlanned, out.Yield)
+	assert.Equal(t, base+3, out.Cursor.Time)
+	assert.NoError(t, out.Err)
+}
+
+func TestRunStopsOnCancelWithoutAdvancing(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{block: true}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Outcome)
+	go func() { done <- Run(ctx, turnFor(f, s, checkpoint.Cursor{}, 0), nil) }()
+	time.Sleep(20 * time.Millisecond)
+	cancel()
+	out := <-done
+	assert.Equal(t, EndCancelled, out.End)
+	assert.True(t, out.Cursor.IsZero(), "nothing was accepted, so the cursor did not move")
+}
+
+func TestRunReportsOpenAndReadFailures(t *testing.T) {
+	s := &sink{}
+	failing := func(context.Context, docker.LogsRequest) (io.ReadCloser, error) { return nil, docker.ErrNotReadable }
+	out := Run(context.Background(), Turn{Open: failing, Deliver: s.deliver, MaxBatch: 1, FlushInterval: time.Millisecond}, nil)
+	assert.Equal(t, EndOpenFailed, out.End)
+	assert.ErrorIs(t, out.Err, docker.ErrNotReadable)
+
+	cut := func(context.Context, docker.LogsRequest) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader([]byte{1, 0, 0, 0, 0, 0, 0, 50, 'x'})), nil
+	}
+	out = Run(context.Background(), Turn{Open: cut, Deliver: s.deliver, MaxBatch: 1, FlushInterval: time.Millisecond}, nil)
+	assert.Equal(t, EndReadFailed, out.End)
+	assert.True(t, errors.Is(out.Err, io.ErrUnexpectedEOF), "%v", out.Err)
+}
+
+func TestLastTimestamp(t *testing.T) {
+	f := &fakeLog{entries: makeLog(5)}
+	ts, err := LastTimestamp(context.Background(), f.open, false)
+	require.NoError(t, err)
+	assert.Equal(t, base+2, ts)
+	assert.Equal(t, []docker.LogsRequest{{Tail: 1}}, f.requests)
+
+	ts, err = LastTimestamp(context.Background(), (&fakeLog{}).open, false)
+	require.NoError(t, err)
+	assert.Zero(t, ts, "an empty log")
+}
