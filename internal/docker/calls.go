@@ -28,11 +28,15 @@ func (c *Client) Ping(ctx context.Context) error {
 	return err
 }
 
-// ListRunning returns the containers that are running now.
-func (c *Client) ListRunning(ctx context.Context) ([]container.Summary, error) {
+// ListRunning returns the containers that are running now and carry every label filter ("key=value").
+func (c *Client) ListRunning(ctx context.Context, labels []string) ([]container.Summary, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	list, err := c.api.ContainerList(ctx, container.ListOptions{})
+	f := filters.NewArgs()
+	for _, l := range labels {
+		f.Add("label", l)
+	}
+	list, err := c.api.ContainerList(ctx, container.ListOptions{Filters: f})
 	if err != nil {
 		return nil, fmt.Errorf("list containers: %w", err)
 	}
@@ -79,9 +83,13 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 	return body, nil
 }
 
-// ContainerEvents subscribes to the container events that change what is read; since, when not zero, replays from then.
-func (c *Client) ContainerEvents(ctx context.Context, since time.Time) (<-chan events.Message, <-chan error) {
+// ContainerEvents subscribes to the container events that change what is read, of containers carrying every
+// label filter ("key=value"); since, when not zero, replays from then.
+func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []string) (<-chan events.Message, <-chan error) {
 	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
+	for _, l := range labels {
+		f.Add("label", l)
+	}
 	for _, a := range []events.Action{events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionRename, events.ActionRestart} {
 		f.Add("event", string(a))
 	}

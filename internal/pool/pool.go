@@ -72,7 +72,7 @@ func (p *Pool) Add(id string) {
 	p.send(request{id: id, add: true})
 }
 
-// Remove withdraws a container: it leaves the queue, and its running turn, if any, gets no successor.
+// Remove withdraws a container: it leaves the queue, and its running turn, if any, is asked to end and gets no successor.
 func (p *Pool) Remove(id string) {
 	p.send(request{id: id})
 }
@@ -121,8 +121,8 @@ func (p *Pool) loop(ctx context.Context) {
 		case r := <-p.requests:
 			if r.add {
 				sched.add(r.id)
-			} else {
-				sched.remove(r.id)
+			} else if sched.remove(r.id) {
+				p.yield(turns[r.id], r.id, ReasonRemoved)
 			}
 		case f := <-p.finished:
 			turns[f.id].cancel()
@@ -136,15 +136,20 @@ func (p *Pool) loop(ctx context.Context) {
 
 		start, stop, next := sched.plan(time.Now())
 		for _, o := range stop {
-			turns[o.id].yield <- o.reason // buffered: a turn is asked at most once
-			if p.settings.OnYield != nil {
-				p.settings.OnYield(o.id, o.reason)
-			}
+			p.yield(turns[o.id], o.id, o.reason)
 		}
 		for _, id := range start {
 			turns[id] = p.startTurn(ctx, id)
 		}
 		resetTimer(timer, next)
+	}
+}
+
+// yield asks a running turn to end; its channel is buffered and a turn is asked at most once.
+func (p *Pool) yield(t running, id string, reason Reason) {
+	t.yield <- reason
+	if p.settings.OnYield != nil {
+		p.settings.OnYield(id, reason)
 	}
 }
 

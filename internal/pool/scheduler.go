@@ -14,6 +14,8 @@ const (
 	ReasonPlanned Reason = "planned"
 	// ReasonHandover gives the slot to a waiting container after the turn had its time slice.
 	ReasonHandover Reason = "handover"
+	// ReasonRemoved ends the turn of a container that is no longer to be read.
+	ReasonRemoved Reason = "removed"
 )
 
 // order asks one active turn to end.
@@ -52,6 +54,7 @@ func newScheduler(maxStreams int, slice, rotation time.Duration) *scheduler {
 // add asks for a turn for id; a container already active or waiting is left as it is.
 func (s *scheduler) add(id string) {
 	if t, ok := s.active[id]; ok {
+		// Its turn may have been asked to end: it gets the next one.
 		t.removed = false
 		return
 	}
@@ -62,11 +65,14 @@ func (s *scheduler) add(id string) {
 	s.queue = append(s.queue, id)
 }
 
-// remove withdraws id: it leaves the queue, and an active turn gets no successor.
-func (s *scheduler) remove(id string) {
+// remove withdraws id: it leaves the queue, and an active turn gets no successor; it reports whether that
+// active turn must now be asked to end.
+func (s *scheduler) remove(id string) bool {
 	if t, ok := s.active[id]; ok {
 		t.removed = true
-		return
+		ask := !t.asked
+		t.asked = true
+		return ask
 	}
 	if s.queued[id] {
 		delete(s.queued, id)
@@ -77,6 +83,7 @@ func (s *scheduler) remove(id string) {
 			}
 		}
 	}
+	return false
 }
 
 // done frees id's slot; when again is true and id was not removed, it waits for another turn at the back of the queue.

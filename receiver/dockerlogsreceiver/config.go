@@ -3,7 +3,9 @@ package dockerlogsreceiver
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +13,8 @@ import (
 	"github.com/docker/docker/client"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configtls"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 )
 
 // Values accepted by start_at.
@@ -52,6 +56,15 @@ type Config struct {
 	MaxBatchSize int `mapstructure:"max_batch_size"`
 	// FlushInterval is the longest a read line waits before its batch is handed on.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
+
+	// Include and Exclude select the containers that are read; exclude wins.
+	Include selection.Rules `mapstructure:"include"`
+	Exclude selection.Rules `mapstructure:"exclude"`
+	// ContainerLabelsToAttributes copies the named container labels to resource attributes (label -> attribute).
+	ContainerLabelsToAttributes map[string]string `mapstructure:"container_labels_to_attributes"`
+	// EnvVarsToAttributes copies the named environment variables to resource attributes (variable -> attribute);
+	// no other variable is read, since environments often hold secrets.
+	EnvVarsToAttributes map[string]string `mapstructure:"env_vars_to_attributes"`
 
 	// ExcludeOwnContainer skips the container the collector itself runs in, whose output may contain the records it exports.
 	ExcludeOwnContainer bool `mapstructure:"exclude_own_container"`
@@ -123,6 +136,22 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.FlushInterval <= 0 {
 		errs = append(errs, errors.New("flush_interval must be positive"))
+	}
+	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
+		errs = append(errs, err)
+	}
+	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
+		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
+	return errors.Join(errs...)
+}
+
+// validateAttributeMap checks that every mapped name has a non-empty attribute name.
+func validateAttributeMap(key string, m map[string]string) error {
+	var errs []error
+	for _, from := range slices.Sorted(maps.Keys(m)) {
+		if m[from] == "" {
+			errs = append(errs, fmt.Errorf("%s[%s] needs an attribute name", key, from))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -64,7 +65,12 @@ func TestConfigEveryKey(t *testing.T) {
 		MaxBatchSize:         100,
 		FlushInterval:        50 * time.Millisecond,
 		ExcludeOwnContainer:  false,
-		Storage:              &storage,
+		Include: selection.Rules{Names: []string{"shop-*"}, Images: []string{`/^registry:5000\//`},
+			Labels: map[string]string{"team": "payments"}},
+		Exclude:                     selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
+		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team"},
+		EnvVarsToAttributes:         map[string]string{"APP_VERSION": "app.version"},
+		Storage:                     &storage,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
 }
@@ -92,7 +98,10 @@ start_at "middle" is not one of "end" or "beginning"
 reconcile_interval must be positive
 max_log_size must be at least 1024 bytes
 max_batch_size must be at least 1
-flush_interval must be positive`, err.Error())
+flush_interval must be positive
+include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
+exclude.images[0]: invalid glob "app[:1": unexpected end of input
+env_vars_to_attributes[SECRET] needs an attribute name`, err.Error())
 }
 
 func TestConfigEachValidationError(t *testing.T) {

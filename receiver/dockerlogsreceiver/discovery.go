@@ -26,7 +26,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	wait := resubscribeInitial
 	for ctx.Err() == nil {
 		subscribed := time.Now()
-		msgs, errs := r.client.ContainerEvents(ctx, since)
+		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters())
 		// Listing after subscribing leaves no gap in which a container could start unseen.
 		listed := r.reconcile(ctx)
 		err := r.followEvents(ctx, msgs, errs, &since)
@@ -78,7 +78,7 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	case events.ActionDestroy:
 		r.forget(ctx, id)
 	case events.ActionRename:
-		r.containers.rename(id, strings.TrimPrefix(msg.Actor.Attributes["name"], "/"))
+		r.renamed(ctx, id, strings.TrimPrefix(msg.Actor.Attributes["name"], "/"))
 	case events.ActionDie:
 		// Nothing to do: the container's stream ends by itself once its last line was sent.
 	}
@@ -86,7 +86,7 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 
 // reconcile lists the running containers and makes sure each is known and has turns; it reports whether the list worked.
 func (r *logsReceiver) reconcile(ctx context.Context) bool {
-	list, err := r.client.ListRunning(ctx)
+	list, err := r.client.ListRunning(ctx, r.filter.EngineLabelFilters())
 	if err != nil {
 		if ctx.Err() == nil {
 			r.settings.Logger.Warn("Listing containers failed", zap.Error(err))
@@ -109,7 +109,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	if r.containers.get(id) != nil {
 		return true
 	}
-	if id == r.ownID {
+	if id == r.ownID || r.excluded.has(id) {
 		return false
 	}
 	info, err := r.client.Inspect(ctx, id)
@@ -119,13 +119,13 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		}
 		return false
 	}
-	c := &trackedContainer{
-		meta: containerMeta{ID: id, Name: strings.TrimPrefix(info.Name, "/")},
-	}
+	c := &trackedContainer{meta: r.metaOf(info)}
 	if info.Config != nil {
-		c.meta.Image = info.Config.Image
-		c.meta.Labels = info.Config.Labels
 		c.tty = info.Config.Tty
+	}
+	if !r.selects(c.meta) {
+		r.excluded.add(id)
+		return false
 	}
 	startedAfterReceiver := fromStartEvent
 	if info.State != nil {
@@ -148,8 +148,27 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	return true
 }
 
+// renamed applies the rules to the new name: a container may come into or fall out of the selection.
+func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
+	r.excluded.remove(id)
+	c := r.containers.get(id)
+	if c == nil {
+		if r.track(ctx, id, false) {
+			r.pool.Add(id)
+		}
+		return
+	}
+	r.containers.rename(id, name)
+	if !r.selects(c.metadata()) {
+		r.pool.Remove(id)
+		r.containers.remove(id)
+		r.excluded.add(id)
+	}
+}
+
 // forget drops a destroyed container and its saved position.
 func (r *logsReceiver) forget(ctx context.Context, id string) {
+	r.excluded.remove(id)
 	r.pool.Remove(id)
 	r.containers.remove(id)
 	if err := r.store.Delete(ctx, id); err != nil && ctx.Err() == nil {

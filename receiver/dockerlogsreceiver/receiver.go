@@ -18,6 +18,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
@@ -35,6 +36,8 @@ type logsReceiver struct {
 	containers *containers
 	startedAt  time.Time
 	ownID      string // the collector's own container, never read
+	filter     *selection.Filter
+	excluded   *excludedSet
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -78,6 +81,11 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.store = checkpoint.NewStore(storageClient)
 	r.containers = newContainers()
+	// Validate already compiled these rules; a failure here is a programming error, not a user's.
+	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	r.excluded = newExcludedSet()
 	r.startedAt = time.Now()
 	if r.cfg.ExcludeOwnContainer {
 		if r.ownID = docker.OwnContainerID(); r.ownID != "" {

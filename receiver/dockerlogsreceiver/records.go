@@ -19,7 +19,9 @@ const (
 	attrImageTags      = "container.image.tags"
 	attrRuntime        = "container.runtime"
 	attrServiceName    = "service.name"
+	attrServiceNS      = "service.namespace"
 	composeServiceKey  = "com.docker.compose.service"
+	composeProjectKey  = "com.docker.compose.project"
 	scopeName          = "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver"
 	runtimeDockerValue = "docker"
 )
@@ -30,12 +32,26 @@ type containerMeta struct {
 	Name   string
 	Image  string
 	Labels map[string]string
+	// Extra holds the attributes mapped from labels and environment variables.
+	Extra map[string]string
+}
+
+// setExtra adds one mapped attribute.
+func (m *containerMeta) setExtra(attr, value string) {
+	if m.Extra == nil {
+		m.Extra = map[string]string{}
+	}
+	m.Extra[attr] = value
 }
 
 // fillResource writes the container's resource attributes.
 func (m containerMeta) fillResource(res pcommon.Resource) {
 	attrs := res.Attributes()
-	attrs.EnsureCapacity(6)
+	attrs.EnsureCapacity(7 + len(m.Extra))
+	// Mapped attributes first, so that the standard ones below win a clash of names.
+	for k, v := range m.Extra {
+		attrs.PutStr(k, v)
+	}
 	attrs.PutStr(attrContainerID, m.ID)
 	attrs.PutStr(attrContainerName, m.Name)
 	name, tag := parseImageRef(m.Image)
@@ -50,6 +66,9 @@ func (m containerMeta) fillResource(res pcommon.Resource) {
 		service = m.Name
 	}
 	attrs.PutStr(attrServiceName, service)
+	if ns := m.Labels[composeProjectKey]; ns != "" {
+		attrs.PutStr(attrServiceNS, ns)
+	}
 }
 
 // buildLogs turns delivered lines into one ResourceLogs of the container.

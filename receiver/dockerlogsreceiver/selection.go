@@ -1,0 +1,70 @@
+package dockerlogsreceiver
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
+)
+
+// metaOf collects what the rules and the records need from an inspected container.
+//
+// Only the environment variables named in env_vars_to_attributes are read: environments often hold secrets.
+func (r *logsReceiver) metaOf(info container.InspectResponse) containerMeta {
+	m := containerMeta{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
+	if info.Config == nil {
+		return m
+	}
+	m.Image = info.Config.Image
+	m.Labels = info.Config.Labels
+	for label, attr := range r.cfg.ContainerLabelsToAttributes {
+		if v, ok := info.Config.Labels[label]; ok {
+			m.setExtra(attr, v)
+		}
+	}
+	if len(r.cfg.EnvVarsToAttributes) > 0 {
+		for _, kv := range info.Config.Env {
+			name, value, _ := strings.Cut(kv, "=")
+			if attr, ok := r.cfg.EnvVarsToAttributes[name]; ok {
+				m.setExtra(attr, value)
+			}
+		}
+	}
+	return m
+}
+
+// selects applies the include and exclude rules.
+func (r *logsReceiver) selects(m containerMeta) bool {
+	return r.filter.Selects(selection.Container{Name: m.Name, Image: m.Image, Labels: m.Labels})
+}
+
+// excludedSet remembers the containers the rules excluded, so that a reconcile does not inspect them again.
+type excludedSet struct {
+	mu  sync.Mutex
+	ids map[string]struct{}
+}
+
+func newExcludedSet() *excludedSet {
+	return &excludedSet{ids: map[string]struct{}{}}
+}
+
+func (s *excludedSet) add(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ids[id] = struct{}{}
+}
+
+func (s *excludedSet) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ids, id)
+}
+
+func (s *excludedSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.ids[id]
+	return ok
+}
