@@ -22,6 +22,9 @@ type Settings struct {
 	Turn TurnFunc
 	// OnYield, if set, is told each time a turn is asked to end.
 	OnYield func(id string, reason Reason)
+	// OnWait, if set, is told when a container added with Add cannot start at once because every slot is taken;
+	// a container waiting again after its own turn is not reported.
+	OnWait func(id string)
 }
 
 // Stats is a snapshot of the pool.
@@ -115,11 +118,15 @@ func (p *Pool) loop(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		added := ""
 		select {
 		case <-ctx.Done():
 			return
 		case r := <-p.requests:
 			if r.add {
+				if !sched.has(r.id) {
+					added = r.id
+				}
 				sched.add(r.id)
 			} else if sched.remove(r.id) {
 				p.yield(turns[r.id], r.id, ReasonRemoved)
@@ -140,6 +147,9 @@ func (p *Pool) loop(ctx context.Context) {
 		}
 		for _, id := range start {
 			turns[id] = p.startTurn(ctx, id)
+		}
+		if added != "" && sched.isWaiting(added) && p.settings.OnWait != nil {
+			p.settings.OnWait(added)
 		}
 		resetTimer(timer, next)
 	}

@@ -129,3 +129,25 @@ func TestPoolRemovedContainerGetsNoNextTurn(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	assert.Equal(t, n, turns.Load())
 }
+
+func TestPoolOnWaitReportsOnlyContainersThatFoundThePoolFull(t *testing.T) {
+	rec := newRecorder()
+	var mu sync.Mutex
+	var waited []string
+	p := Start(Settings{MaxStreams: 2, Rotation: time.Hour, TimeSlice: 20 * time.Millisecond, Turn: rec.turn,
+		OnWait: func(id string) { mu.Lock(); waited = append(waited, id); mu.Unlock() }})
+	defer p.Stop()
+	for _, id := range []string{"a", "b", "c", "d"} {
+		p.Add(id)
+	}
+	// Handovers put every container back in the queue again and again: those waits are not reported.
+	require.Eventually(t, func() bool { return rec.count("c") >= 3 && rec.count("d") >= 3 && rec.count("a") >= 3 },
+		10*time.Second, 5*time.Millisecond)
+	// Adding a container that already holds a slot or waits for one changes nothing.
+	p.Add("a")
+	p.Add("c")
+	p.Stats() // the loop has handled both requests
+	mu.Lock()
+	assert.Equal(t, []string{"c", "d"}, waited)
+	mu.Unlock()
+}

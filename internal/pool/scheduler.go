@@ -154,6 +154,17 @@ func (s *scheduler) oldestUnasked() (string, *activeTurn) {
 	return oldestID, oldest
 }
 
+// has tells whether id holds a slot or waits for one.
+func (s *scheduler) has(id string) bool {
+	_, active := s.active[id]
+	return active || s.queued[id]
+}
+
+// isWaiting tells whether id waits for a slot.
+func (s *scheduler) isWaiting(id string) bool {
+	return s.queued[id]
+}
+
 // waiting is the number of containers waiting for a slot.
 func (s *scheduler) waiting() int {
 	return len(s.queue)
