@@ -54,7 +54,7 @@ func (a *assembly) finish(stripCR bool) {
 func (a *assembly) next(max int) (Line, bool) {
 	rest := a.buf[a.sent:]
 	if a.done && len(rest) <= max {
-		line := Line{Stream: a.stream, Timestamp: a.ts, Body: rest, Entries: a.entries}
+		line := Line{Stream: a.stream, Timestamp: a.ts, Body: rest[:len(rest):len(rest)], Entries: a.entries}
 		a.open, a.done = false, false
 		a.buf, a.sent = a.buf[:0], 0
 		if cap(a.buf) > shrinkAbove {
@@ -72,18 +72,34 @@ func (a *assembly) next(max int) (Line, bool) {
 
 // cutPoint returns where to end a fragment of at most max bytes taken from the front of b. It
 // backs up to the start of a UTF-8 sequence that the cut would split, so that each fragment of
-// valid UTF-8 text is valid UTF-8 too.
+// valid UTF-8 text is valid UTF-8 too. It looks at b[:max+1] only, which is always there when a
+// fragment is cut, so that the cut does not depend on how much of the stream has been read.
 func cutPoint(b []byte, max int) int {
 	if max >= len(b) || utf8.RuneStart(b[max]) {
 		return max
 	}
+	// b[max] continues a sequence: find its first byte, at most 3 bytes back.
 	for i := max - 1; i > 0 && i >= max-(utf8.UTFMax-1); i-- {
 		if utf8.RuneStart(b[i]) {
-			if _, size := utf8.DecodeRune(b[i:]); i+size > max {
+			if i+sequenceLen(b[i]) > max {
 				return i
 			}
 			break
 		}
 	}
 	return max
+}
+
+// sequenceLen returns the length of the UTF-8 sequence that a byte starts, as its high bits
+// announce it (1 for ASCII and for bytes that cannot start a sequence).
+func sequenceLen(c byte) int {
+	switch {
+	case c >= 0xc2 && c <= 0xdf:
+		return 2
+	case c >= 0xe0 && c <= 0xef:
+		return 3
+	case c >= 0xf0 && c <= 0xf4:
+		return 4
+	}
+	return 1
 }

@@ -120,6 +120,15 @@ func TestMuxLines(t *testing.T) {
 			want:  []got{{Stdout, t0, "é", 0}, {Stdout, t0, "é", 0}, {Stdout, t0, "é", 1}},
 		},
 		{
+			// The cut must not depend on whether the rest of the rune has been read yet; a rune
+			// longer than MaxLineBytes is split.
+			name:  "MaxLineBytes with a 4-byte rune across the cut",
+			input: frame(1, entry(t0, "0\U00020EA2")) + frame(1, entry(t0, "x\n")),
+			opts:  Options{MaxLineBytes: 2},
+			want: []got{{Stdout, t0, "0", 0}, {Stdout, t0, "\U00020EA2"[:2], 0}, {Stdout, t0, "\U00020EA2"[2:], 0},
+				{Stdout, t0, "x", 2}},
+		},
+		{
 			name:  "line of exactly MaxLineBytes",
 			input: muxLine(Stdout, t0, "abcd"),
 			opts:  Options{MaxLineBytes: 4},

@@ -26,17 +26,11 @@ func fuzzOptions(opt byte, tty bool) (Options, int) {
 	return opts, sizes[int(opt)/len(fuzzMaxLine)%len(sizes)]
 }
 
-// outcome is everything a Reader returned: its lines, the daemon errors among them, and how it
-// ended (the error's kind, not its text, which quotes whatever happened to be buffered).
-type outcome struct {
-	lines []got
-	end   string
-}
-
-// readChecked reads r to its end, checking what must hold of every Line whatever the input.
-func readChecked(t *testing.T, r *Reader, inputLen int) outcome {
+// readChecked reads r to its end, checking what must hold of every Line whatever the input, and
+// hands each Line and daemon error to visit. It returns how the stream ended: the error's kind,
+// not its text, which quotes whatever happened to be buffered.
+func readChecked(t *testing.T, r *Reader, inputLen int, visit func(Line, *DaemonError)) string {
 	t.Helper()
-	var out outcome
 	// Every Line but an entry's final one has at least one byte of Body, and every entry and
 	// daemon error takes at least a byte of input: more Next calls than that is a loop.
 	for calls := 0; calls <= 2*inputLen+2; calls++ {
@@ -45,20 +39,17 @@ func readChecked(t *testing.T, r *Reader, inputLen int) outcome {
 		switch {
 		case err == nil:
 		case errors.As(err, &de):
-			out.lines = append(out.lines, got{Body: "daemon error: " + de.Message})
+			visit(Line{}, de)
 			continue
 		case err == io.EOF:
-			out.end = "EOF"
-			return out
+			return "EOF"
 		case errors.Is(err, ErrTruncated):
 			if !errors.Is(err, io.ErrUnexpectedEOF) {
 				t.Fatalf("%v does not wrap io.ErrUnexpectedEOF", err)
 			}
-			out.end = "truncated"
-			return out
+			return "truncated"
 		case errors.Is(err, ErrMalformed):
-			out.end = "malformed"
-			return out
+			return "malformed"
 		default:
 			t.Fatalf("unexpected error %v", err)
 		}
@@ -74,28 +65,51 @@ func readChecked(t *testing.T, r *Reader, inputLen int) outcome {
 		if r.tty && bytes.IndexByte(l.Body, '\n') >= 0 {
 			t.Fatalf("TTY line with a newline in it: %q", l.Body)
 		}
-		out.lines = append(out.lines, got{l.Stream, l.Timestamp, string(l.Body), l.Entries})
+		visit(l, nil)
 	}
 	t.Fatalf("no end after %d calls of Next on %d bytes of input", 2*inputLen+2, inputLen)
-	return out
+	return ""
+}
+
+// collect returns a visitor for readChecked that appends to lines.
+func collect(lines *[]got) func(Line, *DaemonError) {
+	return func(l Line, de *DaemonError) {
+		if de != nil {
+			*lines = append(*lines, got{Body: "daemon error: " + de.Message})
+			return
+		}
+		*lines = append(*lines, got{l.Stream, l.Timestamp, string(l.Body), l.Entries})
+	}
 }
 
 // checkArbitrary reads data whole and a byte at a time, and requires the same outcome.
 func checkArbitrary(t *testing.T, opt byte, data []byte, tty bool) {
+	if len(data) > maxArbitraryInput {
+		t.Skip("input longer than maxArbitraryInput")
+	}
 	opts, size := fuzzOptions(opt, tty)
-	whole := readChecked(t, newReaderSize(bytes.NewReader(data), opts, size), len(data))
-	bytewise := readChecked(t, newReaderSize(iotest.OneByteReader(bytes.NewReader(data)), opts, size), len(data))
-	equalLines(t, bytewise.lines, whole.lines)
-	if whole.end != bytewise.end {
-		t.Fatalf("read whole the input ends %s, read a byte at a time it ends %s", whole.end, bytewise.end)
+	var whole, bytewise []got
+	wholeEnd := readChecked(t, newReaderSize(bytes.NewReader(data), opts, size), len(data), collect(&whole))
+	bytewiseEnd := readChecked(t, newReaderSize(iotest.OneByteReader(bytes.NewReader(data)), opts, size), len(data), collect(&bytewise))
+	equalLines(t, bytewise, whole)
+	if wholeEnd != bytewiseEnd {
+		t.Fatalf("read whole the input ends %s, read a byte at a time it ends %s", wholeEnd, bytewiseEnd)
 	}
 }
 
+// The seeds of the arbitrary-input targets are small: the fuzzer minimizes every input that finds
+// new code by trying to cut out each of its byte ranges, which takes minutes for a few kilobytes.
+// The small input buffers (minMuxBuffer) reach the large-frame code with small frames, and the
+// round trips cover long lines.
+
+// maxArbitraryInput keeps minimization, which is quadratic in the input length, to seconds.
+const maxArbitraryInput = 1024
+
 func FuzzReaderMultiplexed(f *testing.F) {
-	f.Add(byte(0), []byte(muxLine(Stdout, t0, "hello")+muxLine(Stderr, t0, big(20000))))
+	f.Add(byte(0), []byte(muxLine(Stdout, t0, "hello")+muxLine(Stderr, t0, big(150))))
 	f.Add(byte(10), []byte(frame(1, entry(t0, "abc"))+frame(2, entry(t0, "x\n"))+frame(1, entry(t0, "d\n"))))
 	f.Add(byte(1), []byte(frame(3, "Error grabbing logs: x\n")+frame(1, entry(t0, "y\n"))[:20]))
-	f.Add(byte(20), []byte(frame(1, entry(t0, big(3000)+"\n"))+frame(1, "2024-05-06T07:08:09Z a\n")))
+	f.Add(byte(20), []byte(frame(1, entry(t0, big(120)+"\n"))+frame(1, "2024-05-06T07:08:09Z a\n")))
 	f.Add(byte(2), []byte(frame(1, "x y\n")+"\x01\x00\x00"))
 	f.Add(byte(9), []byte("\x02\x00\x00\x00\xff\xff\xff\xff"+entry(t0, "x")))
 	f.Fuzz(func(t *testing.T, opt byte, data []byte) {
@@ -104,9 +118,9 @@ func FuzzReaderMultiplexed(f *testing.F) {
 }
 
 func FuzzReaderTTY(f *testing.F) {
-	f.Add(byte(0), []byte(ttyLine(t0, "hello")+ttyLine(t0, big(20000))))
+	f.Add(byte(0), []byte(ttyLine(t0, "hello")+ttyLine(t0, big(100))))
 	f.Add(byte(1), []byte(ttyLine(t0, "a")+"Error grabbing logs: x\n"+entry(t0, "b")))
-	f.Add(byte(2), []byte(entry(t0, big(16384))+entry(t0, "\n")+"Error x\n"))
+	f.Add(byte(2), []byte(entry(t0, big(50))+"Error x\n"))
 	f.Add(byte(12), []byte("2024-05-06T07:08:09Z a\r\n2024-05-06T07:08:09.5+01:00 \n2024"))
 	f.Fuzz(func(t *testing.T, opt byte, data []byte) {
 		checkArbitrary(t, opt, data, true)
@@ -142,7 +156,7 @@ func genLines(data []byte, tty bool) []genLine {
 	src := fuzzBytes(data)
 	ts := t0
 	var lines []genLine
-	for len(src) > 0 && len(lines) < 16 {
+	for len(src) > 0 && len(lines) < 10 {
 		ctl := src.next()
 		var n int
 		switch ctl >> 1 & 3 {
@@ -153,7 +167,7 @@ func genLines(data []byte, tty bool) []genLine {
 		case 2:
 			n = 2*ttyPieceSize + int(int8(src.next())) // around two pieces
 		case 3:
-			n = (int(src.next())<<8 | int(src.next())) % 50000
+			n = (int(src.next())<<8 | int(src.next())) % 40000
 		}
 		seed := uint32(src.next())
 		body := make([]byte, n)
@@ -256,34 +270,37 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 
 	opts, size := fuzzOptions(opt&0x7f, tty)
 	r := newReaderSize(&chunkReader{r: &input, sizes: chunks}, opts, size)
-	out := readChecked(t, r, input.Len())
-	if out.end != "EOF" {
-		t.Fatalf("stream ends %s, want EOF", out.end)
-	}
 	// Join the fragments of lines split by MaxLineBytes, stream by stream.
 	var gotLines []got
-	var acc [2]*got
-	for _, l := range out.lines {
-		a := acc[l.Stream-1]
-		if a == nil {
-			a = &got{Stream: l.Stream, TS: l.TS}
-			acc[l.Stream-1] = a
+	var acc [2]struct {
+		started bool
+		ts      int64
+		body    []byte
+	}
+	end := readChecked(t, r, input.Len(), func(l Line, de *DaemonError) {
+		if de != nil {
+			t.Fatalf("daemon error %v", de)
 		}
-		if l.TS != a.TS {
-			t.Fatalf("fragment of a %s line has timestamp %d, the line's first has %d", l.Stream, l.TS, a.TS)
+		a := &acc[l.Stream-1]
+		if !a.started {
+			a.started, a.ts = true, l.Timestamp
+		} else if l.Timestamp != a.ts {
+			t.Fatalf("fragment of a %s line has timestamp %d, the line's first has %d", l.Stream, l.Timestamp, a.ts)
 		}
-		a.Body += l.Body
+		a.body = append(a.body, l.Body...)
 		if l.Entries > 0 {
-			a.Entries = l.Entries
-			gotLines = append(gotLines, *a)
-			acc[l.Stream-1] = nil
+			gotLines = append(gotLines, got{l.Stream, a.ts, string(a.body), l.Entries})
+			a.started, a.body = false, a.body[:0]
 		}
+	})
+	if end != "EOF" {
+		t.Fatalf("stream ends %s, want EOF", end)
 	}
 	equalLines(t, gotLines, want)
 	if r.Pending() != pending {
 		t.Fatalf("Pending() = %v, want %v", r.Pending(), pending)
 	}
-	if !pending && (acc[0] != nil || acc[1] != nil) {
+	if !pending && (acc[0].started || acc[1].started) {
 		t.Fatal("fragments of a line that never ended")
 	}
 }
