@@ -106,6 +106,15 @@ func makeLog(n int) []fakeEntry {
 	return out
 }
 
+// deliveredUpTo returns the cursor after the first n entries were delivered.
+func deliveredUpTo(entries []fakeEntry, n int) checkpoint.Cursor {
+	var c checkpoint.Cursor
+	for _, e := range entries[:n] {
+		c.Advance(uint8(e.stream), e.ts)
+	}
+	return c
+}
+
 func turnFor(f *fakeLog, s *sink, c checkpoint.Cursor, tail int) Turn {
 	return Turn{Open: f.open, Deliver: s.deliver, Cursor: c, TailHint: tail, MaxBatch: 3, FlushInterval: 5 * time.Millisecond}
 }
@@ -138,11 +147,7 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 	f := &fakeLog{entries: makeLog(10)}
 	s := &sink{}
 	// Lines 0..4 were delivered: line 4 is stdout at base+2, and everything at base+1 is old.
-	var c checkpoint.Cursor
-	for _, e := range f.entries[:5] {
-		c.Advance(uint8(e.stream), e.ts)
-	}
-	out := Run(context.Background(), turnFor(f, s, c, 8), nil)
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 5), 8), nil)
 	assert.Equal(t, bodies(5, 10), s.bodies())
 	assert.False(t, out.WindowMissed)
 	assert.Equal(t, 1+2, out.Duplicates, "line 4 at the cursor's time, and the lines at the anchor")
@@ -152,11 +157,7 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 	f := &fakeLog{entries: makeLog(100)}
 	s := &sink{}
-	var c checkpoint.Cursor
-	for _, e := range f.entries[:5] {
-		c.Advance(uint8(e.stream), e.ts)
-	}
-	out := Run(context.Background(), turnFor(f, s, c, 10), nil)
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 5), 10), nil)
 	assert.True(t, out.WindowMissed)
 	assert.Equal(t, bodies(5, 100), s.bodies(), "nothing lost although the tail was too short")
 	assert.Equal(t, []docker.LogsRequest{{Since: base + 1, Tail: 10, Follow: true}, {Since: base + 2, Follow: true}}, f.requests)
