@@ -10,16 +10,17 @@ type Line struct {
 	Stream    Stream
 	Timestamp int64  // daemon capture time in ns since the Unix epoch (of the line's first piece)
 	Body      []byte // the line without its trailing "\n" (and, for TTY streams, without the "\r" before it); valid until the next call to Next
-	// Entries is how many daemon log entries (16 KiB pieces) the line was made of, >= 1. A line
-	// longer than MaxLineBytes comes in several Lines: all but the last have Entries 0, and the
-	// last carries the count for the whole line.
+	// Entries is how many daemon log entries (16 KiB pieces) the line was made of. A line longer
+	// than MaxLineBytes comes in several Lines: all but the last have Entries 0, and the last
+	// carries the count for the whole line. So Entries >= 1 marks the end of a line, and the
+	// Entries of all Lines add up to the entries read.
 	Entries int
 }
 
 // Options configure a Reader.
 type Options struct {
 	TTY          bool // the container has a TTY: the body is one raw stream with no frame headers (all lines are Stdout)
-	MaxLineBytes int  // a line longer than this is returned in consecutive Lines of at most this many bytes, all with the same Timestamp and Stream (0 = 1 MiB default)
+	MaxLineBytes int  // a line longer than this is returned in consecutive Lines of at most this many bytes, all with the same Timestamp and Stream (0 or less = 1 MiB default)
 }
 
 // Reader reads whole lines from a Docker logs response requested with timestamps=1.
@@ -110,7 +111,8 @@ func (r *Reader) fragment() (Line, bool) {
 	return line, ok
 }
 
+// isPermanent tells the errors that leave the Reader out of step with the stream.
 func isPermanent(err error) bool {
-	se, ok := err.(*streamError)
-	return ok && se != nil
+	_, ok := err.(*streamError)
+	return ok
 }
