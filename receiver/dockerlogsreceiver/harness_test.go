@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -204,3 +205,12 @@ func receiverSettings(t *testing.T) receiver.Settings {
 }
 
 func nopHost() component.Host { return componenttest.NewNopHost() }
+
+// splitLines yields the newline-terminated lines of s.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if n := len(lines); n > 0 && lines[n-1] == "" {
+		lines = lines[:n-1]
+	}
+	return lines
+}

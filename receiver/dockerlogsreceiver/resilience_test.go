@@ -1,0 +1,167 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+)
+
+// memoryStorage is a storage extension that keeps its data across receiver instances, as file_storage does across restarts.
+type memoryStorage struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func (m *memoryStorage) Start(context.Context, component.Host) error { return nil }
+func (m *memoryStorage) Shutdown(context.Context) error              { return nil }
+func (m *memoryStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	return &memoryClient{s: m}, nil
+}
+
+type memoryClient struct{ s *memoryStorage }
+
+func (c *memoryClient) Get(_ context.Context, k string) ([]byte, error) {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.data[k], nil
+}
+
+func (c *memoryClient) Set(_ context.Context, k string, v []byte) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	c.s.data[k] = append([]byte(nil), v...)
+	return nil
+}
+
+func (c *memoryClient) Delete(_ context.Context, k string) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	delete(c.s.data, k)
+	return nil
+}
+
+func (c *memoryClient) Batch(context.Context, ...*storage.Operation) error { return nil }
+func (c *memoryClient) Close(context.Context) error                        { return nil }
+
+// storageHost offers one storage extension to the receiver.
+type storageHost struct {
+	component.Host
+	id  component.ID
+	ext component.Component
+}
+
+func (h storageHost) GetExtensions() map[component.ID]component.Component {
+	return map[component.ID]component.Component{h.id: h.ext}
+}
+
+// TestRestartResumesFromTheSavedPosition stops the receiver while a container keeps writing, starts a new
+// receiver over the same storage, and checks that the two together delivered every line once.
+func TestRestartResumesFromTheSavedPosition(t *testing.T) {
+	cli := dockertest.Engine(t)
+	storageID := component.MustNewID("memory_storage")
+	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
+	cfg := testConfig()
+	cfg.Storage = &storageID
+	cfg.StartAt = StartAtEnd // a saved position must win over start_at
+
+	sink := &collector{}
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "200", "-streams", "both"}})
+	start := func() *logsReceiver {
+		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)
+		require.NoError(t, err)
+		require.NoError(t, r.Start(context.Background(), host))
+		return r
+	}
+
+	first := start()
+	require.Eventually(t, func() bool { return sink.count(id) > 100 }, 30*time.Second, 10*time.Millisecond)
+	// The first receiver may have seen lines after the container's start: the container was already running.
+	require.NoError(t, first.Shutdown(context.Background()))
+	before := sink.count(id)
+	time.Sleep(time.Second) // about 200 lines written while no receiver runs
+
+	second := start()
+	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
+	require.Eventually(t, func() bool { return sink.count(id) > before+400 }, 30*time.Second, 10*time.Millisecond)
+	stopContainer(t, id)
+	time.Sleep(time.Second)
+
+	byStream := seqsByStream(t, sink.of(id))
+	stdout, stderr := byStream["stdout"], byStream["stderr"]
+	assert.Equal(t, wantSeqs(stdout[0], stdout[0]+2*len(stdout), 2), stdout, "stdout: no gap, no duplicate across the restart")
+	assert.Equal(t, wantSeqs(stderr[0], stderr[0]+2*len(stderr), 2), stderr, "stderr: no gap, no duplicate across the restart")
+	t.Logf("first receiver delivered %d lines, the second %d more", before, sink.count(id)-before)
+}
+
+// TestConnectionCutsLoseAndDuplicateNothing cuts every connection to the daemon, as a daemon restart or an
+// idle proxy would, and checks that streams and events come back and every line arrives once.
+func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
+	dockertest.Engine(t)
+	proxy := dockertest.StartProxy(t)
+	cfg := testConfig()
+	cfg.Endpoint = proxy.Endpoint
+	cfg.StartAt = StartAtBeginning
+	sink := &collector{}
+	turns := newTurnLog()
+	startReceiver(t, cfg, sink, turns)
+
+	cli := dockertest.Engine(t)
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "300", "-streams", "both"}})
+	for cut := 1; cut <= 3; cut++ {
+		target := 150 * cut
+		require.Eventually(t, func() bool { return sink.count(id) > target }, 30*time.Second, 10*time.Millisecond, "after cut %d", cut-1)
+		proxy.Cut()
+	}
+	late := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "100"}})
+	require.Eventually(t, func() bool { return sink.count(id) > 600 && sink.count(late) == 100 }, 30*time.Second, 10*time.Millisecond,
+		"reading and discovery came back after the cuts")
+	stopContainer(t, id)
+	stdout, stderr := dockertest.Logs(t, cli, id)
+	written := len(splitLines(stdout)) + len(splitLines(stderr))
+	require.Eventually(t, func() bool { return sink.count(id) >= written }, 30*time.Second, 10*time.Millisecond,
+		"%d of %d lines", sink.count(id), written)
+	time.Sleep(500 * time.Millisecond)
+	byStream := seqsByStream(t, sink.of(id))
+	assert.Equal(t, wantSeqs(0, 2*len(splitLines(stdout)), 2), byStream["stdout"], "every stdout line the daemon has, once")
+	assert.Equal(t, wantSeqs(1, 2*len(splitLines(stderr)), 2), byStream["stderr"], "every stderr line the daemon has, once")
+	turns.mu.Lock()
+	t.Logf("turn ends: %v", turns.ends)
+	assert.Positive(t, turns.ends[streamreader.EndReadFailed]+turns.ends[streamreader.EndStreamClosed], "the cuts broke streams")
+	turns.mu.Unlock()
+}
+
+// TestUnreadableDriverIsNotRetriedInALoop reads a container whose logging driver is none (HTTP 501).
+func TestUnreadableDriverIsNotRetriedInALoop(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	sink := &collector{}
+	turns := newTurnLog()
+	startReceiver(t, cfg, sink, turns)
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{LogDriver: "none", Cmd: []string{"-rate", "100"}})
+	readable := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "10"}})
+	require.Eventually(t, func() bool { return sink.count(readable) == 10 }, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(2 * time.Second)
+	turns.mu.Lock()
+	defer turns.mu.Unlock()
+	assert.Equal(t, 1, turns.ends[streamreader.EndOpenFailed], "one attempt, no reconnect loop")
+	assert.Zero(t, sink.count(id))
+}
+
+// stopContainer stops a container and waits for it.
+func stopContainer(t *testing.T, id string) {
+	t.Helper()
+	cli := dockertest.Engine(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, cli.ContainerStop(ctx, id, container.StopOptions{}))
+}
