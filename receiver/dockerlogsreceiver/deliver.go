@@ -28,9 +28,11 @@ func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines [
 		err := r.next.ConsumeLogs(opCtx, logs)
 		r.obsrecv.EndLogsOp(opCtx, "docker", len(lines), err)
 		if err == nil {
+			r.telemetry.handedOn(ctx, lines, true, time.Now())
 			return nil
 		}
 		if consumererror.IsPermanent(err) {
+			r.telemetry.handedOn(ctx, lines, false, time.Now())
 			r.settings.Logger.Error("The next consumer permanently refused log records; they are dropped",
 				zap.String("container.id", c.meta.ID), zap.Int("records", len(lines)), zap.Error(err))
 			return nil

@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -33,6 +34,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		r.health.daemonFailed(fmt.Errorf("docker events stream ended: %w", err))
 		if listed {
 			wait = resubscribeInitial
 		}
@@ -43,6 +45,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 		if !sleep(ctx, wait) {
 			return
 		}
+		r.telemetry.reconnect(ctx)
 		wait = min(2*wait, resubscribeMax)
 	}
 }
@@ -69,6 +72,7 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 // handleEvent applies one container event; events may repeat after a resubscription, so each is idempotent.
 func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	id := msg.Actor.ID
+	r.telemetry.event(ctx, msg.Action)
 	switch msg.Action {
 	case events.ActionStart, events.ActionRestart:
 		// Started after the receiver: read from its first line.
@@ -90,9 +94,11 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 	if err != nil {
 		if ctx.Err() == nil {
 			r.settings.Logger.Warn("Listing containers failed", zap.Error(err))
+			r.health.daemonFailed(err)
 		}
 		return false
 	}
+	r.health.daemonAnswered()
 	for _, s := range list {
 		if r.track(ctx, s.ID, false) {
 			r.pool.Add(s.ID)
@@ -116,6 +122,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	if err != nil {
 		if ctx.Err() == nil && !errors.Is(err, docker.ErrGone) {
 			r.settings.Logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
+			r.health.daemonFailed(err)
 		}
 		return false
 	}

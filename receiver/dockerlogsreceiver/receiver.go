@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // logsReceiver reads container logs through the Docker API and hands them to the next consumer.
@@ -28,6 +29,8 @@ type logsReceiver struct {
 	settings receiver.Settings
 	next     consumer.Logs
 	obsrecv  *receiverhelper.ObsReport
+	// telemetry records the receiver's own metrics (documentation.md).
+	telemetry *receiverTelemetry
 
 	// Set by Start, cleared by Shutdown.
 	client     *docker.Client
@@ -38,6 +41,7 @@ type logsReceiver struct {
 	ownID      string // the collector's own container, never read
 	filter     *selection.Filter
 	excluded   *excludedSet
+	health     *health
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
@@ -57,7 +61,12 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv}, nil
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
+		telemetry: newReceiverTelemetry(tb, set.ID.String())}, nil
 }
 
 // Start connects to the daemon and begins discovering and reading containers in the background.
@@ -86,6 +95,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.excluded = newExcludedSet()
+	r.health = newHealth(host)
 	r.startedAt = time.Now()
 	if r.cfg.ExcludeOwnContainer {
 		if r.ownID = docker.OwnContainerID(); r.ownID != "" {
@@ -98,7 +108,11 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Rotation:   r.cfg.RotationInterval,
 		TimeSlice:  r.cfg.TimeSlice,
 		Turn:       r.runTurn,
+		OnWait:     func(string) { r.telemetry.poolFull() },
 	})
+	if err := r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
 
 	// Background work outlives Start's context, which ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -113,6 +127,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 
 // Shutdown stops discovery and every stream, waits for all of them, and releases the client; it is safe without Start and twice.
 func (r *logsReceiver) Shutdown(ctx context.Context) error {
+	r.telemetry.shutdown()
 	if r.cancel != nil {
 		r.cancel()
 	}

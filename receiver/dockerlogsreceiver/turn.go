@@ -54,6 +54,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		FlushInterval: r.cfg.FlushInterval,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 	}, yield)
+	r.telemetry.turnEnded(ctx, out)
 	if r.onTurnEnd != nil {
 		r.onTurnEnd(id, out)
 	}
@@ -77,6 +78,9 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 // afterFailure decides whether a container whose stream failed is tried again.
 func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out streamreader.Outcome, err error) bool {
 	c.afterTurn(out, true)
+	if ctx.Err() == nil {
+		r.telemetry.turnFailed(ctx, out.End, err)
+	}
 	switch {
 	case ctx.Err() != nil:
 		return false

@@ -1,0 +1,197 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"time"
+
+	"github.com/docker/docker/api/types/events"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+)
+
+// Values of the reason attribute of docker_logs_rotations and docker_logs_stream_age besides the pool's reasons.
+const (
+	reasonContainerStopped = "container_stopped"
+	reasonError            = "error"
+)
+
+// Values of the error_type attribute of docker_logs_stream_errors.
+const (
+	errPoolFull          = "pool_full"
+	errOpenFailed        = "open_failed"
+	errReadFailed        = "read_failed"
+	errUnsupportedDriver = "unsupported_driver"
+	errWindowMissed      = "window_missed"
+)
+
+// receiverTelemetry records the metrics declared in metadata.yaml.
+//
+// Every measurement carries the receiver's component ID and nothing that names a container: container IDs
+// churn, and the collector's cumulative exporter would keep every series it ever saw, without bound.
+type receiverTelemetry struct {
+	tb *metadata.TelemetryBuilder
+	id attribute.KeyValue
+	// receiver is the attribute set {receiver}; the maps hold {receiver, one more attribute} per value.
+	receiver metric.MeasurementOption
+	reasons  map[string]metric.MeasurementOption
+	errTypes map[string]metric.MeasurementOption
+	streams  [3]metric.MeasurementOption
+	actions  map[events.Action]metric.MeasurementOption
+}
+
+func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *receiverTelemetry {
+	id := attribute.String("receiver", receiverID)
+	with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
+		return metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{id}, kv...)...))
+	}
+	t := &receiverTelemetry{
+		tb:       tb,
+		id:       id,
+		receiver: with(),
+		reasons:  map[string]metric.MeasurementOption{},
+		errTypes: map[string]metric.MeasurementOption{},
+		actions:  map[events.Action]metric.MeasurementOption{},
+	}
+	for _, r := range []string{string(pool.ReasonPlanned), string(pool.ReasonHandover), string(pool.ReasonRemoved), reasonContainerStopped, reasonError} {
+		t.reasons[r] = with(attribute.String("reason", r))
+	}
+	for _, e := range []string{errPoolFull, errOpenFailed, errReadFailed, errUnsupportedDriver, errWindowMissed} {
+		t.errTypes[e] = with(attribute.String("error_type", e))
+	}
+	t.streams[logstream.Stdout] = with(attribute.String("iostream", "stdout"))
+	t.streams[logstream.Stderr] = with(attribute.String("iostream", "stderr"))
+	for _, a := range []events.Action{events.ActionStart, events.ActionRestart, events.ActionDie, events.ActionDestroy, events.ActionRename} {
+		t.actions[a] = with(attribute.String("action", string(a)))
+	}
+	return t
+}
+
+// observePool registers the gauges read at each collection; shutdown unregisters them.
+func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams int) error {
+	return errors.Join(
+		t.tb.RegisterDockerLogsStreamsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(p.Stats().Open), t.receiver)
+			return nil
+		}),
+		t.tb.RegisterDockerLogsPoolUtilizationCallback(func(_ context.Context, o metric.Float64Observer) error {
+			o.Observe(float64(p.Stats().Open)/float64(maxStreams), t.receiver)
+			return nil
+		}),
+		t.tb.RegisterDockerLogsContainersWaitingCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(p.Stats().Waiting), t.receiver)
+			return nil
+		}),
+		t.tb.RegisterDockerLogsContainersKnownCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(cs.len()), t.receiver)
+			return nil
+		}),
+		t.tb.RegisterDockerLogsProcessGoroutinesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(runtime.NumGoroutine()), t.receiver)
+			return nil
+		}),
+	)
+}
+
+// shutdown unregisters the gauges' callbacks.
+func (t *receiverTelemetry) shutdown() {
+	t.tb.Shutdown()
+}
+
+// turnEnded records how a turn ended: the rotation and its stream's age, duplicates dropped, a missed window.
+func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outcome) {
+	if reason := rotationReason(out); reason != "" {
+		opt, ok := t.reasons[reason]
+		if !ok {
+			// A reason the pool gained later; its values are constants, so the set stays bounded.
+			opt = metric.WithAttributeSet(attribute.NewSet(t.id, attribute.String("reason", reason)))
+		}
+		t.tb.DockerLogsRotations.Add(ctx, 1, opt)
+		t.tb.DockerLogsStreamAge.Record(ctx, out.Duration.Seconds(), opt)
+	}
+	if out.Duplicates > 0 {
+		t.tb.DockerLogsDuplicatesDropped.Add(ctx, int64(out.Duplicates), t.receiver)
+	}
+	if out.WindowMissed {
+		t.streamError(ctx, errWindowMissed)
+	}
+}
+
+// rotationReason says why the turn's stream ended, or "" for a shutdown.
+func rotationReason(out streamreader.Outcome) string {
+	switch out.End {
+	case streamreader.EndYielded:
+		return string(out.Yield)
+	case streamreader.EndStreamClosed:
+		return reasonContainerStopped
+	case streamreader.EndOpenFailed, streamreader.EndReadFailed:
+		if errors.Is(out.Err, docker.ErrGone) {
+			return reasonContainerStopped
+		}
+		return reasonError
+	default:
+		return ""
+	}
+}
+
+// turnFailed counts a failed turn by the type of its failure; a container that is gone is no error.
+func (t *receiverTelemetry) turnFailed(ctx context.Context, end streamreader.End, err error) {
+	switch {
+	case errors.Is(err, docker.ErrGone):
+	case errors.Is(err, docker.ErrNotReadable):
+		t.streamError(ctx, errUnsupportedDriver)
+	case end == streamreader.EndReadFailed:
+		t.streamError(ctx, errReadFailed)
+	default:
+		t.streamError(ctx, errOpenFailed)
+	}
+}
+
+func (t *receiverTelemetry) streamError(ctx context.Context, errType string) {
+	t.tb.DockerLogsStreamErrors.Add(ctx, 1, t.errTypes[errType])
+}
+
+// poolFull counts a container that found every stream slot taken.
+func (t *receiverTelemetry) poolFull() {
+	t.streamError(context.Background(), errPoolFull)
+}
+
+// handedOn counts a batch that left the receiver, and when the next consumer accepted it, its delivery lag.
+func (t *receiverTelemetry) handedOn(ctx context.Context, lines []streamreader.Line, accepted bool, now time.Time) {
+	var count, size [3]int64
+	var newest int64
+	for _, l := range lines {
+		count[l.Stream]++
+		size[l.Stream] += int64(len(l.Body))
+		newest = max(newest, l.Timestamp)
+	}
+	for _, s := range []logstream.Stream{logstream.Stdout, logstream.Stderr} {
+		if count[s] > 0 {
+			t.tb.DockerLogsLinesRead.Add(ctx, count[s], t.streams[s])
+			t.tb.DockerLogsBytesRead.Add(ctx, size[s], t.streams[s])
+		}
+	}
+	if accepted && newest > 0 {
+		lag := max(now.Sub(time.Unix(0, newest)), 0)
+		t.tb.DockerLogsDeliveryLag.Record(ctx, lag.Seconds(), t.receiver)
+	}
+}
+
+// event counts a container event from the daemon.
+func (t *receiverTelemetry) event(ctx context.Context, action events.Action) {
+	if opt, ok := t.actions[action]; ok {
+		t.tb.DockerLogsDiscoveryEvents.Add(ctx, 1, opt)
+	}
+}
+
+// reconnect counts a new subscription to the daemon's events after the stream broke.
+func (t *receiverTelemetry) reconnect(ctx context.Context) {
+	t.tb.DockerLogsDaemonReconnects.Add(ctx, 1, t.receiver)
+}
