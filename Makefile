@@ -35,7 +35,7 @@ DIST := otelcol-dockerlogs
 DIST_SRC := build/$(DIST)
 DIST_BIN := bin/$(DIST)
 
-.PHONY: otelcol ocb
+.PHONY: otelcol run ocb
 
 ## ocb: install the OpenTelemetry Collector Builder $(OCB_VERSION) when missing.
 ocb: $(OCB)
@@ -48,3 +48,7 @@ otelcol: $(OCB)
 	@mkdir -p $(DIST_SRC) bin
 	$(OCB) --config builder-config.yaml --skip-compilation
 	cd $(DIST_SRC) && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(CURDIR)/$(DIST_BIN) .
+
+## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none).
+run: otelcol
+	scripts/with-docker.sh scripts/run-local.sh
