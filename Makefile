@@ -34,8 +34,9 @@ OCB := $(OCB_DIR)/builder
 DIST := otelcol-dockerlogs
 DIST_SRC := build/$(DIST)
 DIST_BIN := bin/$(DIST)
+IMAGE ?= otelcol-dockerlogs:dev
 
-.PHONY: otelcol run ocb
+.PHONY: otelcol image run ocb
 
 ## ocb: install the OpenTelemetry Collector Builder $(OCB_VERSION) when missing.
 ocb: $(OCB)
@@ -48,6 +49,17 @@ otelcol: $(OCB)
 	@mkdir -p $(DIST_SRC) bin
 	$(OCB) --config builder-config.yaml --skip-compilation
 	cd $(DIST_SRC) && CGO_ENABLED=0 go build -trimpath -buildvcs=false -ldflags='-s -w' -o $(CURDIR)/$(DIST_BIN) .
+
+## image: the distribution in a FROM scratch image $(IMAGE), built from bin/otelcol-dockerlogs (see Dockerfile).
+# The context is staged in build/image: only what the image holds is sent to the engine.
+IMAGE_CTX := build/image
+CA_CERTS ?= /etc/ssl/certs/ca-certificates.crt
+image: otelcol
+	@test -r $(CA_CERTS) || { echo "$(CA_CERTS) is missing: install ca-certificates or set CA_CERTS"; exit 1; }
+	rm -rf $(IMAGE_CTX) && mkdir -p $(IMAGE_CTX)/storage
+	cp $(DIST_BIN) $(CA_CERTS) deploy/image/passwd deploy/image/group $(IMAGE_CTX)/
+	cp collector-config.yaml $(IMAGE_CTX)/config.yaml
+	scripts/with-docker.sh docker build -q -t $(IMAGE) -f Dockerfile $(IMAGE_CTX)
 
 ## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none).
 run: otelcol
