@@ -36,7 +36,7 @@ DIST_SRC := build/$(DIST)
 DIST_BIN := bin/$(DIST)
 IMAGE ?= otelcol-dockerlogs:dev
 
-.PHONY: otelcol image run ocb
+.PHONY: otelcol image run ocb victoria-logs
 
 ## ocb: install the OpenTelemetry Collector Builder $(OCB_VERSION) when missing.
 ocb: $(OCB)
@@ -64,3 +64,10 @@ image: otelcol
 ## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none).
 run: otelcol
 	scripts/with-docker.sh scripts/run-local.sh
+
+## victoria-logs: install the VictoriaLogs log store the end-to-end test (e2e/) ships logs to, when missing.
+VLOGS_VERSION := v1.52.1
+VLOGS := $(CURDIR)/.cache/tools/victoria-logs-$(VLOGS_VERSION)/victoria-logs
+victoria-logs: $(VLOGS)
+$(VLOGS):
+	GOBIN=$(dir $(VLOGS)) go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VLOGS_VERSION)
