@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
@@ -45,6 +46,7 @@ type receiverTelemetry struct {
 	errTypes map[string]metric.MeasurementOption
 	streams  [3]metric.MeasurementOption
 	actions  map[events.Action]metric.MeasurementOption
+	recent   recentEvents
 }
 
 func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *receiverTelemetry {
@@ -184,11 +186,48 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []streamreader.L
 	}
 }
 
-// event counts a container event from the daemon.
-func (t *receiverTelemetry) event(ctx context.Context, action events.Action) {
-	if opt, ok := t.actions[action]; ok {
+// event counts a container event from the daemon once: a resubscription replays the events since the last one
+// seen (to the second, and the daemon does not always deliver events in timestamp order), so recent events are
+// remembered and a replayed one is not counted again.
+func (t *receiverTelemetry) event(ctx context.Context, msg events.Message) {
+	opt, ok := t.actions[msg.Action]
+	if ok && t.recent.add(eventKey{id: msg.Actor.ID, action: msg.Action, timeNano: msg.TimeNano}) {
 		t.tb.DockerLogsDiscoveryEvents.Add(ctx, 1, opt)
 	}
+}
+
+// eventKey identifies one container event.
+type eventKey struct {
+	id       string
+	action   events.Action
+	timeNano int64
+}
+
+// recentEvents remembers the last len(ring) events, in bounded memory.
+type recentEvents struct {
+	mu   sync.Mutex
+	seen map[eventKey]struct{}
+	ring [512]eventKey
+	next int
+}
+
+// add reports whether k is new, and remembers it.
+func (r *recentEvents) add(k eventKey) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.seen[k]; ok {
+		return false
+	}
+	if r.seen == nil {
+		r.seen = map[eventKey]struct{}{}
+	}
+	if old := r.ring[r.next]; old != (eventKey{}) {
+		delete(r.seen, old)
+	}
+	r.ring[r.next] = k
+	r.next = (r.next + 1) % len(r.ring)
+	r.seen[k] = struct{}{}
+	return true
 }
 
 // reconnect counts a new subscription to the daemon's events after the stream broke.

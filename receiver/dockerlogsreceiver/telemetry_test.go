@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -486,4 +487,33 @@ func (p *socketProxy) forward(client net.Conn) {
 	delete(p.conns, client)
 	delete(p.conns, server)
 	p.mu.Unlock()
+}
+
+// TestDiscoveryEventsCountedOnce replays events as a resubscription does: only new ones are counted.
+func TestDiscoveryEventsCountedOnce(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tb, err := metadata.NewTelemetryBuilder(tt.NewTelemetrySettings())
+	require.NoError(t, err)
+	tel := newReceiverTelemetry(tb, "docker_logs")
+	ctx := context.Background()
+	msg := func(id string, action events.Action, at int64) events.Message {
+		return events.Message{Action: action, Actor: events.Actor{ID: id}, TimeNano: at}
+	}
+	live := []events.Message{msg("a", events.ActionStart, 10), msg("b", events.ActionDie, 30), msg("a", events.ActionDie, 20)}
+	for _, m := range live {
+		tel.event(ctx, m)
+	}
+	// The replay after a resubscription sends them again, and one that is new.
+	for _, m := range append(live, msg("c", events.ActionStart, 40)) {
+		tel.event(ctx, m)
+	}
+	tel.event(ctx, msg("a", events.ActionExecStart, 50)) // not an action the receiver follows
+	assert.Equal(t, map[string]float64{"start": 2, "die": 2}, sums(t, tt, "otelcol_docker_logs_discovery_events", "action"))
+
+	// Memory stays bounded: the oldest events are forgotten.
+	for i := range 2000 {
+		tel.event(ctx, msg(fmt.Sprint(i), events.ActionStart, int64(100+i)))
+	}
+	assert.Len(t, tel.recent.seen, len(tel.recent.ring))
 }
