@@ -10,8 +10,8 @@ GO_PACKAGES := ./...
 build:
 	go build $(GO_PACKAGES)
 
-## test: the whole test suite against a real Docker engine (started here when none answers).
-test: lint
+## test: the whole test suite against a real Docker engine (started here when none answers), and the alert rules.
+test: lint rules
 	scripts/with-docker.sh go test -race -count=1 -timeout 30m $(GO_PACKAGES)
 
 ## unit: the tests that need no Docker engine (integration tests skip without one).
@@ -23,6 +23,18 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	go vet $(GO_PACKAGES)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Alert rules of the docker_logs receiver (alerts/): promtool validates them and runs their unit tests.
+# scripts/promtool.sh uses promtool from PATH, else extracts it from Debian's prometheus package into .cache/tools;
+# without either it skips on a developer machine and fails under CI=true.
+
+.PHONY: rules
+
+## rules: promtool check rules and promtool test rules on alerts/ (each alert firing and not firing).
+rules:
+	scripts/promtool.sh check rules alerts/docker-logs.rules.yml
+	cd alerts && ../scripts/promtool.sh test rules docker-logs.rules.test.yml
 
 # ---------------------------------------------------------------------------------------------------------------
 # The distribution: ocb build, container image, local run.
