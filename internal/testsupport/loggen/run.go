@@ -19,6 +19,7 @@ type options struct {
 	size    int
 	prefix  string
 	delay   time.Duration
+	linger  time.Duration
 }
 
 func parseFlags(args []string, usage io.Writer) (options, error) {
@@ -31,14 +32,15 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.IntVar(&o.size, "size", 0, "line length in bytes without the newline (0 = natural length; never shorter than the header)")
 	fs.StringVar(&o.prefix, "prefix", "loggen", "text at the start of every line")
 	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
+	fs.DurationVar(&o.linger, "linger", 0, "with -count, stay running this long after the last line (a container with a finished history)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0:
-		return o, errors.New("-count, -rate, -size and -delay must not be negative")
+	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0:
+		return o, errors.New("-count, -rate, -size, -delay and -linger must not be negative")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
 		return o, fmt.Errorf("-streams %q: want stdout, stderr or both", o.streams)
 	}
@@ -78,6 +80,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("write line %d to %s: %w", seq, stream, err)
 		}
 	}
+	sleep(ctx, o.linger)
 	return nil
 }
 

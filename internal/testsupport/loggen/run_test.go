@@ -120,6 +120,7 @@ func TestForeverStopsOnCancel(t *testing.T) {
 		{"-count", "0"},
 		{"-count", "0", "-rate", "10"},
 		{"-count", "5", "-delay", "1h"},
+		{"-count", "3", "-linger", "1h"},
 	} {
 		ctx, cancel := context.WithCancel(t.Context())
 		var out, errw lineWriter
@@ -150,6 +151,7 @@ func TestBadFlags(t *testing.T) {
 		{"-count", "-1"},
 		{"-size", "-5"},
 		{"-rate", "-1"},
+		{"-linger", "-1s"},
 		{"-nope"},
 		{"extra"},
 	} {
