@@ -99,7 +99,8 @@ func TestAtEndSkipsEverythingAtItsTime(t *testing.T) {
 	assert.False(t, f.Keep(1, 100))
 	assert.False(t, f.Keep(2, 100))
 	assert.True(t, f.Keep(2, 101))
-	assert.True(t, f.Keep(1, 100), "after the first new line every line is new")
+	assert.True(t, f.Keep(2, 100), "after its first new line every line of an output is new")
+	assert.False(t, f.Keep(1, 100), "the other output still skips what is old")
 
 	c.Advance(2, 100)
 	assert.Equal(t, AtEnd(100), c, "a line at the marker's time does not move it")

@@ -2,41 +2,50 @@ package checkpoint
 
 // Filter drops the lines a reopened stream repeats from before a cursor.
 //
-// The stream must have been opened with since at or before the cursor's time. Once one line is new,
-// every later line of the same stream is new too, because the daemon sends lines in log-file order.
+// The stream must have been opened with since at or before the cursor's time. Each output is judged on
+// its own: once one of its lines is new, every later line of it is new too, because the daemon sends each
+// output's lines in log-file order. (Across outputs, a long line assembled from pieces completes after
+// the other output's lines written meanwhile, so their order is not the file's.)
 type Filter struct {
 	cursor         Cursor
-	stdout, stderr int
-	passed         bool
+	stdout, stderr streamState
+}
+
+// streamState is one output's progress past the cursor.
+type streamState struct {
+	seen   int
+	passed bool
 }
 
 // NewFilter returns a filter for a stream reopened from cursor c.
 func NewFilter(c Cursor) *Filter {
-	return &Filter{cursor: c, passed: c.IsZero()}
+	f := &Filter{cursor: c}
+	f.stdout.passed, f.stderr.passed = c.IsZero(), c.IsZero()
+	return f
 }
 
 // Keep reports whether the line with this stream and timestamp was not delivered before.
 func (f *Filter) Keep(stream uint8, ts int64) bool {
-	if f.passed {
+	st, delivered := &f.stdout, f.cursor.Stdout
+	if stream == streamStderr {
+		st, delivered = &f.stderr, f.cursor.Stderr
+	}
+	if st.passed {
 		return true
 	}
 	switch {
 	case ts < f.cursor.Time:
 		return false
 	case ts > f.cursor.Time:
-		f.passed = true
+		st.passed = true
 		return true
 	case f.cursor.AllAtTime:
 		return false
 	}
-	seen, delivered := &f.stdout, f.cursor.Stdout
-	if stream == streamStderr {
-		seen, delivered = &f.stderr, f.cursor.Stderr
-	}
-	if *seen < delivered {
-		*seen++
+	if st.seen < delivered {
+		st.seen++
 		return false
 	}
-	f.passed = true
+	st.passed = true
 	return true
 }

@@ -302,3 +302,21 @@ func TestStreamString(t *testing.T) {
 		}
 	}
 }
+
+func TestMuxPendingSinceNamesTheEarliestUnfinishedLine(t *testing.T) {
+	input := frame(1, entry(t0+5, big(16384))) + muxLine(Stderr, t0+6, "meanwhile") + frame(1, entry(t0+5, "end\n"))
+	r := NewReader(strings.NewReader(input), Options{})
+	l, err := r.Next()
+	if err != nil || l.Stream != Stderr {
+		t.Fatalf("first line %v %v, want the stderr line that completed first", l, err)
+	}
+	if ts, ok := r.PendingSince(); !ok || ts != t0+5 {
+		t.Fatalf("PendingSince = %d, %v; want %d, true: the stdout line begun before it", ts, ok, t0+5)
+	}
+	if l, err = r.Next(); err != nil || l.Stream != Stdout || l.Timestamp != t0+5 {
+		t.Fatalf("second line %v %v, want the whole stdout line", l, err)
+	}
+	if _, ok := r.PendingSince(); ok {
+		t.Fatal("PendingSince reports a line after every line finished")
+	}
+}

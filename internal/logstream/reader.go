@@ -100,6 +100,21 @@ func (r *Reader) Pending() bool {
 	return r.asm[0].open || r.asm[1].open
 }
 
+// PendingSince returns the timestamp of the earliest line begun but not finished, and whether there is one.
+//
+// Lines are returned as they complete, so a long line of one stream comes after the other stream's lines
+// that completed while it was being assembled; a caller that must keep timestamp order holds those back.
+func (r *Reader) PendingSince() (int64, bool) {
+	var ts int64
+	found := false
+	for i := range r.asm {
+		if a := &r.asm[i]; a.open && (!found || a.ts < ts) {
+			ts, found = a.ts, true
+		}
+	}
+	return ts, found
+}
+
 // fragment hands out the next Line of the assembly being emitted, if it has one.
 func (r *Reader) fragment() (Line, bool) {
 	line, ok := r.emit.next(r.max)

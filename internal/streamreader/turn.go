@@ -189,16 +189,22 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 	defer close(lines)
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
 	filter := checkpoint.NewFilter(t.Cursor)
+	var order orderer
 	var res readResult
 	first := true
 	for {
 		l, err := r.Next()
 		if err != nil {
 			res.err = err
+			if errors.Is(err, io.EOF) {
+				// The stream ended for good: a long line still unfinished never will be.
+				send(lines, order.flush())
+			}
 			break
 		}
 		res.entries += l.Entries
-		if first && anchor != 0 && l.Timestamp != anchor {
+		pendingSince, pending := r.PendingSince()
+		if first && anchor != 0 && earliest(l.Timestamp, pendingSince, pending) != anchor {
 			res.missed = true
 			break
 		}
@@ -207,9 +213,24 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 			res.dups++
 			continue
 		}
-		lines <- Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+		send(lines, order.add(Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}, pendingSince, pending))
 	}
 	result <- res
+}
+
+// send hands lines to the turn's delivery loop.
+func send(lines chan<- Line, ready []Line) {
+	for _, l := range ready {
+		lines <- l
+	}
+}
+
+// earliest is the first entry's timestamp: the line's own, or that of a line begun before it and not yet finished.
+func earliest(ts, pendingSince int64, pending bool) int64 {
+	if pending && pendingSince < ts {
+		return pendingSince
+	}
+	return ts
 }
 
 // delivery holds a turn's pending batch and moves the cursor past what was accepted.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,9 +23,10 @@ import (
 
 // fakeEntry is one entry of a simulated container log.
 type fakeEntry struct {
-	stream logstream.Stream
-	ts     int64
-	body   string
+	stream  logstream.Stream
+	ts      int64
+	body    string
+	partial bool // a 16 KiB piece of a longer line: no newline
 }
 
 // fakeLog answers log requests the way the daemon does: tail first, then since (inclusive), as frames.
@@ -48,6 +50,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 			continue
 		}
 		payload := fmt.Sprintf("%s %s\n", time.Unix(0, e.ts).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), e.body)
+		if e.partial {
+			payload = strings.TrimSuffix(payload, "\n")
+		}
 		var hdr [8]byte
 		hdr[0] = byte(e.stream)
 		binary.BigEndian.PutUint32(hdr[4:], uint32(len(payload)))
@@ -216,4 +221,58 @@ func TestLastTimestamp(t *testing.T) {
 	ts, err = LastTimestamp(context.Background(), (&fakeLog{}).open, false)
 	require.NoError(t, err)
 	assert.Zero(t, ts, "an empty log")
+}
+
+// TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation writes the first piece of a long stdout
+// line, then a stderr line, and ends the turn before the long line's last piece: the stderr line must be
+// held back, so that the next turn, which finds the last piece, delivers both once and in order.
+func TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation(t *testing.T) {
+	piece := strings.Repeat("x", 16384)
+	f := &fakeLog{follow: true, entries: []fakeEntry{
+		{stream: logstream.Stdout, ts: base, body: "before"},
+		{stream: logstream.Stdout, ts: base + 1, body: piece, partial: true},
+		{stream: logstream.Stderr, ts: base + 2, body: "meanwhile"},
+	}}
+	s := &sink{}
+	yield := make(chan pool.Reason, 1)
+	done := make(chan Outcome)
+	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
+	require.Eventually(t, func() bool { return len(s.bodies()) == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	yield <- pool.ReasonPlanned
+	out := <-done
+	assert.Equal(t, []string{"before"}, s.bodies(), "the stderr line waits for the long line begun before it")
+	assert.Equal(t, base, out.Cursor.Time)
+
+	f.mu.Lock()
+	f.entries = append(f.entries, fakeEntry{stream: logstream.Stdout, ts: base + 1, body: "end"})
+	f.follow = false
+	f.mu.Unlock()
+	Run(context.Background(), turnFor(f, s, out.Cursor, 0), nil)
+	assert.Equal(t, []string{"before", piece + "end", "meanwhile"}, s.bodies())
+}
+
+func TestOrdererHoldsLinesBehindAnUnfinishedLine(t *testing.T) {
+	var o orderer
+	l := func(ts int64) Line { return Line{Timestamp: ts, Body: fmt.Sprint(ts)} }
+	ts := func(lines []Line) []int64 {
+		var out []int64
+		for _, x := range lines {
+			out = append(out, x.Timestamp)
+		}
+		return out
+	}
+	assert.Equal(t, []int64{1}, ts(o.add(l(1), 0, false)))
+	assert.Equal(t, []int64{2}, ts(o.add(l(2), 2, true)), "a fragment of the unfinished line itself")
+	assert.Empty(t, o.add(l(5), 2, true))
+	assert.Empty(t, o.add(l(4), 2, true))
+	assert.Equal(t, []int64{2, 4, 5}, ts(o.add(l(2), 0, false)), "the long line, then what waited, in order")
+	assert.Empty(t, o.add(l(9), 3, true))
+	assert.Equal(t, []int64{9}, ts(o.flush()))
+	assert.Empty(t, o.flush())
+
+	for i := range maxHeld {
+		require.Empty(t, o.add(l(int64(10+i)), 3, true))
+	}
+	assert.Len(t, o.add(l(99999), 3, true), maxHeld+1, "past the bound everything is released")
 }
