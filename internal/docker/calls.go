@@ -43,6 +43,21 @@ func (c *Client) ListRunning(ctx context.Context, labels []string) ([]container.
 	return list, nil
 }
 
+// ListExited returns the containers that have exited and carry every label filter ("key=value").
+func (c *Client) ListExited(ctx context.Context, labels []string) ([]container.Summary, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("status", "exited"))
+	for _, l := range labels {
+		f.Add("label", l)
+	}
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, fmt.Errorf("list exited containers: %w", err)
+	}
+	return list, nil
+}
+
 // Inspect returns what the daemon knows of one container; ErrGone when it no longer exists.
 func (c *Client) Inspect(ctx context.Context, id string) (container.InspectResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -25,11 +25,15 @@ const (
 func (r *logsReceiver) discover(ctx context.Context) {
 	var since time.Time
 	wait := resubscribeInitial
+	resumed := false
 	for ctx.Err() == nil {
 		subscribed := time.Now()
 		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters())
 		// Listing after subscribing leaves no gap in which a container could start unseen.
 		listed := r.reconcile(ctx)
+		if listed && !resumed {
+			resumed = r.resumeExited(ctx)
+		}
 		err := r.followEvents(ctx, msgs, errs, &since)
 		if ctx.Err() != nil {
 			return
@@ -100,6 +104,33 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 	}
 	r.health.daemonAnswered()
 	for _, s := range list {
+		if r.track(ctx, s.ID, false) {
+			r.pool.Add(s.ID)
+		}
+	}
+	return true
+}
+
+// resumeExited finishes reading the containers that exited while no receiver ran, from their saved positions;
+// it reports whether the daemon answered. An exited container without a saved position is history, not read.
+func (r *logsReceiver) resumeExited(ctx context.Context) bool {
+	if r.cfg.Storage == nil {
+		return true
+	}
+	list, err := r.client.ListExited(ctx, r.filter.EngineLabelFilters())
+	if err != nil {
+		if ctx.Err() == nil {
+			r.settings.Logger.Warn("Listing exited containers failed", zap.Error(err))
+		}
+		return false
+	}
+	for _, s := range list {
+		if r.containers.get(s.ID) != nil {
+			continue
+		}
+		if _, saved, err := r.store.Load(ctx, s.ID); err != nil || !saved {
+			continue
+		}
 		if r.track(ctx, s.ID, false) {
 			r.pool.Add(s.ID)
 		}

@@ -165,3 +165,35 @@ func stopContainer(t *testing.T, id string) {
 	defer cancel()
 	require.NoError(t, cli.ContainerStop(ctx, id, container.StopOptions{}))
 }
+
+// TestContainerThatExitedWhileNoReceiverRanIsFinished stops the receiver mid-way through a container's
+// output, lets the container write the rest and exit, and starts a new receiver over the same storage.
+func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
+	cli := dockertest.Engine(t)
+	storageID := component.MustNewID("memory_storage")
+	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
+	cfg := testConfig()
+	cfg.Storage = &storageID
+	sink := &collector{}
+	start := func() *logsReceiver {
+		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)
+		require.NoError(t, err)
+		require.NoError(t, r.Start(context.Background(), host))
+		return r
+	}
+
+	first := start()
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "600", "-rate", "300", "-streams", "both"}})
+	require.Eventually(t, func() bool { return sink.count(id) > 50 }, 30*time.Second, 10*time.Millisecond)
+	require.NoError(t, first.Shutdown(context.Background()))
+	dockertest.WaitExit(t, cli, id, 30*time.Second)
+	require.Less(t, sink.count(id), 600, "the container wrote more after the receiver stopped")
+
+	second := start()
+	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
+	require.Eventually(t, func() bool { return sink.count(id) >= 600 }, 30*time.Second, 10*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	byStream := seqsByStream(t, sink.of(id))
+	assert.Equal(t, wantSeqs(0, 600, 2), byStream["stdout"])
+	assert.Equal(t, wantSeqs(1, 600, 2), byStream["stderr"])
+}
