@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -42,17 +40,17 @@ func TestReopenCost(t *testing.T) {
 	require.Len(t, last, 2)
 	anchor, cursor := last[0], last[1]
 
-	pid := dockerdPID(t)
+	pid := dockertest.DaemonPID(t)
 	for round := 1; round <= 3; round++ {
-		cpu0, t0 := cpuTicks(t, pid), time.Now()
+		cpu0, t0 := dockertest.ProcessCPU(t, pid), time.Now()
 		naive := readAll(t, c, id, docker.LogsRequest{Since: cursor})
-		cpu1, t1 := cpuTicks(t, pid), time.Now()
+		cpu1, t1 := dockertest.ProcessCPU(t, pid), time.Now()
 		bounded := readAll(t, c, id, docker.LogsRequest{Since: anchor, Tail: 1000})
-		cpu2, t2 := cpuTicks(t, pid), time.Now()
+		cpu2, t2 := dockertest.ProcessCPU(t, pid), time.Now()
 		require.Equal(t, []int64{cursor}, naive)
 		require.Equal(t, []int64{anchor, cursor}, bounded, "the tail reached back to the anchor")
 		t.Logf("round %d, %d lines of history: since-only reopen %v wall, dockerd %.2f CPU-s; bounded tail reopen %v wall, dockerd %.2f CPU-s",
-			round, lines, t1.Sub(t0).Round(time.Millisecond), float64(cpu1-cpu0)/100, t2.Sub(t1).Round(time.Millisecond), float64(cpu2-cpu1)/100)
+			round, lines, t1.Sub(t0).Round(time.Millisecond), (cpu1 - cpu0).Seconds(), t2.Sub(t1).Round(time.Millisecond), (cpu2 - cpu1).Seconds())
 	}
 }
 
@@ -72,34 +70,4 @@ func readAll(t *testing.T, c *docker.Client, id string, req docker.LogsRequest) 
 		require.NoError(t, err)
 		out = append(out, l.Timestamp)
 	}
-}
-
-// dockerdPID finds the daemon to measure: the private one's pid file, else the only dockerd running.
-func dockerdPID(t *testing.T) int {
-	t.Helper()
-	if host := os.Getenv("DOCKER_HOST"); strings.HasPrefix(host, "unix://") {
-		pidFile := strings.TrimSuffix(strings.TrimPrefix(host, "unix://"), "docker.sock") + "docker.pid"
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				return pid
-			}
-		}
-	}
-	out, err := exec.Command("pgrep", "-o", "-x", "dockerd").Output()
-	require.NoError(t, err, "no dockerd process to measure")
-	pid, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	require.NoError(t, err)
-	return pid
-}
-
-// cpuTicks returns a process's user+system time in clock ticks (1/100 s).
-func cpuTicks(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	require.NoError(t, err)
-	// Fields after the command name, which ends with the last ')'.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	return utime + stime
 }
