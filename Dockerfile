@@ -38,4 +38,5 @@ LABEL org.opencontainers.image.title="otelcol-dockerlogs" \
       org.opencontainers.image.description="OpenTelemetry Collector reading Docker container logs through the Docker API"
 
 ENTRYPOINT ["/otelcol-dockerlogs"]
-CMD ["--config", "/etc/otelcol-dockerlogs/config.yaml"]
+# The feature gate makes health_check answer from component status: 500 while the daemon is unreachable.
+CMD ["--config", "/etc/otelcol-dockerlogs/config.yaml", "--feature-gates=+extension.healthcheck.useComponentStatus"]

@@ -55,7 +55,7 @@ fi
 
 say "collector: $bin --config collector-config.yaml (engine $DOCKER_HOST, Loki ${LOKI_ENDPOINT:-http://localhost:3100, absent is fine}); Ctrl-C stops"
 status=0
-"$bin" --config collector-config.yaml &
+"$bin" --config collector-config.yaml --feature-gates=+extension.healthcheck.useComponentStatus &
 collector=$!
 trap 'kill -TERM $collector 2>/dev/null || true' INT TERM HUP
 wait "$collector" || status=$?
