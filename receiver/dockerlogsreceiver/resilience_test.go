@@ -64,24 +64,29 @@ func (h storageHost) GetExtensions() map[component.ID]component.Component {
 	return map[component.ID]component.Component{h.id: h.ext}
 }
 
-// TestRestartResumesFromTheSavedPosition stops the receiver while a container keeps writing, starts a new
-// receiver over the same storage, and checks that the two together delivered every line once.
-func TestRestartResumesFromTheSavedPosition(t *testing.T) {
-	cli := dockertest.Engine(t)
+// restartable returns a function that starts a new receiver over one storage kept across them, as
+// file_storage keeps positions across collector restarts.
+func restartable(t *testing.T, cfg *Config, sink *collector) func() *logsReceiver {
 	storageID := component.MustNewID("memory_storage")
 	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
-	cfg := testConfig()
 	cfg.Storage = &storageID
-	cfg.StartAt = StartAtEnd // a saved position must win over start_at
-
-	sink := &collector{}
-	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "200", "-streams", "both"}})
-	start := func() *logsReceiver {
+	return func() *logsReceiver {
 		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)
 		require.NoError(t, err)
 		require.NoError(t, r.Start(context.Background(), host))
 		return r
 	}
+}
+
+// TestRestartResumesFromTheSavedPosition stops the receiver while a container keeps writing, starts a new
+// receiver over the same storage, and checks that the two together delivered every line once.
+func TestRestartResumesFromTheSavedPosition(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	cfg.StartAt = StartAtEnd // a saved position must win over start_at
+	sink := &collector{}
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "200", "-streams", "both"}})
+	start := restartable(t, cfg, sink)
 
 	first := start()
 	require.Eventually(t, func() bool { return sink.count(id) > 100 }, 30*time.Second, 10*time.Millisecond)
@@ -170,17 +175,8 @@ func stopContainer(t *testing.T, id string) {
 // output, lets the container write the rest and exit, and starts a new receiver over the same storage.
 func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
 	cli := dockertest.Engine(t)
-	storageID := component.MustNewID("memory_storage")
-	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
-	cfg := testConfig()
-	cfg.Storage = &storageID
 	sink := &collector{}
-	start := func() *logsReceiver {
-		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)
-		require.NoError(t, err)
-		require.NoError(t, r.Start(context.Background(), host))
-		return r
-	}
+	start := restartable(t, testConfig(), sink)
 
 	first := start()
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "600", "-rate", "300", "-streams", "both"}})
