@@ -1,69 +1,135 @@
 // Package checkpoint keeps each container's read position: what was delivered, to the nanosecond and the line.
 package checkpoint
 
+import "time"
+
 // Stream numbers as the daemon frames them (1 = stdout, 2 = stderr).
 const (
 	streamStdout = 1
 	streamStderr = 2
 )
 
-// Cursor is a container's read position: every line up to it was delivered, none after it.
+// InversionMargin bounds how far, in daemon timestamps, a line of one output can be written to the log
+// file after a line of the other output that it predates.
 //
-// The daemon's since is inclusive and several lines can share one timestamp, so the time alone
-// cannot tell delivered lines from new ones: the cursor also counts, per stream, the lines delivered
-// at exactly that time. The daemon returns lines in log-file order, so those counts pick out the
-// delivered prefix of the lines at that time again on every reopen.
+// The daemon timestamps each output's lines in that output's own goroutine, then takes the log file's
+// lock to write them: across outputs, file order and timestamp order can differ (by microseconds when
+// measured here; the margin allows for a stalled write). Within one output they never do. A larger margin
+// costs every reopen that much more log to read again.
+const InversionMargin = int64(500 * time.Millisecond)
+
+// floorStep spaces the timestamps kept as floor candidates, so that a few of them span the margin.
+const floorStep = InversionMargin / 4
+
+// Position is one output's read position: its last delivered line's timestamp and how many of its lines
+// were delivered with exactly that timestamp (-1: all of them, whatever their number).
+type Position struct {
+	Time  int64 `json:"time"`
+	Count int   `json:"count"`
+}
+
+// Cursor is a container's read position: per output, every line up to its position was delivered and
+// none after it.
+//
+// The daemon's since is inclusive and several lines can share one timestamp, so a time alone cannot tell
+// delivered lines from new ones: each position also counts the lines delivered at exactly its time. Each
+// output's lines come back in log-file order, with timestamps that never go back, so the counts pick out
+// the delivered lines again on every reopen. The outputs are kept apart because across them the file
+// order is not the timestamp order.
 type Cursor struct {
-	// Time is the daemon timestamp in ns of the last delivered line; 0 means nothing delivered yet.
-	Time int64 `json:"time"`
-	// Stdout and Stderr count the lines delivered with exactly Time.
-	Stdout int `json:"stdout"`
-	Stderr int `json:"stderr"`
-	// AllAtTime marks every line at Time as old (set when reading starts at the end of an existing log).
-	AllAtTime bool `json:"all_at_time,omitempty"`
-	// Prev is the timestamp of the last delivered line before Time, 0 if none: all its lines were delivered.
-	Prev int64 `json:"prev,omitempty"`
+	Stdout Position `json:"stdout"`
+	Stderr Position `json:"stderr"`
+	// Floor is the timestamp of a delivered line that every undelivered line, of either output, follows in
+	// the log; a reopen asks for the lines since it. 0 when no such line is known yet.
+	Floor int64 `json:"floor,omitempty"`
+
+	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
+	candidates [8]int64
 }
 
 // AtEnd returns the cursor that skips everything up to and including the log entry at ts.
 func AtEnd(ts int64) Cursor {
-	return Cursor{Time: ts, AllAtTime: true}
+	p := Position{Time: ts, Count: -1}
+	return Cursor{Stdout: p, Stderr: p, Floor: ts}
 }
 
 // IsZero reports whether nothing was delivered yet.
 func (c Cursor) IsZero() bool {
-	return c.Time == 0
+	return c.Stdout.Time == 0 && c.Stderr.Time == 0
 }
 
-// Anchor returns a timestamp whose lines are all old and at or before Time, or 0 when there is none.
-//
-// A reopen can ask for the last N entries since the anchor: when the first entry returned carries the
-// anchor's timestamp, those N entries reached back past everything not yet delivered.
-func (c Cursor) Anchor() int64 {
-	if c.AllAtTime {
-		return c.Time
-	}
-	return c.Prev
-}
-
-// Advance moves the cursor past one delivered line; lines must be given in the order they were read.
-func (c *Cursor) Advance(stream uint8, ts int64) {
+// Since returns where a reopen must start, and whether that is the timestamp of a line in the log:
+// then the last N entries since it reach back far enough exactly when the first one returned carries it.
+func (c Cursor) Since() (since int64, anchored bool) {
 	switch {
-	case ts > c.Time:
-		if c.Time != 0 {
-			c.Prev = c.Time
-		}
-		*c = Cursor{Time: ts, Prev: c.Prev}
-	case ts < c.Time:
-		// The daemon's clock went back: keep the furthest point, since the daemon filters by time.
-		return
-	case c.AllAtTime:
+	case c.Floor != 0:
+		return c.Floor, true
+	case c.IsZero():
+		return 0, false
+	}
+	return max(c.earliest()-InversionMargin, 1), false
+}
+
+// earliest is the oldest of the positions' times that are set.
+func (c Cursor) earliest() int64 {
+	switch {
+	case c.Stdout.Time == 0:
+		return c.Stderr.Time
+	case c.Stderr.Time == 0:
+		return c.Stdout.Time
+	}
+	return min(c.Stdout.Time, c.Stderr.Time)
+}
+
+// position returns the position of one output.
+func (c *Cursor) position(stream uint8) *Position {
+	if stream == streamStderr {
+		return &c.Stderr
+	}
+	return &c.Stdout
+}
+
+// Advance moves the cursor past one delivered line, given in the order its output was read.
+//
+// unfinished is the timestamp of the earliest line begun in the stream but not yet finished when this
+// one was read (0 if none): the floor must not pass it, since that line is not delivered yet.
+func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
+	p := c.position(stream)
+	switch {
+	case ts > p.Time:
+		*p = Position{Time: ts, Count: 1}
+	case ts == p.Time && p.Count >= 0:
+		p.Count++
+	}
+	c.remember(ts)
+	c.raiseFloor(unfinished)
+}
+
+// remember keeps ts as a floor candidate when it is a step newer than the last one kept.
+func (c *Cursor) remember(ts int64) {
+	last := c.candidates[len(c.candidates)-1]
+	if last != 0 && ts < last+floorStep {
 		return
 	}
-	switch stream {
-	case streamStderr:
-		c.Stderr++
-	default:
-		c.Stdout++
+	copy(c.candidates[:], c.candidates[1:])
+	c.candidates[len(c.candidates)-1] = ts
+}
+
+// raiseFloor moves Floor to the newest candidate that every undelivered line follows in the log.
+//
+// An undelivered line is newer than its output's position, or than an unfinished line, and a line of the
+// other output is written at most InversionMargin after the lines it predates: a delivered line older than
+// all of those by the margin precedes every undelivered line in the file.
+func (c *Cursor) raiseFloor(unfinished int64) {
+	limit := c.earliest()
+	if unfinished != 0 {
+		limit = min(limit, unfinished)
+	}
+	limit -= InversionMargin
+	for i := len(c.candidates) - 1; i >= 0; i-- {
+		if cand := c.candidates[i]; cand != 0 && cand <= limit {
+			c.Floor = max(c.Floor, cand)
+			return
+		}
 	}
 }

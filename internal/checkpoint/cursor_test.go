@@ -8,23 +8,20 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// entry is one line of a simulated container log.
+// entry is one line of a simulated container log, in file order.
 type entry struct {
 	stream uint8
 	ts     int64
 }
 
-// resume delivers the first k entries, then replays the log as a reopen would (everything at or after
-// since, since inclusive) and returns the indexes of the entries the filter keeps.
-func resume(log []entry, k int, useAnchor bool) []int {
+// resume delivers the first k entries, then replays the log as a reopen does (the daemon keeps every
+// entry at or after since, wherever it stands in the file) and returns the indexes the filter keeps.
+func resume(log []entry, k int) []int {
 	var c Cursor
 	for _, e := range log[:k] {
-		c.Advance(e.stream, e.ts)
+		c.Advance(e.stream, e.ts, 0)
 	}
-	since := c.Time
-	if useAnchor && c.Anchor() != 0 {
-		since = c.Anchor()
-	}
+	since, _ := c.Since()
 	f := NewFilter(c)
 	var kept []int
 	for i, e := range log {
@@ -38,62 +35,101 @@ func resume(log []entry, k int, useAnchor bool) []int {
 	return kept
 }
 
-// randomLog makes a log whose timestamps never decrease and often repeat, on both streams.
-func randomLog(rng *rand.Rand, n int) []entry {
+// randomLog makes a log whose timestamps never go back within an output, often repeat, and cross between
+// the outputs by less than InversionMargin; step scales the time between lines.
+func randomLog(rng *rand.Rand, n int, step int64) []entry {
+	var clock [3]int64
+	now := int64(1_700_000_000_000_000_000)
 	log := make([]entry, n)
-	ts := int64(1_700_000_000_000_000_000)
 	for i := range log {
 		if rng.IntN(3) == 0 {
-			ts += int64(rng.IntN(5) + 1)
+			now += step * int64(rng.IntN(5)+1)
 		}
-		log[i] = entry{stream: uint8(rng.IntN(2) + 1), ts: ts}
+		s := uint8(rng.IntN(2) + 1)
+		// A line may carry a time up to half the margin older than the file position suggests.
+		ts := max(clock[s], now-rng.Int64N(InversionMargin/2))
+		clock[s] = ts
+		log[i] = entry{stream: s, ts: ts}
 	}
 	return log
 }
 
 func TestResumeKeepsExactlyTheUndeliveredLines(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for range 500 {
-		log := randomLog(rng, rng.IntN(40)+1)
-		for k := 0; k <= len(log); k++ {
-			for _, anchor := range []bool{false, true} {
-				want := make([]int, 0, len(log)-k)
+	for _, step := range []int64{1, InversionMargin / 10, InversionMargin} {
+		for range 300 {
+			log := randomLog(rng, rng.IntN(60)+1, step)
+			for k := 0; k <= len(log); k++ {
+				var want []int
 				for i := k; i < len(log); i++ {
 					want = append(want, i)
 				}
-				got := resume(log, k, anchor)
-				if len(want) == 0 {
-					want = nil
-				}
-				require.Equal(t, want, got, "log %v delivered %d anchor %v", log, k, anchor)
+				require.Equal(t, want, resume(log, k), "log %v delivered %d", log, k)
 			}
 		}
 	}
 }
 
 func FuzzResumeKeepsExactlyTheUndeliveredLines(f *testing.F) {
-	f.Add([]byte{0, 1, 0, 2, 1, 1}, uint8(3))
+	f.Add([]byte{0, 1, 0, 2, 1, 1, 200, 7}, uint8(3))
 	f.Fuzz(func(t *testing.T, steps []byte, k uint8) {
+		var clock [3]int64
+		now := int64(1_000_000_000_000)
 		log := make([]entry, 0, len(steps))
-		ts := int64(1000)
 		for _, b := range steps {
-			ts += int64(b >> 2 & 3) // often 0: lines sharing one timestamp
-			log = append(log, entry{stream: b&1 + 1, ts: ts})
+			now += int64(b>>3&7) * InversionMargin / 4 // often 0: lines sharing one timestamp
+			s := b&1 + 1
+			ts := max(clock[s], now-int64(b>>1&3)*InversionMargin/8)
+			clock[s] = ts
+			log = append(log, entry{stream: s, ts: ts})
 		}
 		n := int(k) % (len(log) + 1)
-		for _, anchor := range []bool{false, true} {
-			got := resume(log, n, anchor)
-			require.Len(t, got, len(log)-n)
-			for j, i := range got {
-				require.Equal(t, n+j, i)
-			}
+		got := resume(log, n)
+		require.Len(t, got, len(log)-n)
+		for j, i := range got {
+			require.Equal(t, n+j, i)
 		}
 	})
 }
 
+func TestFloorFollowsDeliveredLinesByTheMargin(t *testing.T) {
+	var c Cursor
+	s := InversionMargin / 2
+	for i := int64(1); i <= 8; i++ {
+		c.Advance(streamStdout, i*s, 0)
+	}
+	since, anchored := c.Since()
+	assert.True(t, anchored)
+	assert.Equal(t, 6*s, since, "the newest delivered line at least the margin older than the position")
+
+	held, free := c, c
+	held.Advance(streamStdout, 16*s, 0)
+	free.Advance(streamStdout, 16*s, 0)
+	held.Advance(streamStdout, 20*s, 17*s)
+	free.Advance(streamStdout, 20*s, 0)
+	assert.Equal(t, 8*s, held.Floor, "an unfinished line holds the floor back")
+	assert.Equal(t, 16*s, free.Floor)
+
+	c.Advance(streamStderr, 5*s, 0)
+	assert.Equal(t, 6*s, c.Floor, "the floor never moves back")
+}
+
+func TestSinceWithoutFloorGoesBackByTheMargin(t *testing.T) {
+	var c Cursor
+	c.Advance(streamStderr, 10*InversionMargin, 0)
+	since, anchored := c.Since()
+	assert.False(t, anchored)
+	assert.Equal(t, 9*InversionMargin, since)
+	since, anchored = Cursor{}.Since()
+	assert.Zero(t, since)
+	assert.False(t, anchored)
+}
+
 func TestAtEndSkipsEverythingAtItsTime(t *testing.T) {
 	c := AtEnd(100)
-	assert.Equal(t, int64(100), c.Anchor())
+	since, anchored := c.Since()
+	assert.Equal(t, int64(100), since)
+	assert.True(t, anchored)
 	f := NewFilter(c)
 	assert.False(t, f.Keep(1, 99))
 	assert.False(t, f.Keep(1, 100))
@@ -102,23 +138,22 @@ func TestAtEndSkipsEverythingAtItsTime(t *testing.T) {
 	assert.True(t, f.Keep(2, 100), "after its first new line every line of an output is new")
 	assert.False(t, f.Keep(1, 100), "the other output still skips what is old")
 
-	c.Advance(2, 100)
-	assert.Equal(t, AtEnd(100), c, "a line at the marker's time does not move it")
-	c.Advance(1, 150)
-	assert.Equal(t, Cursor{Time: 150, Stdout: 1, Prev: 100}, c)
-	assert.Equal(t, int64(100), c.Anchor())
+	c.Advance(2, 100, 0)
+	assert.Equal(t, Position{Time: 100, Count: -1}, c.Stderr, "a line at the marker's time does not move it")
+	c.Advance(1, 150, 0)
+	assert.Equal(t, Position{Time: 150, Count: 1}, c.Stdout)
 }
 
 func TestAdvanceKeepsTheFurthestTimeWhenTheClockGoesBack(t *testing.T) {
 	var c Cursor
-	c.Advance(1, 200)
-	c.Advance(2, 150)
-	assert.Equal(t, Cursor{Time: 200, Stdout: 1}, c)
-	assert.Zero(t, c.Anchor(), "one distinct time delivered: no anchor yet")
+	c.Advance(1, 200, 0)
+	c.Advance(1, 150, 0)
+	assert.Equal(t, Position{Time: 200, Count: 1}, c.Stdout)
 }
 
 func TestZeroCursorKeepsEverything(t *testing.T) {
 	f := NewFilter(Cursor{})
 	assert.True(t, f.Keep(1, 5))
+	assert.True(t, f.Keep(2, 1))
 	assert.True(t, Cursor{}.IsZero())
 }

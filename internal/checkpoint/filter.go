@@ -2,16 +2,14 @@ package checkpoint
 
 // Filter drops the lines a reopened stream repeats from before a cursor.
 //
-// The stream must have been opened with since at or before the cursor's time. Each output is judged on
-// its own: once one of its lines is new, every later line of it is new too, because the daemon sends each
-// output's lines in log-file order. (Across outputs, a long line assembled from pieces completes after
-// the other output's lines written meanwhile, so their order is not the file's.)
+// The stream must have been opened at or before the cursor's Since. Each output is judged against its own
+// position: lines before its time are old, and so are, at its time, as many as were delivered.
 type Filter struct {
 	cursor         Cursor
 	stdout, stderr streamState
 }
 
-// streamState is one output's progress past the cursor.
+// streamState is one output's progress past its position.
 type streamState struct {
 	seen   int
 	passed bool
@@ -19,30 +17,23 @@ type streamState struct {
 
 // NewFilter returns a filter for a stream reopened from cursor c.
 func NewFilter(c Cursor) *Filter {
-	f := &Filter{cursor: c}
-	f.stdout.passed, f.stderr.passed = c.IsZero(), c.IsZero()
-	return f
+	return &Filter{cursor: c}
 }
 
 // Keep reports whether the line with this stream and timestamp was not delivered before.
 func (f *Filter) Keep(stream uint8, ts int64) bool {
-	st, delivered := &f.stdout, f.cursor.Stdout
+	st, pos := &f.stdout, f.cursor.Stdout
 	if stream == streamStderr {
-		st, delivered = &f.stderr, f.cursor.Stderr
-	}
-	if st.passed {
-		return true
+		st, pos = &f.stderr, f.cursor.Stderr
 	}
 	switch {
-	case ts < f.cursor.Time:
-		return false
-	case ts > f.cursor.Time:
+	case st.passed || ts > pos.Time:
+		// Once one line of an output is new, every later line of it is too: its lines come in file order.
 		st.passed = true
 		return true
-	case f.cursor.AllAtTime:
+	case ts < pos.Time, pos.Count < 0:
 		return false
-	}
-	if st.seen < delivered {
+	case st.seen < pos.Count:
 		st.seen++
 		return false
 	}

@@ -9,7 +9,7 @@ import (
 )
 
 // codecVersion is written with every cursor so that a later encoding can migrate old ones.
-const codecVersion = 1
+const codecVersion = 2
 
 // keyPrefix namespaces the receiver's keys inside the storage client it was given.
 const keyPrefix = "cursor/"

@@ -41,9 +41,10 @@ func TestStoreRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 
-	want := Cursor{Time: 1_700_000_000_123_456_789, Stdout: 2, Stderr: 1, Prev: 1_700_000_000_000_000_001}
+	want := Cursor{Stdout: Position{Time: 1_700_000_000_123_456_789, Count: 2}, Stderr: Position{Time: 1_700_000_000_000_000_002, Count: 1},
+		Floor: 1_700_000_000_000_000_001}
 	require.NoError(t, s.Save(ctx, "abc", want))
-	assert.JSONEq(t, `{"v":1,"time":1700000000123456789,"stdout":2,"stderr":1,"prev":1700000000000000001}`,
+	assert.JSONEq(t, `{"v":2,"stdout":{"time":1700000000123456789,"count":2},"stderr":{"time":1700000000000000002,"count":1},"floor":1700000000000000001}`,
 		string(client.data["cursor/abc"]))
 	got, ok, err := s.Load(ctx, "abc")
 	require.NoError(t, err)
@@ -70,7 +71,7 @@ func TestStoreErrorsNameTheContainer(t *testing.T) {
 	assert.EqualError(t, err, "decode position of container v9: unknown encoding version 9")
 
 	client.err = errors.New("disk full")
-	assert.EqualError(t, s.Save(ctx, "x", Cursor{Time: 1}), "save position of container x: disk full")
+	assert.EqualError(t, s.Save(ctx, "x", AtEnd(1)), "save position of container x: disk full")
 	assert.EqualError(t, s.Delete(ctx, "x"), "delete position of container x: disk full")
 	_, _, err = s.Load(ctx, "x")
 	assert.EqualError(t, err, "load position of container x: disk full")
@@ -79,7 +80,7 @@ func TestStoreErrorsNameTheContainer(t *testing.T) {
 func TestStoreWithoutClientKeepsNothing(t *testing.T) {
 	ctx := context.Background()
 	s := NewStore(nil)
-	require.NoError(t, s.Save(ctx, "a", Cursor{Time: 5}))
+	require.NoError(t, s.Save(ctx, "a", AtEnd(5)))
 	_, ok, err := s.Load(ctx, "a")
 	require.NoError(t, err)
 	assert.False(t, ok)

@@ -18,10 +18,13 @@ func LastTimestamp(ctx context.Context, open Opener, tty bool) (int64, error) {
 		return 0, err
 	}
 	defer body.Close()
-	l, err := logstream.NewReader(body, logstream.Options{TTY: tty}).Next()
+	r := logstream.NewReader(body, logstream.Options{TTY: tty})
+	l, err := r.Next()
 	switch {
 	case errors.Is(err, io.EOF):
-		return 0, nil
+		// The last entry may be a 16 KiB piece of a line not finished yet: its timestamp is the line's.
+		ts, _ := r.PendingSince()
+		return ts, nil
 	case err != nil:
 		return 0, err
 	}

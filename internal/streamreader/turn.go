@@ -19,6 +19,9 @@ type Line struct {
 	Stream    logstream.Stream
 	Timestamp int64
 	Body      string
+
+	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
+	unfinished int64
 }
 
 // Opener opens a container's log stream.
@@ -94,20 +97,18 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 		}
 		// The last entries did not reach back to the cursor: read everything since the cursor instead.
 		out.WindowMissed = true
-		req, anchor = docker.LogsRequest{Since: out.Cursor.Time, Follow: true}, 0
+		since, _ := out.Cursor.Since()
+		req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
 	}
 }
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
 func firstRequest(c checkpoint.Cursor, tailHint int) (docker.LogsRequest, int64) {
-	switch {
-	case c.IsZero():
-		return docker.LogsRequest{Follow: true}, 0
-	case c.Anchor() != 0:
-		return docker.LogsRequest{Since: c.Anchor(), Tail: max(tailHint, 1), Follow: true}, c.Anchor()
-	default:
-		return docker.LogsRequest{Since: c.Time, Follow: true}, 0
+	since, anchored := c.Since()
+	if !anchored {
+		return docker.LogsRequest{Since: since, Follow: true}, 0
 	}
+	return docker.LogsRequest{Since: since, Tail: max(tailHint, 1), Follow: true}, since
 }
 
 // readResult is the reader goroutine's last word.
@@ -189,17 +190,12 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 	defer close(lines)
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
 	filter := checkpoint.NewFilter(t.Cursor)
-	var order orderer
 	var res readResult
 	first := true
 	for {
 		l, err := r.Next()
 		if err != nil {
 			res.err = err
-			if errors.Is(err, io.EOF) {
-				// The stream ended for good: a long line still unfinished never will be.
-				send(lines, order.flush())
-			}
 			break
 		}
 		res.entries += l.Entries
@@ -213,16 +209,13 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 			res.dups++
 			continue
 		}
-		send(lines, order.add(Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}, pendingSince, pending))
+		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+		if pending {
+			line.unfinished = pendingSince
+		}
+		lines <- line
 	}
 	result <- res
-}
-
-// send hands lines to the turn's delivery loop.
-func send(lines chan<- Line, ready []Line) {
-	for _, l := range ready {
-		lines <- l
-	}
 }
 
 // earliest is the first entry's timestamp: the line's own, or that of a line begun before it and not yet finished.
@@ -250,7 +243,7 @@ func (d *delivery) deliver(ctx context.Context) bool {
 		return false
 	}
 	for _, l := range d.batch {
-		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp)
+		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
 		d.out.Lines[l.Stream]++
 		d.out.Bytes[l.Stream] += len(l.Body)
 	}

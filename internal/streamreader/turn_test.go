@@ -102,11 +102,14 @@ func (s *sink) bodies() []string {
 
 const base = int64(1_700_000_000_000_000_000)
 
-// makeLog writes n entries alternating stdout and stderr, two per timestamp.
+// sec spaces the entries by the cursor's inversion margin, so that its floor trails its positions by one.
+const sec = checkpoint.InversionMargin
+
+// makeLog writes n entries alternating stdout and stderr, two per second, sharing its timestamp.
 func makeLog(n int) []fakeEntry {
 	var out []fakeEntry
 	for i := range n {
-		out = append(out, fakeEntry{stream: logstream.Stream(i%2 + 1), ts: base + int64(i/2), body: fmt.Sprintf("line %d", i)})
+		out = append(out, fakeEntry{stream: logstream.Stream(i%2 + 1), ts: base + int64(i/2)*sec, body: fmt.Sprintf("line %d", i)})
 	}
 	return out
 }
@@ -115,7 +118,7 @@ func makeLog(n int) []fakeEntry {
 func deliveredUpTo(entries []fakeEntry, n int) checkpoint.Cursor {
 	var c checkpoint.Cursor
 	for _, e := range entries[:n] {
-		c.Advance(uint8(e.stream), e.ts)
+		c.Advance(uint8(e.stream), e.ts, 0)
 	}
 	return c
 }
@@ -141,7 +144,9 @@ func TestRunReadsEverythingFromAZeroCursor(t *testing.T) {
 	out := Run(context.Background(), turn, nil)
 	assert.Equal(t, EndStreamClosed, out.End)
 	assert.Equal(t, bodies(0, 10), s.bodies())
-	assert.Equal(t, checkpoint.Cursor{Time: base + 4, Stdout: 1, Stderr: 1, Prev: base + 3}, out.Cursor)
+	assert.Equal(t, deliveredUpTo(f.entries, 10), out.Cursor)
+	assert.Equal(t, checkpoint.Position{Time: base + 4*sec, Count: 1}, out.Cursor.Stdout)
+	assert.Equal(t, base+3*sec, out.Cursor.Floor, "the newest delivered line the margin older than the positions")
 	assert.Equal(t, [3]int{0, 5, 5}, out.Lines)
 	assert.Equal(t, 10, out.Entries)
 	assert.Len(t, advanced, 4, "batches of 3, 3, 3, 1")
@@ -149,23 +154,23 @@ func TestRunReadsEverythingFromAZeroCursor(t *testing.T) {
 }
 
 func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
-	f := &fakeLog{entries: makeLog(10)}
+	f := &fakeLog{entries: makeLog(20)}
 	s := &sink{}
-	// Lines 0..4 were delivered: line 4 is stdout at base+2, and everything at base+1 is old.
-	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 5), 8), nil)
-	assert.Equal(t, bodies(5, 10), s.bodies())
+	// Lines 0..9 were delivered (up to base+4sec on both outputs); the floor is base+3sec, where line 6 stands.
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 14), nil)
+	assert.Equal(t, bodies(10, 20), s.bodies())
 	assert.False(t, out.WindowMissed)
-	assert.Equal(t, 1+2, out.Duplicates, "line 4 at the cursor's time, and the lines at the anchor")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 1, Tail: 8, Follow: true}}, f.requests)
+	assert.Equal(t, 4, out.Duplicates, "lines 6..9, from the floor to the positions")
+	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
 }
 
 func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 	f := &fakeLog{entries: makeLog(100)}
 	s := &sink{}
-	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 5), 10), nil)
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 10), nil)
 	assert.True(t, out.WindowMissed)
-	assert.Equal(t, bodies(5, 100), s.bodies(), "nothing lost although the tail was too short")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 1, Tail: 10, Follow: true}, {Since: base + 2, Follow: true}}, f.requests)
+	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the tail was too short")
+	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 }
 
 func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
@@ -179,7 +184,7 @@ func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
 	out := <-done
 	assert.Equal(t, EndYielded, out.End)
 	assert.Equal(t, pool.ReasonPlanned, out.Yield)
-	assert.Equal(t, base+3, out.Cursor.Time)
+	assert.Equal(t, base+3*sec, out.Cursor.Stdout.Time)
 	assert.NoError(t, out.Err)
 }
 
@@ -215,17 +220,22 @@ func TestLastTimestamp(t *testing.T) {
 	f := &fakeLog{entries: makeLog(5)}
 	ts, err := LastTimestamp(context.Background(), f.open, false)
 	require.NoError(t, err)
-	assert.Equal(t, base+2, ts)
+	assert.Equal(t, base+2*sec, ts)
 	assert.Equal(t, []docker.LogsRequest{{Tail: 1}}, f.requests)
 
 	ts, err = LastTimestamp(context.Background(), (&fakeLog{}).open, false)
 	require.NoError(t, err)
 	assert.Zero(t, ts, "an empty log")
+
+	unfinished := &fakeLog{entries: []fakeEntry{{stream: logstream.Stdout, ts: base + 7, body: strings.Repeat("x", 16384), partial: true}}}
+	ts, err = LastTimestamp(context.Background(), unfinished.open, false)
+	require.NoError(t, err)
+	assert.Equal(t, base+7, ts, "the last entry is a piece of an unfinished line")
 }
 
 // TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation writes the first piece of a long stdout
-// line, then a stderr line, and ends the turn before the long line's last piece: the stderr line must be
-// held back, so that the next turn, which finds the last piece, delivers both once and in order.
+// line, then a stderr line, and ends the turn before the long line's last piece: the stderr line is
+// delivered, and the next turn, which finds the last piece, delivers the long line and not the stderr line again.
 func TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation(t *testing.T) {
 	piece := strings.Repeat("x", 16384)
 	f := &fakeLog{follow: true, entries: []fakeEntry{
@@ -237,42 +247,30 @@ func TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation(t *testing.T)
 	yield := make(chan pool.Reason, 1)
 	done := make(chan Outcome)
 	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
-	require.Eventually(t, func() bool { return len(s.bodies()) == 1 }, 5*time.Second, time.Millisecond)
-	time.Sleep(20 * time.Millisecond)
+	require.Eventually(t, func() bool { return len(s.bodies()) == 2 }, 5*time.Second, time.Millisecond)
 	yield <- pool.ReasonPlanned
 	out := <-done
-	assert.Equal(t, []string{"before"}, s.bodies(), "the stderr line waits for the long line begun before it")
-	assert.Equal(t, base, out.Cursor.Time)
+	assert.Equal(t, []string{"before", "meanwhile"}, s.bodies())
+	assert.Equal(t, checkpoint.Position{Time: base, Count: 1}, out.Cursor.Stdout, "stdout stays before the unfinished line")
 
 	f.mu.Lock()
 	f.entries = append(f.entries, fakeEntry{stream: logstream.Stdout, ts: base + 1, body: "end"})
 	f.follow = false
 	f.mu.Unlock()
 	Run(context.Background(), turnFor(f, s, out.Cursor, 0), nil)
-	assert.Equal(t, []string{"before", piece + "end", "meanwhile"}, s.bodies())
+	assert.Equal(t, []string{"before", "meanwhile", piece + "end"}, s.bodies())
 }
 
-func TestOrdererHoldsLinesBehindAnUnfinishedLine(t *testing.T) {
-	var o orderer
-	l := func(ts int64) Line { return Line{Timestamp: ts, Body: fmt.Sprint(ts)} }
-	ts := func(lines []Line) []int64 {
-		var out []int64
-		for _, x := range lines {
-			out = append(out, x.Timestamp)
-		}
-		return out
-	}
-	assert.Equal(t, []int64{1}, ts(o.add(l(1), 0, false)))
-	assert.Equal(t, []int64{2}, ts(o.add(l(2), 2, true)), "a fragment of the unfinished line itself")
-	assert.Empty(t, o.add(l(5), 2, true))
-	assert.Empty(t, o.add(l(4), 2, true))
-	assert.Equal(t, []int64{2, 4, 5}, ts(o.add(l(2), 0, false)), "the long line, then what waited, in order")
-	assert.Empty(t, o.add(l(9), 3, true))
-	assert.Equal(t, []int64{9}, ts(o.flush()))
-	assert.Empty(t, o.flush())
-
-	for i := range maxHeld {
-		require.Empty(t, o.add(l(int64(10+i)), 3, true))
-	}
-	assert.Len(t, o.add(l(99999), 3, true), maxHeld+1, "past the bound everything is released")
+// TestLineWrittenAfterANewerLineOfTheOtherOutputIsNotLost reproduces the daemon's cross-output order: a
+// stderr line stamped later is written before a stdout line stamped earlier, and a turn ends between them.
+func TestLineWrittenAfterANewerLineOfTheOtherOutputIsNotLost(t *testing.T) {
+	f := &fakeLog{entries: []fakeEntry{
+		{stream: logstream.Stdout, ts: base + 100, body: "a"},
+		{stream: logstream.Stderr, ts: base + 200, body: "b"},
+		{stream: logstream.Stdout, ts: base + 150, body: "c"},
+	}}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 2), 1000), nil)
+	assert.Equal(t, []string{"c"}, s.bodies(), "c is new, a and b are not")
+	assert.Equal(t, EndStreamClosed, out.End)
 }

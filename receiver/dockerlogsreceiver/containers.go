@@ -18,8 +18,6 @@ const (
 type trackedContainer struct {
 	meta containerMeta
 	tty  bool
-	// startAtEnd asks the first turn to skip the log written before the receiver first saw the container.
-	startAtEnd bool
 
 	mu       sync.Mutex
 	cursor   checkpoint.Cursor
@@ -49,7 +47,9 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 	if c.lastEnd.IsZero() {
 		return minTail
 	}
-	expected := c.rate * now.Sub(c.lastEnd).Seconds()
+	// The reopen reaches back to the cursor's floor, which trails its positions by up to about two margins.
+	behind := now.Sub(c.lastEnd) + 2*time.Duration(checkpoint.InversionMargin)
+	expected := c.rate * behind.Seconds()
 	return int(min(float64(maxTail), float64(minTail)+2*expected))
 }
 

@@ -10,7 +10,9 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
 // Backoff between attempts to subscribe to the daemon's events again.
@@ -180,7 +182,20 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	case saved:
 		c.cursor = cursor
 	case !startedAfterReceiver && r.cfg.StartAt == StartAtEnd:
-		c.startAtEnd = true
+		// The end is where the log stands now, not when a stream slot frees up; saved at once, so that a
+		// restart before the first delivery does not move it.
+		ts, err := streamreader.LastTimestamp(ctx, r.opener(id), c.tty)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.settings.Logger.Warn("Finding the end of a container's log failed; trying again at the next reconcile",
+					zap.String("container.id", id), zap.Error(err))
+			}
+			return false
+		}
+		if ts != 0 {
+			c.cursor = checkpoint.AtEnd(ts)
+			r.savePosition(ctx, c, c.cursor)
+		}
 	}
 	r.containers.add(c)
 	return true

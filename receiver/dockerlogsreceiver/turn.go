@@ -29,22 +29,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	if n := c.failureCount(); n > 0 && !pause(ctx, yield, backoff(n)) {
 		return ctx.Err() == nil
 	}
-	open := func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
-		return r.client.Logs(ctx, id, req)
-	}
-	if c.startAtEnd {
-		ts, err := streamreader.LastTimestamp(ctx, open, c.tty)
-		if err != nil {
-			return r.afterFailure(ctx, c, streamreader.Outcome{Cursor: c.position()}, err)
-		}
-		c.startAtEnd = false
-		if ts != 0 {
-			c.setPosition(checkpoint.AtEnd(ts))
-		}
-	}
-
 	out := streamreader.Run(ctx, streamreader.Turn{
-		Open:          open,
+		Open:          r.opener(id),
 		Deliver:       func(ctx context.Context, lines []streamreader.Line) error { return r.deliver(ctx, c, lines) },
 		Cursor:        c.position(),
 		TailHint:      c.tailHint(time.Now()),
@@ -72,6 +58,13 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		return r.stillRunning(ctx, c)
 	default:
 		return r.afterFailure(ctx, c, out, out.Err)
+	}
+}
+
+// opener opens one container's log stream.
+func (r *logsReceiver) opener(id string) streamreader.Opener {
+	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+		return r.client.Logs(ctx, id, req)
 	}
 }
 
