@@ -34,9 +34,17 @@ type Stats struct {
 }
 
 type request struct {
-	id  string
-	add bool
+	id   string
+	kind requestKind
 }
+
+type requestKind uint8
+
+const (
+	requestRemove requestKind = iota
+	requestAdd
+	requestAgain
+)
 
 type finish struct {
 	id    string
@@ -72,12 +80,18 @@ func Start(s Settings) *Pool {
 
 // Add asks for turns for a container.
 func (p *Pool) Add(id string) {
-	p.send(request{id: id, add: true})
+	p.send(request{id: id, kind: requestAdd})
+}
+
+// Again asks for turns for a container that has just started: a running turn that ends saying it wants
+// no more (it saw the container stopped) is followed by another all the same.
+func (p *Pool) Again(id string) {
+	p.send(request{id: id, kind: requestAgain})
 }
 
 // Remove withdraws a container: it leaves the queue, and its running turn, if any, is asked to end and gets no successor.
 func (p *Pool) Remove(id string) {
-	p.send(request{id: id})
+	p.send(request{id: id, kind: requestRemove})
 }
 
 // Stats returns the pool's current counts (zero after Stop).
@@ -123,13 +137,16 @@ func (p *Pool) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case r := <-p.requests:
-			if r.add {
+			switch r.kind {
+			case requestAdd, requestAgain:
 				if !sched.has(r.id) {
 					added = r.id
 				}
-				sched.add(r.id)
-			} else if sched.remove(r.id) {
-				p.yield(turns[r.id], r.id, ReasonRemoved)
+				sched.add(r.id, r.kind == requestAgain)
+			case requestRemove:
+				if sched.remove(r.id) {
+					p.yield(turns[r.id], r.id, ReasonRemoved)
+				}
 			}
 		case f := <-p.finished:
 			turns[f.id].cancel()

@@ -29,6 +29,7 @@ type activeTurn struct {
 	started time.Time
 	asked   bool // already asked to end; its slot frees soon
 	removed bool // no further turn once this one ends
+	again   bool // another turn follows, whatever this one says
 }
 
 // scheduler decides who holds the stream slots; it is pure logic, driven by the pool's loop.
@@ -51,11 +52,13 @@ func newScheduler(maxStreams int, slice, rotation time.Duration) *scheduler {
 	}
 }
 
-// add asks for a turn for id; a container already active or waiting is left as it is.
-func (s *scheduler) add(id string) {
+// add asks for a turn for id; a container already waiting is left as it is, and an active one gets
+// another turn after this one when again is set.
+func (s *scheduler) add(id string, again bool) {
 	if t, ok := s.active[id]; ok {
 		// Its turn may have been asked to end: it gets the next one.
 		t.removed = false
+		t.again = t.again || again
 		return
 	}
 	if s.queued[id] {
@@ -93,8 +96,8 @@ func (s *scheduler) done(id string, again bool) {
 		return
 	}
 	delete(s.active, id)
-	if again && !t.removed {
-		s.add(id)
+	if (again || t.again) && !t.removed {
+		s.add(id, false)
 	}
 }
 

@@ -14,9 +14,9 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func TestPlanFillsFreeSlotsInArrivalOrder(t *testing.T) {
 	s := newScheduler(2, 10*time.Second, time.Minute)
 	for _, id := range []string{"a", "b", "c"} {
-		s.add(id)
+		s.add(id, false)
 	}
-	s.add("a") // asking twice changes nothing
+	s.add("a", false) // asking twice changes nothing
 	start, stop, next := s.plan(t0)
 	assert.Equal(t, []string{"a", "b"}, start)
 	assert.Empty(t, stop)
@@ -27,7 +27,7 @@ func TestPlanFillsFreeSlotsInArrivalOrder(t *testing.T) {
 
 func TestPlanRotatesEveryTurnAtTheRotationInterval(t *testing.T) {
 	s := newScheduler(5, 10*time.Second, time.Minute)
-	s.add("a")
+	s.add("a", false)
 	s.plan(t0)
 	_, stop, next := s.plan(t0.Add(30 * time.Second))
 	assert.Empty(t, stop, "nobody waits: no handover before the rotation")
@@ -45,8 +45,8 @@ func TestPlanRotatesEveryTurnAtTheRotationInterval(t *testing.T) {
 
 func TestPlanHandsSlotsOverAfterTheSlice(t *testing.T) {
 	s := newScheduler(1, 10*time.Second, time.Minute)
-	s.add("a")
-	s.add("b")
+	s.add("a", false)
+	s.add("b", false)
 	s.plan(t0)
 	_, stop, _ := s.plan(t0.Add(9 * time.Second))
 	assert.Empty(t, stop)
@@ -61,8 +61,8 @@ func TestPlanHandsSlotsOverAfterTheSlice(t *testing.T) {
 
 func TestRemovedContainersGetNoFurtherTurn(t *testing.T) {
 	s := newScheduler(1, time.Second, time.Minute)
-	s.add("a")
-	s.add("b")
+	s.add("a", false)
+	s.add("b", false)
 	s.plan(t0)
 	assert.False(t, s.remove("b"), "a waiting container has no turn to end")
 	assert.Equal(t, 0, s.waiting())
@@ -80,10 +80,10 @@ func TestRemovedContainersGetNoFurtherTurn(t *testing.T) {
 
 func TestAddWhileActiveUndoesARemove(t *testing.T) {
 	s := newScheduler(1, time.Second, time.Minute)
-	s.add("a")
+	s.add("a", false)
 	s.plan(t0)
 	s.remove("a")
-	s.add("a")
+	s.add("a", false)
 	s.done("a", true)
 	start, _, _ := s.plan(t0)
 	assert.Equal(t, []string{"a"}, start)
@@ -100,7 +100,7 @@ func TestEveryContainerIsReadWithinABoundedDelay(t *testing.T) {
 			lastStart := map[string]time.Time{}
 			for i := range tc.containers {
 				id := fmt.Sprintf("c%03d", i)
-				s.add(id)
+				s.add(id, false)
 				lastStart[id] = t0
 			}
 			rounds := (tc.containers + tc.slots - 1) / tc.slots
@@ -135,4 +135,20 @@ func TestEveryContainerIsReadWithinABoundedDelay(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestAgainOutlivesATurnThatSawTheContainerStopped(t *testing.T) {
+	s := newScheduler(1, time.Second, time.Minute)
+	s.add("a", false)
+	s.plan(t0)
+	// The container restarts while its turn is ending: the start event arrives before the turn's end.
+	s.add("a", true)
+	s.done("a", false)
+	start, _, _ := s.plan(t0)
+	assert.Equal(t, []string{"a"}, start, "the restarted container is read")
+
+	s.add("a", false)
+	s.done("a", false)
+	start, _, _ = s.plan(t0)
+	assert.Empty(t, start, "a plain add (a reconcile) does not override the turn's word")
 }

@@ -23,6 +23,16 @@ const (
 	StartAtBeginning = "beginning"
 )
 
+// Bounds that keep a configuration from stopping all progress or exhausting memory.
+const (
+	// minTurn is the shortest rotation_interval and time_slice: a turn must outlive opening its stream.
+	minTurn = 100 * time.Millisecond
+	// maxBatchSize caps max_batch_size, which also sizes each open stream's buffer.
+	maxBatchSize = 100_000
+	// maxLogSize caps max_log_size, the memory one line may take while it is assembled.
+	maxLogSize = 64 << 20
+)
+
 // minAPIVersion is the oldest Engine API version the official client still speaks.
 const minAPIVersion = "1.24"
 
@@ -116,11 +126,11 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxConcurrentStreams < 1 {
 		errs = append(errs, errors.New("max_concurrent_streams must be at least 1"))
 	}
-	if cfg.RotationInterval <= 0 {
-		errs = append(errs, errors.New("rotation_interval must be positive"))
+	if cfg.RotationInterval < minTurn {
+		errs = append(errs, fmt.Errorf("rotation_interval must be at least %v", minTurn))
 	}
-	if cfg.TimeSlice <= 0 {
-		errs = append(errs, errors.New("time_slice must be positive"))
+	if cfg.TimeSlice < minTurn {
+		errs = append(errs, fmt.Errorf("time_slice must be at least %v", minTurn))
 	}
 	if cfg.StartAt != StartAtEnd && cfg.StartAt != StartAtBeginning {
 		errs = append(errs, fmt.Errorf("start_at %q is not one of %q or %q", cfg.StartAt, StartAtEnd, StartAtBeginning))
@@ -128,11 +138,11 @@ func (cfg *Config) Validate() error {
 	if cfg.ReconcileInterval <= 0 {
 		errs = append(errs, errors.New("reconcile_interval must be positive"))
 	}
-	if cfg.MaxLogSize < 1024 {
-		errs = append(errs, errors.New("max_log_size must be at least 1024 bytes"))
+	if cfg.MaxLogSize < 1024 || cfg.MaxLogSize > maxLogSize {
+		errs = append(errs, fmt.Errorf("max_log_size must be between 1024 and %d bytes", maxLogSize))
 	}
-	if cfg.MaxBatchSize < 1 {
-		errs = append(errs, errors.New("max_batch_size must be at least 1"))
+	if cfg.MaxBatchSize < 1 || cfg.MaxBatchSize > maxBatchSize {
+		errs = append(errs, fmt.Errorf("max_batch_size must be between 1 and %d", maxBatchSize))
 	}
 	if cfg.FlushInterval <= 0 {
 		errs = append(errs, errors.New("flush_interval must be positive"))

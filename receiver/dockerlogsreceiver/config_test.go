@@ -92,12 +92,12 @@ func TestConfigValidationNamesEveryKey(t *testing.T) {
 api_version "v1" is not a version like "1.44"
 timeout must be positive
 max_concurrent_streams must be at least 1
-rotation_interval must be positive
-time_slice must be positive
+rotation_interval must be at least 100ms
+time_slice must be at least 100ms
 start_at "middle" is not one of "end" or "beginning"
 reconcile_interval must be positive
-max_log_size must be at least 1024 bytes
-max_batch_size must be at least 1
+max_log_size must be between 1024 and 67108864 bytes
+max_batch_size must be between 1 and 100000
 flush_interval must be positive
 include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
 exclude.images[0]: invalid glob "app[:1": unexpected end of input
@@ -114,7 +114,11 @@ func TestConfigEachValidationError(t *testing.T) {
 		{"unknown scheme", func(c *Config) { c.Endpoint = "ftp://host" }, `endpoint "ftp://host" is not a valid Docker daemon address (unix:///path or tcp://host:port): unsupported scheme "ftp"`},
 		{"old api", func(c *Config) { c.APIVersion = "1.12" }, `api_version 1.12 must be at least 1.24 (quote it, as in api_version: "1.40", so YAML does not read it as a number)`},
 		{"streams", func(c *Config) { c.MaxConcurrentStreams = -3 }, "max_concurrent_streams must be at least 1"},
-		{"rotation", func(c *Config) { c.RotationInterval = 0 }, "rotation_interval must be positive"},
+		{"rotation", func(c *Config) { c.RotationInterval = 0 }, "rotation_interval must be at least 100ms"},
+		{"rotation too short to open a stream", func(c *Config) { c.RotationInterval = time.Microsecond }, "rotation_interval must be at least 100ms"},
+		{"slice", func(c *Config) { c.TimeSlice = 10 * time.Millisecond }, "time_slice must be at least 100ms"},
+		{"batch too large", func(c *Config) { c.MaxBatchSize = 1 << 30 }, "max_batch_size must be between 1 and 100000"},
+		{"log size too large", func(c *Config) { c.MaxLogSize = 1 << 30 }, "max_log_size must be between 1024 and 67108864 bytes"},
 		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
 		{"tls", func(c *Config) {
 			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}

@@ -20,10 +20,35 @@ type trackedContainer struct {
 	tty  bool
 
 	mu       sync.Mutex
+	state    readState
 	cursor   checkpoint.Cursor
 	rate     float64 // log entries per second seen in the last turn
 	lastEnd  time.Time
 	failures int // turns in a row that failed to open or read
+}
+
+// readState says why a known container is not read.
+type readState uint8
+
+const (
+	readable   readState = iota
+	unreadable           // its logging driver cannot be read back: skipped until it starts again
+	deselected           // renamed out of the include/exclude rules: kept, with its position, in case it comes back
+	forgotten            // destroyed: its position must not be saved again
+)
+
+// setState records why the container is read or not.
+func (c *trackedContainer) setState(s readState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = s
+}
+
+// is reports whether the container is in state s.
+func (c *trackedContainer) is(s readState) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state == s
 }
 
 // position returns the cursor the next turn starts from.

@@ -41,7 +41,8 @@ func (r *logsReceiver) discover(ctx context.Context) {
 			return
 		}
 		r.health.daemonFailed(fmt.Errorf("docker events stream ended: %w", err))
-		if listed {
+		if listed && time.Since(subscribed) > resubscribeMax {
+			// The stream had been working for a while: this is a new failure, not the same one again.
 			wait = resubscribeInitial
 		}
 		if since.IsZero() {
@@ -81,9 +82,13 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	r.telemetry.event(ctx, msg)
 	switch msg.Action {
 	case events.ActionStart, events.ActionRestart:
-		// Started after the receiver: read from its first line.
+		// Started after the receiver: read from its first line. A known container is read again even if
+		// its last turn, ending just now, found it stopped.
+		if c := r.containers.get(id); c != nil && c.is(unreadable) {
+			c.setState(readable)
+		}
 		if r.track(ctx, id, true) {
-			r.pool.Add(id)
+			r.pool.Again(id)
 		}
 	case events.ActionDestroy:
 		r.forget(ctx, id)
@@ -145,8 +150,8 @@ func (r *logsReceiver) resumeExited(ctx context.Context) bool {
 // A container seen through its start event, or that started after the receiver, is read from its first line;
 // one already running when the receiver started begins where start_at says.
 func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool) bool {
-	if r.containers.get(id) != nil {
-		return true
+	if c := r.containers.get(id); c != nil {
+		return c.is(readable)
 	}
 	if id == r.ownID || r.excluded.has(id) {
 		return false
@@ -175,8 +180,10 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	}
 	cursor, saved, err := r.store.Load(ctx, id)
 	if err != nil {
-		r.settings.Logger.Warn("Loading the saved read position failed; reading as a new container",
+		// Reading it as new could deliver its whole log again: wait for the storage instead.
+		r.settings.Logger.Warn("Loading the saved read position failed; trying again at the next reconcile",
 			zap.String("container.id", id), zap.Error(err))
+		return false
 	}
 	switch {
 	case saved:
@@ -212,18 +219,30 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 		return
 	}
 	r.containers.rename(id, name)
-	if !r.selects(c.metadata()) {
+	switch selected := r.selects(c.metadata()); {
+	case !selected && c.is(readable):
+		// Kept with its position: renamed back, it resumes where it stopped.
+		c.setState(deselected)
 		r.pool.Remove(id)
-		r.containers.remove(id)
-		r.excluded.add(id)
+	case selected && c.is(deselected):
+		c.setState(readable)
+		r.pool.Add(id)
 	}
 }
 
 // forget drops a destroyed container and its saved position.
 func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.excluded.remove(id)
+	if c := r.containers.get(id); c != nil {
+		c.setState(forgotten)
+	}
 	r.pool.Remove(id)
 	r.containers.remove(id)
+	r.deletePosition(ctx, id)
+}
+
+// deletePosition removes a container's saved position.
+func (r *logsReceiver) deletePosition(ctx context.Context, id string) {
 	if err := r.store.Delete(ctx, id); err != nil && ctx.Err() == nil {
 		r.settings.Logger.Warn("Deleting the saved read position failed", zap.String("container.id", id), zap.Error(err))
 	}

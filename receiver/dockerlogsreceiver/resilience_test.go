@@ -155,7 +155,7 @@ func TestUnreadableDriverIsNotRetriedInALoop(t *testing.T) {
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{LogDriver: "none", Cmd: []string{"-rate", "100"}})
 	readable := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "10"}})
 	require.Eventually(t, func() bool { return sink.count(readable) == 10 }, 30*time.Second, 10*time.Millisecond)
-	time.Sleep(2 * time.Second)
+	time.Sleep(2*cfg.ReconcileInterval + time.Second) // reconciles list it as running again and again
 	turns.mu.Lock()
 	defer turns.mu.Unlock()
 	assert.Equal(t, 1, turns.ends[streamreader.EndOpenFailed], "one attempt, no reconnect loop")

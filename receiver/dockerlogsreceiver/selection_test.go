@@ -108,6 +108,12 @@ func TestRenamedContainerIsSelectedAgain(t *testing.T) {
 	settled := sink.count(f.web)
 	time.Sleep(time.Second)
 	assert.Equal(t, settled, sink.count(f.web), "the renamed-away container is no longer read")
+
+	// Renamed back, web resumes where it stopped: the lines written meanwhile arrive, none twice.
+	require.NoError(t, cli.ContainerRename(ctx, f.web, "sel-web-"+f.suffix))
+	require.Eventually(t, func() bool { return sink.count(f.web) > settled+50 }, 30*time.Second, 20*time.Millisecond)
+	seqs := seqsByStream(t, sink.of(f.web))["stdout"]
+	assert.Equal(t, wantSeqs(seqs[0], seqs[0]+len(seqs), 1), seqs, "no gap and no duplicate across the two renames")
 }
 
 func TestLabelsAndEnvBecomeResourceAttributes(t *testing.T) {

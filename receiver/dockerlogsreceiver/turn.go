@@ -45,6 +45,12 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		r.onTurnEnd(id, out)
 	}
 
+	if c.is(forgotten) {
+		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
+		r.deletePosition(ctx, c.meta.ID)
+		return false
+	}
+
 	switch out.End {
 	case streamreader.EndYielded:
 		c.afterTurn(out, false)
@@ -79,6 +85,7 @@ func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, ou
 		return false
 	case errors.Is(err, docker.ErrNotReadable):
 		// Permanent: the logging driver cannot be read; a start event tries again.
+		c.setState(unreadable)
 		r.settings.Logger.Warn("Container logs cannot be read through the Docker API; skipping this container",
 			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name), zap.Error(err))
 		return false
@@ -104,6 +111,9 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 // savePosition keeps the cursor in memory and in the storage extension, if any.
 func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) {
 	c.setPosition(cur)
+	if c.is(forgotten) {
+		return
+	}
 	if err := r.store.Save(ctx, c.meta.ID, cur); err != nil && ctx.Err() == nil {
 		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
 	}
