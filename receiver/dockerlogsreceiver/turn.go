@@ -114,7 +114,8 @@ func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cu
 	if c.is(forgotten) {
 		return
 	}
-	if err := r.store.Save(ctx, c.meta.ID, cur); err != nil && ctx.Err() == nil {
+	// The records are already accepted: a shutdown under way must not cut their position's save short.
+	if err := r.store.Save(context.WithoutCancel(ctx), c.meta.ID, cur); err != nil {
 		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
 	}
 }
