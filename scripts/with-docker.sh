@@ -121,6 +121,8 @@ cleanup() {
 			say "dockerd (pid $daemon_pid) did not stop; see $dir/dockerd.log"
 		else
 			rm -f "$pidfile" "$sock" "$owner"
+			# dockerd leaves its default network namespace mounted; unmounted, the folder can be removed.
+			umount "$exec_root/netns/default" 2>/dev/null || true
 		fi
 	fi
 	exit "$status"
