@@ -236,6 +236,28 @@ func shareWithUser(t testing.TB, path string, dir bool) {
 	}
 }
 
+// startProcess starts cmd and stops it when the test ends: SIGTERM, then SIGKILL after grace; afterStop
+// runs once it has exited. The returned channel receives the process's end.
+func startProcess(t testing.TB, cmd *exec.Cmd, grace time.Duration, afterStop func()) chan error {
+	t.Helper()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(grace):
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		afterStop()
+	})
+	return exited
+}
+
 // victoriaLogs is a VictoriaLogs server on 127.0.0.1 with its own empty storage.
 type victoriaLogs struct {
 	base string // http://127.0.0.1:port
@@ -253,19 +275,7 @@ func startVictoriaLogs(t testing.TB) *victoriaLogs {
 	}
 	cmd := exec.Command(bin, "-httpListenAddr="+addr, "-storageDataPath="+filepath.Join(dir, "data"), "-loggerLevel=WARN")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+	exited := startProcess(t, cmd, 15*time.Second, func() {
 		_ = logFile.Close()
 		if t.Failed() {
 			if b, err := os.ReadFile(logFile.Name()); err == nil && len(b) > 0 {
