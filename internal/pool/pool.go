@@ -7,8 +7,8 @@ import (
 )
 
 // TurnFunc reads one container for one turn; it must return soon after ctx ends or a reason arrives on yield,
-// and reports whether the container wants another turn.
-type TurnFunc func(ctx context.Context, id string, yield <-chan Reason) (again bool)
+// and says whether and when the container wants another turn.
+type TurnFunc func(ctx context.Context, id string, yield <-chan Reason) Next
 
 // Settings configure a Pool.
 type Settings struct {
@@ -48,7 +48,7 @@ const (
 
 type finish struct {
 	id    string
-	again bool
+	next  Next
 }
 
 // Pool runs turns for the containers added to it, never more than MaxStreams at once.
@@ -151,7 +151,7 @@ func (p *Pool) loop(ctx context.Context) {
 		case f := <-p.finished:
 			turns[f.id].cancel()
 			delete(turns, f.id)
-			sched.done(f.id, f.again)
+			sched.done(f.id, f.next, time.Now())
 		case reply := <-p.stats:
 			reply <- Stats{Open: sched.open(), Waiting: sched.waiting()}
 			continue
@@ -187,9 +187,9 @@ func (p *Pool) startTurn(ctx context.Context, id string) running {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		again := p.settings.Turn(turnCtx, id, yield)
+		next := p.settings.Turn(turnCtx, id, yield)
 		select {
-		case p.finished <- finish{id: id, again: again}:
+		case p.finished <- finish{id: id, next: next}:
 		case <-ctx.Done():
 		}
 	}()

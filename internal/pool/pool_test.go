@@ -24,7 +24,7 @@ func newRecorder() *recorder {
 	return &recorder{turns: map[string]int{}, reasons: map[Reason]int{}}
 }
 
-func (r *recorder) turn(ctx context.Context, id string, yield <-chan Reason) bool {
+func (r *recorder) turn(ctx context.Context, id string, yield <-chan Reason) Next {
 	n := r.running.Add(1)
 	defer r.running.Add(-1)
 	for {
@@ -41,9 +41,9 @@ func (r *recorder) turn(ctx context.Context, id string, yield <-chan Reason) boo
 		r.mu.Lock()
 		r.reasons[reason]++
 		r.mu.Unlock()
-		return true
+		return Next{Again: true}
 	case <-ctx.Done():
-		return false
+		return Next{}
 	}
 }
 
@@ -112,13 +112,13 @@ func TestPoolStopCancelsAndWaitsForEveryTurn(t *testing.T) {
 func TestPoolRemovedContainerGetsNoNextTurn(t *testing.T) {
 	var turns atomic.Int32
 	p := Start(Settings{MaxStreams: 1, Rotation: 10 * time.Millisecond, TimeSlice: time.Hour,
-		Turn: func(ctx context.Context, _ string, yield <-chan Reason) bool {
+		Turn: func(ctx context.Context, _ string, yield <-chan Reason) Next {
 			turns.Add(1)
 			select {
 			case <-yield:
 			case <-ctx.Done():
 			}
-			return true
+			return Next{Again: true}
 		}})
 	defer p.Stop()
 	p.Add("a")

@@ -40,6 +40,16 @@ type scheduler struct {
 	active   map[string]*activeTurn
 	queue    []string
 	queued   map[string]bool
+	// delayed holds containers backing off after a failed turn, until the time each may wait for a slot.
+	delayed map[string]time.Time
+}
+
+// Next says what follows a turn.
+type Next struct {
+	// Again asks for another turn.
+	Again bool
+	// After delays it: a container whose stream keeps failing backs off without holding a slot.
+	After time.Duration
 }
 
 func newScheduler(maxStreams int, slice, rotation time.Duration) *scheduler {
@@ -49,6 +59,7 @@ func newScheduler(maxStreams int, slice, rotation time.Duration) *scheduler {
 		rotation: rotation,
 		active:   map[string]*activeTurn{},
 		queued:   map[string]bool{},
+		delayed:  map[string]time.Time{},
 	}
 }
 
@@ -64,6 +75,8 @@ func (s *scheduler) add(id string, again bool) {
 	if s.queued[id] {
 		return
 	}
+	// Asked for again from outside (a start event, a reconcile): the back-off is over.
+	delete(s.delayed, id)
 	s.queued[id] = true
 	s.queue = append(s.queue, id)
 }
@@ -77,6 +90,7 @@ func (s *scheduler) remove(id string) bool {
 		t.asked = true
 		return ask
 	}
+	delete(s.delayed, id)
 	if s.queued[id] {
 		delete(s.queued, id)
 		for i, q := range s.queue {
@@ -89,20 +103,33 @@ func (s *scheduler) remove(id string) bool {
 	return false
 }
 
-// done frees id's slot; when again is true and id was not removed, it waits for another turn at the back of the queue.
-func (s *scheduler) done(id string, again bool) {
+// done frees id's slot; when next asks for another turn and id was not removed, it waits for one at the
+// back of the queue, after next.After.
+func (s *scheduler) done(id string, next Next, now time.Time) {
 	t, ok := s.active[id]
 	if !ok {
 		return
 	}
 	delete(s.active, id)
-	if (again || t.again) && !t.removed {
+	switch {
+	case t.removed || !(next.Again || t.again):
+	case next.After > 0 && !t.again:
+		s.delayed[id] = now.Add(next.After)
+	default:
 		s.add(id, false)
 	}
 }
 
 // plan starts turns on free slots and asks turns to end; it returns when it next needs to run (zero: no deadline).
 func (s *scheduler) plan(now time.Time) (start []string, stop []order, next time.Time) {
+	for id, due := range s.delayed {
+		if due.After(now) {
+			next = earliest(next, due)
+			continue
+		}
+		delete(s.delayed, id)
+		s.add(id, false)
+	}
 	for len(s.active) < s.max && len(s.queue) > 0 {
 		id := s.queue[0]
 		s.queue = s.queue[1:]
@@ -157,10 +184,11 @@ func (s *scheduler) oldestUnasked() (string, *activeTurn) {
 	return oldestID, oldest
 }
 
-// has tells whether id holds a slot or waits for one.
+// has tells whether id holds a slot, waits for one, or backs off before waiting.
 func (s *scheduler) has(id string) bool {
 	_, active := s.active[id]
-	return active || s.queued[id]
+	_, delayed := s.delayed[id]
+	return active || delayed || s.queued[id]
 }
 
 // isWaiting tells whether id waits for a slot.

@@ -38,7 +38,7 @@ func TestPlanRotatesEveryTurnAtTheRotationInterval(t *testing.T) {
 	_, stop, _ = s.plan(t0.Add(2 * time.Minute))
 	assert.Empty(t, stop, "a turn is asked to end once")
 
-	s.done("a", true)
+	s.done("a", Next{Again: true}, t0)
 	start, _, _ := s.plan(t0.Add(2 * time.Minute))
 	assert.Equal(t, []string{"a"}, start, "a rotated turn reopens at once when nobody waits")
 }
@@ -53,7 +53,7 @@ func TestPlanHandsSlotsOverAfterTheSlice(t *testing.T) {
 	_, stop, _ = s.plan(t0.Add(10 * time.Second))
 	assert.Equal(t, []order{{id: "a", reason: ReasonHandover}}, stop)
 
-	s.done("a", true)
+	s.done("a", Next{Again: true}, t0)
 	start, _, _ := s.plan(t0.Add(11 * time.Second))
 	assert.Equal(t, []string{"b"}, start)
 	assert.Equal(t, 1, s.waiting(), "a waits behind b")
@@ -68,13 +68,13 @@ func TestRemovedContainersGetNoFurtherTurn(t *testing.T) {
 	assert.Equal(t, 0, s.waiting())
 	assert.True(t, s.remove("a"), "the active turn is asked to end")
 	assert.False(t, s.remove("a"), "once")
-	s.done("a", true)
+	s.done("a", Next{Again: true}, t0)
 	start, _, _ := s.plan(t0.Add(time.Second))
 	assert.Empty(t, start)
 	assert.Equal(t, 0, s.open())
 
 	s.remove("never-added")
-	s.done("never-added", true)
+	s.done("never-added", Next{Again: true}, t0)
 	assert.Equal(t, 0, s.open())
 }
 
@@ -84,7 +84,7 @@ func TestAddWhileActiveUndoesARemove(t *testing.T) {
 	s.plan(t0)
 	s.remove("a")
 	s.add("a", false)
-	s.done("a", true)
+	s.done("a", Next{Again: true}, t0)
 	start, _, _ := s.plan(t0)
 	assert.Equal(t, []string{"a"}, start)
 }
@@ -111,7 +111,7 @@ func TestEveryContainerIsReadWithinABoundedDelay(t *testing.T) {
 			for now := t0; now.Before(t0.Add(30 * time.Minute)); now = now.Add(step) {
 				// Turns asked on the previous step have ended by now.
 				for id := range asked {
-					s.done(id, true)
+					s.done(id, Next{Again: true}, now)
 				}
 				clear(asked)
 				start, stop, _ := s.plan(now)
@@ -143,12 +143,43 @@ func TestAgainOutlivesATurnThatSawTheContainerStopped(t *testing.T) {
 	s.plan(t0)
 	// The container restarts while its turn is ending: the start event arrives before the turn's end.
 	s.add("a", true)
-	s.done("a", false)
+	s.done("a", Next{}, t0)
 	start, _, _ := s.plan(t0)
 	assert.Equal(t, []string{"a"}, start, "the restarted container is read")
 
 	s.add("a", false)
-	s.done("a", false)
+	s.done("a", Next{}, t0)
 	start, _, _ = s.plan(t0)
 	assert.Empty(t, start, "a plain add (a reconcile) does not override the turn's word")
+}
+
+func TestAFailedTurnBacksOffWithoutHoldingASlot(t *testing.T) {
+	s := newScheduler(1, time.Hour, time.Hour)
+	s.add("failing", false)
+	s.add("healthy", false)
+	s.plan(t0)
+	s.done("failing", Next{Again: true, After: 5 * time.Second}, t0)
+	start, _, next := s.plan(t0)
+	assert.Equal(t, []string{"healthy"}, start, "the slot goes to the next container at once")
+	assert.Equal(t, t0.Add(5*time.Second), next)
+	assert.True(t, s.has("failing"))
+	assert.Equal(t, 0, s.waiting(), "backing off is not waiting for a slot")
+
+	s.done("healthy", Next{Again: true}, t0.Add(time.Second))
+	start, _, _ = s.plan(t0.Add(time.Second))
+	assert.Equal(t, []string{"healthy"}, start, "failing is still backing off")
+	s.plan(t0.Add(5 * time.Second))
+	assert.Equal(t, 1, s.waiting(), "after its back-off it waits for a slot again")
+	s.done("healthy", Next{Again: true}, t0.Add(6*time.Second))
+	start, _, _ = s.plan(t0.Add(6 * time.Second))
+	assert.Equal(t, []string{"failing"}, start)
+
+	s.done("failing", Next{Again: true, After: time.Minute}, t0.Add(7*time.Second))
+	s.add("failing", false)
+	assert.Equal(t, 2, s.waiting(), "asked for from outside, a container stops backing off")
+
+	s.plan(t0.Add(7 * time.Second))
+	s.done("healthy", Next{Again: true, After: time.Minute}, t0.Add(8*time.Second))
+	s.remove("healthy")
+	assert.False(t, s.has("healthy"), "a removed container stops backing off too")
 }

@@ -88,7 +88,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	tel := newReceiverTelemetry(tb, "docker_logs")
 
 	p := pool.Start(pool.Settings{MaxStreams: 1, Rotation: time.Hour, TimeSlice: time.Hour,
-		Turn: func(context.Context, string, <-chan pool.Reason) bool { return false }})
+		Turn: func(context.Context, string, <-chan pool.Reason) pool.Next { return pool.Next{} }})
 	t.Cleanup(p.Stop)
 	require.NoError(t, tel.observePool(p, newContainers(), 1))
 	t.Cleanup(tel.shutdown)

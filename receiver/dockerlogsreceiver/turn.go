@@ -20,14 +20,11 @@ const (
 	failureBackoffMax     = 30 * time.Second
 )
 
-// runTurn is the pool's TurnFunc: it reads one container for one turn and says whether it wants another.
-func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) bool {
+// runTurn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
+func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
 	c := r.containers.get(id)
 	if c == nil {
-		return false
-	}
-	if n := c.failureCount(); n > 0 && !pause(ctx, yield, backoff(n)) {
-		return ctx.Err() == nil
+		return pool.Next{}
 	}
 	out := streamreader.Run(ctx, streamreader.Turn{
 		Open:          r.opener(id),
@@ -48,20 +45,20 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	if c.is(forgotten) {
 		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
 		r.deletePosition(ctx, c.meta.ID)
-		return false
+		return pool.Next{}
 	}
 
 	switch out.End {
 	case streamreader.EndYielded:
 		c.afterTurn(out, false)
-		return true
+		return pool.Next{Again: true}
 	case streamreader.EndCancelled:
 		c.afterTurn(out, false)
-		return false
+		return pool.Next{}
 	case streamreader.EndStreamClosed:
 		c.afterTurn(out, false)
 		// The stream ends when the container stops; a container that was restarted meanwhile is read on.
-		return r.stillRunning(ctx, c)
+		return pool.Next{Again: r.stillRunning(ctx, c)}
 	default:
 		return r.afterFailure(ctx, c, out, out.Err)
 	}
@@ -74,28 +71,29 @@ func (r *logsReceiver) opener(id string) streamreader.Opener {
 	}
 }
 
-// afterFailure decides whether a container whose stream failed is tried again.
-func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out streamreader.Outcome, err error) bool {
+// afterFailure decides whether a container whose stream failed is tried again, and after how long.
+func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out streamreader.Outcome, err error) pool.Next {
 	c.afterTurn(out, true)
 	if ctx.Err() == nil {
 		r.telemetry.turnFailed(ctx, out.End, err)
 	}
 	switch {
 	case ctx.Err() != nil:
-		return false
+		return pool.Next{}
 	case errors.Is(err, docker.ErrNotReadable):
 		// Permanent: the logging driver cannot be read; a start event tries again.
 		c.setState(unreadable)
 		r.settings.Logger.Warn("Container logs cannot be read through the Docker API; skipping this container",
 			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name), zap.Error(err))
-		return false
+		return pool.Next{}
 	case errors.Is(err, docker.ErrGone):
-		return false
+		return pool.Next{}
 	}
 	r.settings.Logger.Warn("Reading container logs failed; retrying",
 		zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name),
 		zap.Int("failures", c.failureCount()), zap.Error(err))
-	return true
+	// Backing off in the pool, not in the turn, so that the slot serves other containers meanwhile.
+	return pool.Next{Again: true, After: backoff(c.failureCount())}
 }
 
 // stillRunning asks the daemon whether the container runs now.
@@ -124,18 +122,4 @@ func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cu
 func backoff(failures int) time.Duration {
 	d := failureBackoffInitial << min(failures-1, 10)
 	return min(d, failureBackoffMax)
-}
-
-// pause waits d; it returns false when ctx ended or the pool asked the turn to end first.
-func pause(ctx context.Context, yield <-chan pool.Reason, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-yield:
-		return false
-	case <-timer.C:
-		return true
-	}
 }
