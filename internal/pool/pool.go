@@ -47,8 +47,8 @@ const (
 )
 
 type finish struct {
-	id    string
-	next  Next
+	id   string
+	next Next
 }
 
 // Pool runs turns for the containers added to it, never more than MaxStreams at once.
