@@ -114,6 +114,17 @@ func makeLog(n int) []fakeEntry {
 	return out
 }
 
+// rotateAfter runs a turn from the start of f until n lines were delivered, then rotates it.
+func rotateAfter(t *testing.T, f *fakeLog, s *sink, n int) Outcome {
+	t.Helper()
+	yield := make(chan pool.Reason, 1)
+	done := make(chan Outcome)
+	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
+	require.Eventually(t, func() bool { return len(s.bodies()) == n }, 5*time.Second, time.Millisecond)
+	yield <- pool.ReasonPlanned
+	return <-done
+}
+
 // deliveredUpTo returns the cursor after the first n entries were delivered.
 func deliveredUpTo(entries []fakeEntry, n int) checkpoint.Cursor {
 	var c checkpoint.Cursor
@@ -176,12 +187,7 @@ func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
 	f := &fakeLog{entries: makeLog(7), follow: true}
 	s := &sink{}
-	yield := make(chan pool.Reason, 1)
-	done := make(chan Outcome)
-	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
-	require.Eventually(t, func() bool { return len(s.bodies()) == 7 }, 5*time.Second, time.Millisecond)
-	yield <- pool.ReasonPlanned
-	out := <-done
+	out := rotateAfter(t, f, s, 7)
 	assert.Equal(t, EndYielded, out.End)
 	assert.Equal(t, pool.ReasonPlanned, out.Yield)
 	assert.Equal(t, base+3*sec, out.Cursor.Stdout.Time)
@@ -244,12 +250,7 @@ func TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation(t *testing.T)
 		{stream: logstream.Stderr, ts: base + 2, body: "meanwhile"},
 	}}
 	s := &sink{}
-	yield := make(chan pool.Reason, 1)
-	done := make(chan Outcome)
-	go func() { done <- Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), yield) }()
-	require.Eventually(t, func() bool { return len(s.bodies()) == 2 }, 5*time.Second, time.Millisecond)
-	yield <- pool.ReasonPlanned
-	out := <-done
+	out := rotateAfter(t, f, s, 2)
 	assert.Equal(t, []string{"before", "meanwhile"}, s.bodies())
 	assert.Equal(t, checkpoint.Position{Time: base, Count: 1}, out.Cursor.Stdout, "stdout stays before the unfinished line")
 
