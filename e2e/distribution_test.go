@@ -34,10 +34,17 @@ func TestDistributionBinary(t *testing.T) {
 		t.Logf("%s: %.1f MiB (make otelcol took %v in this run)", distBinary, float64(fi.Size())/(1<<20), took.Round(100*time.Millisecond))
 	}
 
-	cmd := exec.Command(bin, "validate", "--config", "collector-config.yaml")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s validate --config collector-config.yaml: %v\n%s", distBinary, err, out)
+	// The shipped configuration alone (the image), and with the console view that `make run` adds.
+	for _, configs := range [][]string{{"collector-config.yaml"}, {"collector-config.yaml", "deploy/run/console.yaml"}} {
+		args := []string{"validate"}
+		for _, c := range configs {
+			args = append(args, "--config", c)
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", distBinary, strings.Join(args, " "), err, out)
+		}
 	}
 
 	out, err := exec.Command(bin, "components").Output()

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs bin/otelcol-dockerlogs with collector-config.yaml against the engine at DOCKER_HOST: what `make run` does,
+# Runs bin/otelcol-dockerlogs with collector-config.yaml and a console view against the engine at DOCKER_HOST: what `make run` does,
 # through scripts/with-docker.sh (which starts a private dockerd when no engine answers).
 #
 # When the engine has no running container (a private engine starts empty), a demo container is started first
@@ -53,9 +53,10 @@ else
 	say "$running container(s) running on the engine; their new lines appear below"
 fi
 
-say "collector: $bin --config collector-config.yaml (engine $DOCKER_HOST, Loki ${LOKI_ENDPOINT:-http://localhost:3100, absent is fine}); Ctrl-C stops"
+# The shipped configuration, plus a console view (deploy/run/console.yaml) so there is something to watch.
+say "collector: $bin --config collector-config.yaml --config deploy/run/console.yaml (engine $DOCKER_HOST, Loki ${LOKI_ENDPOINT:-http://localhost:3100, absent is fine}); Ctrl-C stops"
 status=0
-"$bin" --config collector-config.yaml --feature-gates=+extension.healthcheck.useComponentStatus &
+"$bin" --config collector-config.yaml --config deploy/run/console.yaml --feature-gates=+extension.healthcheck.useComponentStatus &
 collector=$!
 trap 'kill -TERM $collector 2>/dev/null || true' INT TERM HUP
 wait "$collector" || status=$?
