@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 1
 
 GO_PACKAGES := ./...
 
-.PHONY: build test unit lint load load-reopen
+.PHONY: build test unit lint load load-reopen load-pipeline
 
 ## build: compile every package of the module.
 build:
@@ -25,6 +25,10 @@ load:
 ## load-reopen: what one reopen costs the daemon on a container with 1,000,000 lines of history (prints figures).
 load-reopen:
 	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestReopenCost -timeout 30m ./internal/docker/
+
+## load-pipeline: bin/otelcol-dockerlogs on 1,000,000 lines of history under each pipeline design (before, durable, wait_for_result), into a counting OTLP sink (prints figures).
+load-pipeline:
+	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadPipelines -timeout 60m ./e2e/
 
 ## lint: formatting and vet.
 lint:

@@ -23,10 +23,11 @@ const (
 )
 
 // storeConfig is the collector configuration of TestImageToLogStore: the pipeline of collector-config.yaml
-// (docker_logs -> memory_limiter -> batch -> otlp_http + debug, checkpoints in file_storage) with the
-// exporter pointed at VictoriaLogs' OTLP endpoint, short rotations, and ports picked free on the host network.
-// Only the run's containers are read, so other containers on a shared engine do not disturb the counts; the
-// collector's own container matches the rule too, and must be left out by the receiver itself.
+// (docker_logs -> memory_limiter -> otlp_http with its queue on file_storage, checkpoints in file_storage) with
+// the exporter pointed at VictoriaLogs' OTLP endpoint, a debug exporter writing to the collector's own output,
+// short rotations, and ports picked free on the host network. Only the run's containers are read, so other
+// containers on a shared engine do not disturb the counts; the collector's own container matches the rule
+// too, and must be left out by the receiver itself.
 const storeConfig = `
 extensions:
   health_check:
@@ -44,11 +45,16 @@ processors:
     check_interval: 1s
     limit_percentage: 80
     spike_limit_percentage: 20
-  batch:
-    timeout: 200ms
 exporters:
   otlp_http:
     endpoint: %[5]s/insert/opentelemetry
+    retry_on_failure:
+      max_elapsed_time: 0
+    sending_queue:
+      storage: file_storage
+      block_on_overflow: true
+      batch:
+        flush_timeout: 200ms
   # basic: one line per batch on the collector's own output, which the receiver must not read back.
   debug:
     verbosity: basic
@@ -57,7 +63,7 @@ service:
   pipelines:
     logs:
       receivers: [docker_logs]
-      processors: [memory_limiter, batch]
+      processors: [memory_limiter]
       exporters: [otlp_http, debug]
   telemetry:
     metrics:
