@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -125,6 +127,21 @@ func (c *shippedCollector) stop() {
 		c.cmd = nil
 		c.t.Errorf("collector still running a minute after SIGTERM; killed")
 	}
+}
+
+// rss returns the running collector's resident memory in bytes.
+func (c *shippedCollector) rss() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", c.cmd.Process.Pid)
 }
 
 // metric returns the sum of a metric's samples with the given labels on the running collector's :8888.

@@ -1,0 +1,158 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+)
+
+// A container whose json-file keeps about 200 KB (two files of 100 KB, some 1,500 lines) writing 1,000 lines/s:
+// Docker deletes its unread lines about 1.5 s after the collector stops reading it.
+var smallLogWorkload = workloadSpec{containers: 1, lines: 30_000, rate: 1000, logOpts: map[string]string{"max-size": "100k", "max-file": "2"}}
+
+// storeOutage is how long TestDockerRotationDuringAnOutage keeps the store down.
+const storeOutage = 20 * time.Second
+
+// TestDockerRotationDuringAnOutage runs the shipped binary and configuration through a 20 s store outage while a
+// fast container's small json-file rotates many times: with the disk queue's room the collector reads on and
+// nothing is lost; with a queue forced smaller than the outage, reading stops, Docker deletes unread lines, and
+// the collector reports exactly the span the store lacks.
+func TestDockerRotationDuringAnOutage(t *testing.T) {
+	skipShort(t)
+	cli := dockertest.Engine(t)
+	runMake(t, "victoria-logs")
+	vl := startVictoriaLogs(t)
+	gate := startStoreGate(t, vl)
+
+	outage := func(t *testing.T, c *shippedCollector, w *workload) {
+		t.Helper()
+		w.waitStored(t, vl, 2000, 2*time.Minute)
+		gate.setDown(true)
+		time.Sleep(storeOutage)
+		gate.setDown(false)
+		w.waitExit(t, cli)
+	}
+
+	t.Run("queue with room", func(t *testing.T) {
+		c := newShippedCollector(t, cli, gate.URL)
+		c.start()
+		w := startWorkload(t, cli, smallLogWorkload)
+		outage(t, c, w)
+		w.waitStored(t, vl, w.total(), 5*time.Minute)
+		tl := w.settle(t, vl)
+		gaps, _ := c.metric("otelcol_docker_logs_gaps", nil)
+		t.Logf("%d lines at 1,000/s into a 200 KB json-file through a %v outage: %v; gaps reported %v", w.total(), storeOutage, tl, gaps)
+		if tl.lost() > 0 || tl.dups > 0 || gaps != 0 {
+			t.Fatalf("store: %v, gaps reported %v; want every line once and no gap", tl, gaps)
+		}
+	})
+
+	t.Run("queue smaller than the outage", func(t *testing.T) {
+		// 4 MiB holds some 10 s of this container's records: the rest of the outage, reading stops.
+		c := newShippedCollector(t, cli, gate.URL, "OTELCOL_QUEUE_BYTES=4194304")
+		c.start()
+		w := startWorkload(t, cli, smallLogWorkload)
+		outage(t, c, w)
+		tl := w.settle(t, vl)
+		if tl.lost() == 0 {
+			t.Fatalf("nothing was lost (%v): the queue did not fill, the test proves nothing", tl)
+		}
+		if tl.dups > 0 {
+			t.Errorf("%d lines stored twice", tl.dups)
+		}
+		runs := missingRuns(t, vl, w)
+		var span time.Duration
+		for _, r := range runs {
+			span += r.to.Sub(r.from)
+		}
+		var gaps, duration float64
+		eventually(t, time.Minute, 500*time.Millisecond, "the gap metrics", func() error {
+			var err error
+			if gaps, err = c.metric("otelcol_docker_logs_gaps", map[string]string{"cause": "rotated_away"}); err != nil {
+				return fmt.Errorf("%w: %v", errNotYet, err)
+			}
+			duration, _ = c.metric("otelcol_docker_logs_gap_duration", map[string]string{"cause": "rotated_away"})
+			if int(gaps) < len(runs) {
+				return fmt.Errorf("%w: %v gaps reported, %d missing runs in the store", errNotYet, gaps, len(runs))
+			}
+			return nil
+		})
+		t.Logf("queue 4 MiB, %v outage: %v in %d missing runs spanning %v; reported %v gaps spanning %.6f s",
+			storeOutage, tl, len(runs), span, gaps, duration)
+		if int(gaps) != len(runs) {
+			t.Errorf("%v gaps reported, the store misses %d runs of lines", gaps, len(runs))
+		}
+		if math.Abs(duration-span.Seconds()) > 1e-6 {
+			t.Errorf("reported gap duration %.9f s, the store misses lines between timestamps %.9f s apart", duration, span.Seconds())
+		}
+		out := c.out.String()
+		for _, r := range runs {
+			from, to := r.from.UTC().Format(time.RFC3339Nano), r.to.UTC().Format(time.RFC3339Nano)
+			if !strings.Contains(out, from) || !strings.Contains(out, to) {
+				t.Errorf("no warning names the missing span %s .. %s (seqs %d..%d)", from, to, r.firstMissing, r.lastMissing)
+			}
+		}
+		if !strings.Contains(out, w.names[0]) {
+			t.Errorf("no log line of the collector names the container %s", w.names[0])
+		}
+	})
+}
+
+// missingRun is a run of consecutive seqs the store lacks, with the timestamps of the stored lines around it.
+type missingRun struct {
+	firstMissing, lastMissing int
+	from, to                  time.Time // the last stored line before the run and the first one after it
+}
+
+// missingRuns finds the runs of lines of the workload's one container that the store lacks.
+func missingRuns(t *testing.T, vl *victoriaLogs, w *workload) []missingRun {
+	t.Helper()
+	rows, err := vl.query(fmt.Sprintf(`container.name:%q*`, w.prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stamps := map[int]time.Time{}
+	for _, row := range rows {
+		_, seq, _, err := loggenline.ParseLine(row["_msg"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts, err := time.Parse(time.RFC3339Nano, row["_time"])
+		if err != nil {
+			t.Fatalf("record time %q: %v", row["_time"], err)
+		}
+		stamps[seq] = ts
+	}
+	seqs := make([]int, 0, len(stamps))
+	for seq := range stamps {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	// The receiver's span runs from its newest delivered line to the oldest entry Docker still had: the newest
+	// stamp before the run and the oldest after it (stdout and stderr lines can be stamped a little out of order).
+	var runs []missingRun
+	for i := 1; i < len(seqs); i++ {
+		if seqs[i] > seqs[i-1]+1 {
+			r := missingRun{firstMissing: seqs[i-1] + 1, lastMissing: seqs[i] - 1, from: stamps[seqs[i-1]], to: stamps[seqs[i]]}
+			for _, seq := range seqs[max(i-10, 0):min(i+10, len(seqs))] {
+				if seq < r.firstMissing && stamps[seq].After(r.from) {
+					r.from = stamps[seq]
+				}
+				if seq > r.lastMissing && stamps[seq].Before(r.to) {
+					r.to = stamps[seq]
+				}
+			}
+			runs = append(runs, r)
+		}
+	}
+	if len(seqs) == 0 || seqs[0] != 0 || seqs[len(seqs)-1] != w.lines-1 {
+		t.Fatalf("the store lacks the first or the last line of %s: the loss is not a span between stored lines", w.names[0])
+	}
+	return runs
+}
