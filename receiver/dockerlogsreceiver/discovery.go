@@ -49,7 +49,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 			since = subscribed
 		}
 		r.settings.Logger.Warn("Docker events stream ended; subscribing again", zap.Error(err), zap.Duration("after", wait))
-		if !sleep(ctx, wait) {
+		if !r.waitForDaemon(ctx, wait) {
 			return
 		}
 		r.telemetry.reconnect(ctx)
@@ -246,6 +246,39 @@ func (r *logsReceiver) deletePosition(ctx context.Context, id string) {
 	if err := r.store.Delete(ctx, id); err != nil && ctx.Err() == nil {
 		r.settings.Logger.Warn("Deleting the saved read position failed", zap.String("container.id", id), zap.Error(err))
 	}
+}
+
+// daemonPollInterval spaces the pings that tell when an unreachable daemon answers again.
+const daemonPollInterval = 250 * time.Millisecond
+
+// waitForDaemon waits d before subscribing again, but no longer than until an unreachable daemon answers
+// again: a backoff that grew while the daemon was down must not delay reading once it is back. A daemon that
+// answers from the start is waited for the whole d, so a subscription that keeps failing still backs off.
+// It returns false when ctx ended first.
+func (r *logsReceiver) waitForDaemon(ctx context.Context, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	if r.pingOnce(ctx) == nil {
+		return sleep(ctx, d)
+	}
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return ctx.Err() == nil
+		}
+		if !sleep(ctx, min(daemonPollInterval, left)) {
+			return false
+		}
+		if r.pingOnce(ctx) == nil {
+			return true
+		}
+	}
+}
+
+// pingOnce asks the daemon whether it answers, giving it at most a second.
+func (r *logsReceiver) pingOnce(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return r.client.Ping(ctx)
 }
 
 // sleep waits d; it returns false when ctx ended first.
