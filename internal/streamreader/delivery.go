@@ -4,24 +4,61 @@ import (
 	"context"
 	"errors"
 	"io"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
 // delivery holds a turn's pending batch and moves the cursor past what was accepted.
+//
+// It also watches the pool's yield channel while a batch is being handed on: a consumer that blocks or
+// refuses must not keep a stream open past its rotation, nor keep a waiting container from its slot.
 type delivery struct {
 	turn  *Turn
 	out   *Outcome
 	batch []Line
+	// stop closes the stream; the reader then ends and closes its lines channel.
+	stop func()
+	// yield is the pool's channel, nil once a reason arrived: the pool asks a turn at most once.
+	yield <-chan pool.Reason
+	// reason is why the pool asked the turn to end, or empty.
+	reason pool.Reason
 }
 
-// deliver hands the pending batch on; it returns false when ctx ended first.
+// yielded records the pool's request to end the turn and stops reading.
+func (d *delivery) yielded(reason pool.Reason) {
+	d.reason, d.yield = reason, nil
+	d.stop()
+}
+
+// endYielded ends the turn for the reason the pool gave.
+func (d *delivery) endYielded() {
+	d.out.End, d.out.Yield = EndYielded, d.reason
+}
+
+// deliver hands the pending batch on; it returns false when the turn must end: ctx ended, or a yield cancelled the delivery.
 func (d *delivery) deliver(ctx context.Context) bool {
 	if len(d.batch) == 0 {
 		return true
 	}
-	if err := d.turn.Deliver(ctx, d.batch); err != nil {
-		d.out.End = EndCancelled
-		return false
+	interrupted, err := d.hand(ctx)
+	if err == nil {
+		// Accepted, even when a yield cancelled the call too late: the lines are the consumer's now.
+		d.advance()
 	}
+	switch {
+	case err == nil && !interrupted:
+		return true
+	case ctx.Err() != nil || !interrupted:
+		d.out.End = EndCancelled
+	default:
+		// What was not accepted is read again at the next turn, from the cursor.
+		d.endYielded()
+	}
+	return false
+}
+
+// advance moves the cursor past the accepted batch and starts a new one.
+func (d *delivery) advance() {
 	for _, l := range d.batch {
 		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
 		d.out.Lines[l.Stream]++
@@ -32,7 +69,36 @@ func (d *delivery) deliver(ctx context.Context) bool {
 	}
 	// A fresh slice: the consumer may still hold the delivered one.
 	d.batch = make([]Line, 0, cap(d.batch))
-	return true
+}
+
+// hand calls Deliver and, while it runs, waits for a yield; interrupted says that a yield cancelled the call.
+func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
+	if d.yield == nil {
+		return false, d.turn.Deliver(ctx, d.batch)
+	}
+	callCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.turn.Deliver(callCtx, d.batch) }()
+	select {
+	case err := <-done:
+		return false, err
+	case reason := <-d.yield:
+		d.yielded(reason)
+		if !interrupts(reason) {
+			return false, <-done
+		}
+		cancel()
+		// Deliver returns soon after its context ends; waiting keeps the batch ours until it did.
+		return true, <-done
+	}
+}
+
+// interrupts says whether a yield cancels a delivery under way.
+//
+// A removed container's turn still hands on what it read: once destroyed, its log cannot be read again.
+func interrupts(reason pool.Reason) bool {
+	return reason != pool.ReasonRemoved
 }
 
 // drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
@@ -45,15 +111,17 @@ func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
 }
 
 // finish delivers what is left once the reader is done and classifies the end of the stream.
-func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (reopen bool) {
+func (d *delivery) finish(ctx context.Context, res readResult) (reopen bool) {
+	// A yield that came before the reader ended stopped the stream: its read error is our own.
+	stopped := d.reason != ""
 	d.out.Entries += res.entries
 	d.out.Duplicates += res.dups
 	if !d.deliver(ctx) {
 		return false
 	}
 	switch {
-	case yielding:
-		// The read error is our own stop.
+	case stopped:
+		d.endYielded()
 	case res.missed:
 		return true
 	case errors.Is(res.err, io.EOF):

@@ -27,6 +27,8 @@ type Line struct {
 type Opener func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error)
 
 // Deliver hands a batch on; it returns nil once the batch was accepted and an error only when ctx ended.
+//
+// ctx ends at shutdown, and also when the pool asks the turn to end while the batch is refused or blocked.
 type Deliver func(ctx context.Context, lines []Line) error
 
 // Turn describes one turn of one container.
@@ -144,15 +146,14 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 	result := make(chan readResult, 1)
 	go readLines(body, t, anchor, lines, result)
 
-	d := delivery{turn: t, out: out}
+	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
-	yielding := false
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				return d.finish(ctx, <-result, yielding)
+				return d.finish(ctx, <-result)
 			}
 			if len(d.batch) == 0 {
 				flush.Reset(t.FlushInterval)
@@ -169,12 +170,9 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 				d.drain(lines, result)
 				return false
 			}
-		case reason := <-yield:
+		case reason := <-d.yield:
 			// Stop reading, then hand on every line already read before the turn ends.
-			out.End, out.Yield = EndYielded, reason
-			yielding = true
-			yield = nil
-			stopStream()
+			d.yielded(reason)
 		case <-ctx.Done():
 			stopStream()
 			d.drain(lines, result)
