@@ -12,6 +12,8 @@ import (
 //
 // It also watches the pool's yield channel while a batch is being handed on: a consumer that blocks or
 // refuses must not keep a stream open past its rotation, nor keep a waiting container from its slot.
+// For the same reason a rotation or handover that comes between deliveries does not wait for the lines
+// already read to be accepted either.
 type delivery struct {
 	turn  *Turn
 	out   *Outcome
@@ -24,10 +26,11 @@ type delivery struct {
 	reason pool.Reason
 }
 
-// yielded records the pool's request to end the turn and stops reading.
-func (d *delivery) yielded(reason pool.Reason) {
+// yielded records the pool's request to end the turn and stops reading; it says whether the turn ends at once.
+func (d *delivery) yielded(reason pool.Reason) bool {
 	d.reason, d.yield = reason, nil
 	d.stop()
+	return interrupts(reason)
 }
 
 // endYielded ends the turn for the reason the pool gave.
@@ -84,8 +87,7 @@ func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
 	case err := <-done:
 		return false, err
 	case reason := <-d.yield:
-		d.yielded(reason)
-		if !interrupts(reason) {
+		if !d.yielded(reason) {
 			return false, <-done
 		}
 		cancel()
@@ -94,7 +96,8 @@ func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
 	}
 }
 
-// interrupts says whether a yield cancels a delivery under way.
+// interrupts says whether a yield ends the turn at once, cancelling a delivery under way and dropping what was
+// read and not accepted yet, which the next turn reads again.
 //
 // A removed container's turn still hands on what it read: once destroyed, its log cannot be read again.
 func interrupts(reason pool.Reason) bool {

@@ -1,7 +1,10 @@
 package streamreader
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
@@ -59,6 +63,65 @@ func TestYieldDuringABlockedDeliveryEndsTheTurnWithoutAdvancing(t *testing.T) {
 	stopFollowing(f)
 	out = outcome(t, startTurn(context.Background(), turnFor(f, s, out.Cursor, 0), nil))
 	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, bodies(0, 7), s.bodies())
+}
+
+// countingOpener opens f's streams and counts the bytes the turn read from them.
+func countingOpener(f *fakeLog, read *atomic.Int64) Opener {
+	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+		body, err := f.open(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		return &countingBody{ReadCloser: body, read: read}, nil
+	}
+}
+
+type countingBody struct {
+	io.ReadCloser
+	read *atomic.Int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.read.Add(int64(n))
+	return n, err
+}
+
+// logSize is the size of f's whole history as the daemon sends it.
+func logSize(t *testing.T, f *fakeLog) int64 {
+	t.Helper()
+	body, err := (&fakeLog{entries: f.entries}).open(context.Background(), docker.LogsRequest{})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(body)
+	require.NoError(t, err)
+	return int64(buf.Len())
+}
+
+// TestYieldBetweenDeliveriesDoesNotWaitForTheConsumer yields while read lines wait for their batch to be handed
+// on, to a consumer that would block: the turn ends at once, and the next one reads those lines again.
+func TestYieldBetweenDeliveriesDoesNotWaitForTheConsumer(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{hold: refuseUntilCancelled}
+	var read atomic.Int64
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.Open = countingOpener(f, &read)
+	turn.MaxBatch, turn.FlushInterval = 100, time.Hour // nothing is handed on before the yield
+	yield := make(chan pool.Reason, 1)
+	done := startTurn(context.Background(), turn, yield)
+	size := logSize(t, f)
+	require.Eventually(t, func() bool { return read.Load() == size }, 5*time.Second, time.Millisecond)
+	yield <- pool.ReasonPlanned
+
+	out := outcome(t, done)
+	assert.Equal(t, EndYielded, out.End)
+	assert.Zero(t, s.called(), "the lines read were not offered to the blocked consumer")
+	assert.True(t, out.Cursor.IsZero())
+
+	s.setHold(nil)
+	stopFollowing(f)
+	outcome(t, startTurn(context.Background(), turnFor(f, s, out.Cursor, 0), nil))
 	assert.Equal(t, bodies(0, 7), s.bodies())
 }
 
