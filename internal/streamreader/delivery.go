@@ -47,14 +47,17 @@ func (d *delivery) deliver(ctx context.Context) bool {
 	if err == nil {
 		// Accepted, even when a yield cancelled the call too late: the lines are the consumer's now.
 		d.advance()
+	} else {
+		// Not accepted: the next turn reads these lines again, from the cursor.
+		d.discard()
 	}
 	switch {
 	case err == nil && !interrupted:
 		return true
 	case ctx.Err() != nil || !interrupted:
+		// Shutting down: Deliver fails only when its context ends.
 		d.out.End = EndCancelled
 	default:
-		// What was not accepted is read again at the next turn, from the cursor.
 		d.endYielded()
 	}
 	return false
@@ -62,6 +65,8 @@ func (d *delivery) deliver(ctx context.Context) bool {
 
 // advance moves the cursor past the accepted batch and starts a new one.
 func (d *delivery) advance() {
+	// Released first: saving the cursor below may take a while, and other readers may be waiting.
+	d.turn.Budget.release(d.batch...)
 	for _, l := range d.batch {
 		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
 		d.out.Lines[l.Stream]++
@@ -104,9 +109,17 @@ func interrupts(reason pool.Reason) bool {
 	return reason != pool.ReasonRemoved
 }
 
-// drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
+// discard drops the pending batch, which the next turn reads again.
+func (d *delivery) discard() {
+	d.turn.Budget.release(d.batch...)
+	d.batch = nil
+}
+
+// drain waits for the reader goroutine after the stream was stopped, discarding the pending batch and what it still sends.
 func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
-	for range lines {
+	d.discard()
+	for l := range lines {
+		d.turn.Budget.release(l)
 	}
 	res := <-result
 	d.out.Entries += res.entries

@@ -21,6 +21,8 @@ type Line struct {
 
 	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
 	unfinished int64
+	// charge is what the line holds of the turn's Budget until it is accepted or discarded.
+	charge int64
 }
 
 // Opener opens a container's log stream.
@@ -46,6 +48,8 @@ type Turn struct {
 	// MaxBatch and FlushInterval decide when a batch is handed on.
 	MaxBatch      int
 	FlushInterval time.Duration
+	// Budget, shared by the turns of one receiver, bounds the bytes read and not yet accepted; nil bounds nothing.
+	Budget *Budget
 	// OnAdvance, if set, is told the cursor after each delivered batch.
 	OnAdvance func(checkpoint.Cursor)
 }
@@ -144,7 +148,7 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 
 	lines := make(chan Line, t.MaxBatch)
 	result := make(chan readResult, 1)
-	go readLines(body, t, anchor, lines, result)
+	go readLines(streamCtx, body, t, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
 	flush := time.NewTimer(t.FlushInterval)
@@ -188,7 +192,9 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 }
 
 // readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
-func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
+//
+// Each line is charged to the budget before it is sent: waiting for the budget stops reading, until ctx ends.
+func readLines(ctx context.Context, body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
 	filter := checkpoint.NewFilter(t.Cursor)
@@ -211,7 +217,13 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 			res.dups++
 			continue
 		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+		// Charged before the body is copied: while the reader waits, the line stays in the decoder's buffer.
+		charge := t.Budget.cost(len(l.Body))
+		if err := t.Budget.charge(ctx, charge); err != nil {
+			res.err = err
+			break
+		}
+		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), charge: charge}
 		if pending {
 			line.unfinished = pendingSince
 		}
