@@ -112,6 +112,9 @@ func interrupts(reason pool.Reason) bool {
 // discard drops the pending batch, which the next turn reads again.
 func (d *delivery) discard() {
 	d.turn.Budget.release(d.batch...)
+	for _, l := range d.batch {
+		d.out.Undelivered += l.entries
+	}
 	d.batch = nil
 }
 
@@ -120,18 +123,23 @@ func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
 	d.discard()
 	for l := range lines {
 		d.turn.Budget.release(l)
+		d.out.Undelivered += l.entries
 	}
-	res := <-result
+	d.account(<-result)
+}
+
+// account adds what the reader counted to the outcome.
+func (d *delivery) account(res readResult) {
 	d.out.Entries += res.entries
 	d.out.Duplicates += res.dups
+	d.out.Undelivered += res.undelivered
 }
 
 // finish delivers what is left once the reader is done and classifies the end of the stream.
 func (d *delivery) finish(ctx context.Context, res readResult) (reopen bool) {
 	// A yield that came before the reader ended stopped the stream: its read error is our own.
 	stopped := d.reason != ""
-	d.out.Entries += res.entries
-	d.out.Duplicates += res.dups
+	d.account(res)
 	if !d.deliver(ctx) {
 		return false
 	}

@@ -23,6 +23,8 @@ type Line struct {
 	unfinished int64
 	// charge is what the line holds of the turn's Budget until it is accepted or discarded.
 	charge int64
+	// entries is how many daemon log entries the line completes, as logstream.Line.Entries.
+	entries int
 }
 
 // Opener opens a container's log stream.
@@ -84,6 +86,8 @@ type Outcome struct {
 	Duplicates int
 	// Entries counts the daemon log entries read, for sizing the next turn's tail.
 	Entries int
+	// Undelivered counts the entries read past the cursor and not delivered: the next turn's tail must reach back over them.
+	Undelivered int
 	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
 	WindowMissed bool
 	// Opened is when the stream opened, and Duration how long it stayed open.
@@ -122,6 +126,8 @@ type readResult struct {
 	entries int
 	missed  bool
 	dups    int
+	// undelivered counts the entries of a line read but never sent, when the stream stopped while it waited for the budget.
+	undelivered int
 }
 
 // runStream reads one opened stream; it returns true when the stream must be reopened without a tail.
@@ -220,10 +226,10 @@ func readLines(ctx context.Context, body io.Reader, t *Turn, anchor int64, lines
 		// Charged before the body is copied: while the reader waits, the line stays in the decoder's buffer.
 		charge := t.Budget.cost(len(l.Body))
 		if err := t.Budget.charge(ctx, charge); err != nil {
-			res.err = err
+			res.err, res.undelivered = err, l.Entries
 			break
 		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), charge: charge}
+		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), charge: charge, entries: l.Entries}
 		if pending {
 			line.unfinished = pendingSince
 		}

@@ -223,6 +223,7 @@ func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
 	assert.Equal(t, pool.ReasonPlanned, out.Yield)
 	assert.Equal(t, base+3*sec, out.Cursor.Stdout.Time)
 	assert.NoError(t, out.Err)
+	assert.Zero(t, out.Undelivered, "everything read was delivered before the yield")
 }
 
 func TestRunStopsOnCancelWithoutAdvancing(t *testing.T) {

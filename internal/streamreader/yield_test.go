@@ -56,6 +56,7 @@ func TestYieldDuringABlockedDeliveryEndsTheTurnWithoutAdvancing(t *testing.T) {
 	assert.NoError(t, out.Err)
 	assert.True(t, out.Cursor.IsZero(), "nothing was accepted")
 	assert.Equal(t, [3]int{}, out.Lines)
+	assert.Positive(t, out.Undelivered)
 	assert.Empty(t, s.bodies())
 
 	// The next turn reads the refused lines again from the cursor, and delivers each once.
@@ -161,6 +162,7 @@ func TestYieldDuringTheLastDeliveryOfAClosedStreamEndsTheTurn(t *testing.T) {
 	out := outcome(t, done)
 	assert.Equal(t, EndYielded, out.End, "not stream_closed: the lines read were not delivered")
 	assert.True(t, out.Cursor.IsZero())
+	assert.Equal(t, 2, out.Undelivered, "the next turn's tail must reach back over both")
 }
 
 func TestRemovedContainerHandsOnWhatItReadDespiteTheYield(t *testing.T) {
