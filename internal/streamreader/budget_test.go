@@ -91,8 +91,9 @@ func TestBudgetStopsTheReaderWhileTheConsumerBlocks(t *testing.T) {
 	yield := make(chan pool.Reason, 1)
 	done := startTurn(context.Background(), turn, yield)
 
-	// Full: no room for one more line.
+	// Full, no room for one more line, and the consumer holds a batch.
 	require.Eventually(t, func() bool { return b.InUse() > b.size-(size+lineOverhead) }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return s.called() > 0 }, 10*time.Second, time.Millisecond)
 	assert.LessOrEqual(t, b.Peak(), b.size)
 	// The decoder reads ahead by at most its buffer, whatever the log holds.
 	assert.Less(t, read.Load(), total/2, "the reader went on reading")

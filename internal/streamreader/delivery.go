@@ -12,8 +12,8 @@ import (
 //
 // It also watches the pool's yield channel while a batch is being handed on: a consumer that blocks or
 // refuses must not keep a stream open past its rotation, nor keep a waiting container from its slot.
-// For the same reason a rotation or handover that comes between deliveries does not wait for the lines
-// already read to be accepted either.
+// A yield that comes between two deliveries only stops reading, and the lines already read are handed on:
+// dropping them would starve a turn whose time slice ends before its first flush.
 type delivery struct {
 	turn  *Turn
 	out   *Outcome
@@ -26,11 +26,10 @@ type delivery struct {
 	reason pool.Reason
 }
 
-// yielded records the pool's request to end the turn and stops reading; it says whether the turn ends at once.
-func (d *delivery) yielded(reason pool.Reason) bool {
+// yielded records the pool's request to end the turn and stops reading.
+func (d *delivery) yielded(reason pool.Reason) {
 	d.reason, d.yield = reason, nil
 	d.stop()
-	return interrupts(reason)
 }
 
 // endYielded ends the turn for the reason the pool gave.
@@ -92,7 +91,8 @@ func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
 	case err := <-done:
 		return false, err
 	case reason := <-d.yield:
-		if !d.yielded(reason) {
+		d.yielded(reason)
+		if !interrupts(reason) {
 			return false, <-done
 		}
 		cancel()
@@ -101,8 +101,7 @@ func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
 	}
 }
 
-// interrupts says whether a yield ends the turn at once, cancelling a delivery under way and dropping what was
-// read and not accepted yet, which the next turn reads again.
+// interrupts says whether a yield cancels a delivery under way; the lines not accepted are read again at the next turn.
 //
 // A removed container's turn still hands on what it read: once destroyed, its log cannot be read again.
 func interrupts(reason pool.Reason) bool {

@@ -181,13 +181,8 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 				return false
 			}
 		case reason := <-d.yield:
-			if d.yielded(reason) {
-				// Not waiting for the consumer, which may block: what was read is read again at the next turn.
-				d.drain(lines, result)
-				d.endYielded()
-				return false
-			}
-			// Removed: hand on every line already read before the turn ends.
+			// Stop reading, then hand on every line already read before the turn ends.
+			d.yielded(reason)
 		case <-ctx.Done():
 			stopStream()
 			d.drain(lines, result)

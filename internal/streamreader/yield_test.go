@@ -100,11 +100,11 @@ func logSize(t *testing.T, f *fakeLog) int64 {
 	return int64(buf.Len())
 }
 
-// TestYieldBetweenDeliveriesDoesNotWaitForTheConsumer yields while read lines wait for their batch to be handed
-// on, to a consumer that would block: the turn ends at once, and the next one reads those lines again.
-func TestYieldBetweenDeliveriesDoesNotWaitForTheConsumer(t *testing.T) {
+// TestYieldBetweenDeliveriesHandsOnWhatWasRead yields while read lines wait for their batch to be handed on:
+// reading stops, and those lines are delivered before the turn ends, however soon the yield came.
+func TestYieldBetweenDeliveriesHandsOnWhatWasRead(t *testing.T) {
 	f := &fakeLog{entries: makeLog(7), follow: true}
-	s := &sink{hold: refuseUntilCancelled}
+	s := &sink{}
 	var read atomic.Int64
 	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
 	turn.Open = countingOpener(f, &read)
@@ -113,17 +113,14 @@ func TestYieldBetweenDeliveriesDoesNotWaitForTheConsumer(t *testing.T) {
 	done := startTurn(context.Background(), turn, yield)
 	size := logSize(t, f)
 	require.Eventually(t, func() bool { return read.Load() == size }, 5*time.Second, time.Millisecond)
-	yield <- pool.ReasonPlanned
+	yield <- pool.ReasonHandover
 
 	out := outcome(t, done)
 	assert.Equal(t, EndYielded, out.End)
-	assert.Zero(t, s.called(), "the lines read were not offered to the blocked consumer")
-	assert.True(t, out.Cursor.IsZero())
-
-	s.setHold(nil)
-	stopFollowing(f)
-	outcome(t, startTurn(context.Background(), turnFor(f, s, out.Cursor, 0), nil))
+	assert.Equal(t, pool.ReasonHandover, out.Yield)
 	assert.Equal(t, bodies(0, 7), s.bodies())
+	assert.Equal(t, deliveredUpTo(f.entries, 7), out.Cursor)
+	assert.Zero(t, out.Undelivered)
 }
 
 func TestYieldDuringADeliveryAcceptedAnywayAdvancesPastIt(t *testing.T) {
