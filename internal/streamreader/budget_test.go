@@ -242,3 +242,31 @@ func TestBudgetIsFreeAfterEveryEnd(t *testing.T) {
 		assertFree(t, b)
 	})
 }
+
+// BenchmarkRunBudget reads 10,000 lines in a turn, without and with a budget large enough never to wait.
+func BenchmarkRunBudget(b *testing.B) {
+	f := &fakeLog{entries: makeLog(10_000)}
+	body, err := f.open(context.Background(), docker.LogsRequest{})
+	require.NoError(b, err)
+	log, err := io.ReadAll(body)
+	require.NoError(b, err)
+	open := func(context.Context, docker.LogsRequest) (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(log)), nil
+	}
+	for _, tc := range []struct {
+		name   string
+		budget func() *Budget
+	}{
+		{"unbounded", func() *Budget { return nil }},
+		{"budget", func() *Budget { return NewBudget(64 << 20) }},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				turn := budgetedTurn(f, &sink{}, checkpoint.Cursor{}, tc.budget())
+				turn.Open, turn.MaxBatch = open, 1000
+				Run(context.Background(), turn, nil)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(f.entries)), "ns/line")
+		})
+	}
+}
