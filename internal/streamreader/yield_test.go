@@ -16,7 +16,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
-// startTurn runs a turn of f in the background; the returned channel gives its outcome.
+// startTurn runs a turn in the background; the returned channel gives its outcome.
 func startTurn(ctx context.Context, turn Turn, yield <-chan pool.Reason) <-chan Outcome {
 	done := make(chan Outcome, 1)
 	go func() { done <- Run(ctx, turn, yield) }()
