@@ -4,7 +4,6 @@ package streamreader
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
@@ -22,12 +21,18 @@ type Line struct {
 
 	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
 	unfinished int64
+	// charge is what the line holds of the turn's Budget until it is accepted or discarded.
+	charge int64
+	// entries is how many daemon log entries the line completes, as logstream.Line.Entries.
+	entries int
 }
 
 // Opener opens a container's log stream.
 type Opener func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error)
 
 // Deliver hands a batch on; it returns nil once the batch was accepted and an error only when ctx ended.
+//
+// ctx ends at shutdown, and also when the pool asks the turn to end while the batch is refused or blocked.
 type Deliver func(ctx context.Context, lines []Line) error
 
 // Turn describes one turn of one container.
@@ -45,6 +50,8 @@ type Turn struct {
 	// MaxBatch and FlushInterval decide when a batch is handed on.
 	MaxBatch      int
 	FlushInterval time.Duration
+	// Budget, shared by the turns of one receiver, bounds the bytes read and not yet accepted; nil bounds nothing.
+	Budget *Budget
 	// OnAdvance, if set, is told the cursor after each delivered batch.
 	OnAdvance func(checkpoint.Cursor)
 }
@@ -79,6 +86,8 @@ type Outcome struct {
 	Duplicates int
 	// Entries counts the daemon log entries read, for sizing the next turn's tail.
 	Entries int
+	// Undelivered counts the entries read past the cursor and not delivered: the next turn's tail must reach back over them.
+	Undelivered int
 	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
 	WindowMissed bool
 	// Opened is when the stream opened, and Duration how long it stayed open.
@@ -117,6 +126,8 @@ type readResult struct {
 	entries int
 	missed  bool
 	dups    int
+	// undelivered counts the entries of a line read but never sent, when the stream stopped while it waited for the budget.
+	undelivered int
 }
 
 // runStream reads one opened stream; it returns true when the stream must be reopened without a tail.
@@ -143,17 +154,16 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 
 	lines := make(chan Line, t.MaxBatch)
 	result := make(chan readResult, 1)
-	go readLines(body, t, anchor, lines, result)
+	go readLines(streamCtx, body, t, anchor, lines, result)
 
-	d := delivery{turn: t, out: out}
+	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
-	yielding := false
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				return d.finish(ctx, <-result, yielding)
+				return d.finish(ctx, <-result)
 			}
 			if len(d.batch) == 0 {
 				flush.Reset(t.FlushInterval)
@@ -170,12 +180,9 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 				d.drain(lines, result)
 				return false
 			}
-		case reason := <-yield:
+		case reason := <-d.yield:
 			// Stop reading, then hand on every line already read before the turn ends.
-			out.End, out.Yield = EndYielded, reason
-			yielding = true
-			yield = nil
-			stopStream()
+			d.yielded(reason)
 		case <-ctx.Done():
 			stopStream()
 			d.drain(lines, result)
@@ -186,7 +193,9 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 }
 
 // readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
-func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
+//
+// Each line is charged to the budget before it is sent: waiting for the budget stops reading, until ctx ends.
+func readLines(ctx context.Context, body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
 	filter := checkpoint.NewFilter(t.Cursor)
@@ -209,7 +218,13 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 			res.dups++
 			continue
 		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+		// Charged before the body is copied: while the reader waits, the line stays in the decoder's buffer.
+		charge := t.Budget.cost(len(l.Body))
+		if err := t.Budget.charge(ctx, charge); err != nil {
+			res.err, res.undelivered = err, l.Entries
+			break
+		}
+		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), charge: charge, entries: l.Entries}
 		if pending {
 			line.unfinished = pendingSince
 		}
@@ -224,64 +239,4 @@ func earliest(ts, pendingSince int64, pending bool) int64 {
 		return pendingSince
 	}
 	return ts
-}
-
-// delivery holds a turn's pending batch and moves the cursor past what was accepted.
-type delivery struct {
-	turn  *Turn
-	out   *Outcome
-	batch []Line
-}
-
-// deliver hands the pending batch on; it returns false when ctx ended first.
-func (d *delivery) deliver(ctx context.Context) bool {
-	if len(d.batch) == 0 {
-		return true
-	}
-	if err := d.turn.Deliver(ctx, d.batch); err != nil {
-		d.out.End = EndCancelled
-		return false
-	}
-	for _, l := range d.batch {
-		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
-		d.out.Lines[l.Stream]++
-		d.out.Bytes[l.Stream] += len(l.Body)
-	}
-	if d.turn.OnAdvance != nil {
-		d.turn.OnAdvance(d.out.Cursor)
-	}
-	// A fresh slice: the consumer may still hold the delivered one.
-	d.batch = make([]Line, 0, cap(d.batch))
-	return true
-}
-
-// drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
-func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
-	for range lines {
-	}
-	res := <-result
-	d.out.Entries += res.entries
-	d.out.Duplicates += res.dups
-}
-
-// finish delivers what is left once the reader is done and classifies the end of the stream.
-func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (reopen bool) {
-	d.out.Entries += res.entries
-	d.out.Duplicates += res.dups
-	if !d.deliver(ctx) {
-		return false
-	}
-	switch {
-	case yielding:
-		// The read error is our own stop.
-	case res.missed:
-		return true
-	case errors.Is(res.err, io.EOF):
-		d.out.End = EndStreamClosed
-	case ctx.Err() != nil:
-		d.out.End = EndCancelled
-	default:
-		d.out.End, d.out.Err = EndReadFailed, res.err
-	}
-	return false
 }

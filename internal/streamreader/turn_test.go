@@ -72,22 +72,53 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 	return pr, nil
 }
 
-// sink collects delivered batches and can refuse until its context ends.
+// sink collects delivered batches; hold, if set, runs first and refuses the batch when it returns an error.
 type sink struct {
 	mu    sync.Mutex
 	lines []Line
-	block bool
+	calls int
+	hold  func(ctx context.Context) error
 }
 
 func (s *sink) deliver(ctx context.Context, lines []Line) error {
-	if s.block {
-		<-ctx.Done()
-		return ctx.Err()
+	s.mu.Lock()
+	s.calls++
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		if err := hold(ctx); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lines = append(s.lines, lines...)
 	return nil
+}
+
+// refuseUntilCancelled blocks like a full exporter queue: the batch is refused when ctx ends.
+func refuseUntilCancelled(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// acceptWhenCancelled blocks until ctx ends and then accepts the batch anyway, as a consumer racing the cancellation may.
+func acceptWhenCancelled(ctx context.Context) error {
+	<-ctx.Done()
+	return nil
+}
+
+func (s *sink) setHold(hold func(ctx context.Context) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hold = hold
+}
+
+// called returns how many times Deliver was called.
+func (s *sink) called() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
 }
 
 func (s *sink) bodies() []string {
@@ -192,15 +223,16 @@ func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
 	assert.Equal(t, pool.ReasonPlanned, out.Yield)
 	assert.Equal(t, base+3*sec, out.Cursor.Stdout.Time)
 	assert.NoError(t, out.Err)
+	assert.Zero(t, out.Undelivered, "everything read was delivered before the yield")
 }
 
 func TestRunStopsOnCancelWithoutAdvancing(t *testing.T) {
 	f := &fakeLog{entries: makeLog(7), follow: true}
-	s := &sink{block: true}
+	s := &sink{hold: refuseUntilCancelled}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan Outcome)
-	go func() { done <- Run(ctx, turnFor(f, s, checkpoint.Cursor{}, 0), nil) }()
-	time.Sleep(20 * time.Millisecond)
+	go func() { done <- Run(ctx, turnFor(f, s, checkpoint.Cursor{}, 0), make(chan pool.Reason, 1)) }()
+	require.Eventually(t, func() bool { return s.called() > 0 }, 5*time.Second, time.Millisecond)
 	cancel()
 	out := <-done
 	assert.Equal(t, EndCancelled, out.End)

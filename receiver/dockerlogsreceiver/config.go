@@ -66,6 +66,8 @@ type Config struct {
 	MaxBatchSize int `mapstructure:"max_batch_size"`
 	// FlushInterval is the longest a read line waits before its batch is handed on.
 	FlushInterval time.Duration `mapstructure:"flush_interval"`
+	// MaxBufferedBytes bounds the bytes of the lines read and not yet accepted by the next consumer, across all streams.
+	MaxBufferedBytes int `mapstructure:"max_buffered_bytes"`
 
 	// Include and Exclude select the containers that are read; exclude wins.
 	Include selection.Rules `mapstructure:"include"`
@@ -100,6 +102,7 @@ func createDefaultConfig() component.Config {
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
 		FlushInterval:        200 * time.Millisecond,
+		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
 	}
 }
@@ -146,6 +149,10 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.FlushInterval <= 0 {
 		errs = append(errs, errors.New("flush_interval must be positive"))
+	}
+	// A line of max_log_size must fit the budget alone. Capped: a max_log_size too large is reported above, not blamed on the budget.
+	if cfg.MaxBufferedBytes < min(cfg.MaxLogSize, maxLogSize) {
+		errs = append(errs, fmt.Errorf("max_buffered_bytes (%d) must be at least max_log_size (%d)", cfg.MaxBufferedBytes, cfg.MaxLogSize))
 	}
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)

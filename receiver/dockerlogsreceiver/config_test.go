@@ -41,6 +41,7 @@ func TestDefaultConfig(t *testing.T) {
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
 		FlushInterval:        200 * time.Millisecond,
+		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
@@ -64,6 +65,7 @@ func TestConfigEveryKey(t *testing.T) {
 		MaxLogSize:           65536,
 		MaxBatchSize:         100,
 		FlushInterval:        50 * time.Millisecond,
+		MaxBufferedBytes:     8 << 20,
 		ExcludeOwnContainer:  false,
 		Include: selection.Rules{Names: []string{"shop-*"}, Images: []string{`/^registry:5000\//`},
 			Labels: map[string]string{"team": "payments"}},
@@ -99,6 +101,7 @@ reconcile_interval must be positive
 max_log_size must be between 1024 and 67108864 bytes
 max_batch_size must be between 1 and 100000
 flush_interval must be positive
+max_buffered_bytes (0) must be at least max_log_size (10)
 include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
 exclude.images[0]: invalid glob "app[:1": unexpected end of input
 env_vars_to_attributes[SECRET] needs an attribute name`, err.Error())
@@ -119,6 +122,9 @@ func TestConfigEachValidationError(t *testing.T) {
 		{"slice", func(c *Config) { c.TimeSlice = 10 * time.Millisecond }, "time_slice must be at least 100ms"},
 		{"batch too large", func(c *Config) { c.MaxBatchSize = 1 << 30 }, "max_batch_size must be between 1 and 100000"},
 		{"log size too large", func(c *Config) { c.MaxLogSize = 1 << 30 }, "max_log_size must be between 1024 and 67108864 bytes"},
+		{"buffer smaller than a line", func(c *Config) { c.MaxBufferedBytes = 1000 }, "max_buffered_bytes (1000) must be at least max_log_size (1048576)"},
+		{"buffer smaller than a larger line", func(c *Config) { c.MaxLogSize, c.MaxBufferedBytes = 4<<20, 2<<20 },
+			"max_buffered_bytes (2097152) must be at least max_log_size (4194304)"},
 		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
 		{"tls", func(c *Config) {
 			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}
@@ -140,4 +146,7 @@ func TestConfigEachValidationError(t *testing.T) {
 		cfg.APIVersion = ok
 		assert.NoError(t, cfg.Validate(), ok)
 	}
+	cfg := createDefaultConfig().(*Config)
+	cfg.MaxBufferedBytes = cfg.MaxLogSize
+	assert.NoError(t, cfg.Validate(), "room for exactly one line of max_log_size")
 }

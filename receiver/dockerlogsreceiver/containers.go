@@ -25,6 +25,8 @@ type trackedContainer struct {
 	rate     float64 // log entries per second seen in the last turn
 	lastEnd  time.Time
 	failures int // turns in a row that failed to open or read
+	// undelivered counts the log entries that the last turn to read any read past its cursor and did not deliver.
+	undelivered int
 }
 
 // readState says why a known container is not read.
@@ -65,7 +67,7 @@ func (c *trackedContainer) setPosition(cur checkpoint.Cursor) {
 	c.cursor = cur
 }
 
-// tailHint estimates the entries written since the last turn from the rate seen then, with room to spare.
+// tailHint estimates the entries past the cursor's floor, with room to spare: those written since the last turn, at the rate seen then, and those it read and did not deliver.
 func (c *trackedContainer) tailHint(now time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -74,7 +76,8 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 	}
 	// The reopen reaches back to the cursor's floor, which trails its positions by up to about two margins.
 	behind := now.Sub(c.lastEnd) + 2*time.Duration(checkpoint.InversionMargin)
-	expected := c.rate * behind.Seconds()
+	// The last turn's cursor may trail what it read: a rotation does not wait for a consumer that refuses.
+	expected := c.rate*behind.Seconds() + float64(c.undelivered)
 	return int(min(float64(maxTail), float64(minTail)+2*expected))
 }
 
@@ -87,6 +90,10 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 		c.rate = float64(out.Entries) / secs
 	}
 	c.lastEnd = out.Opened.Add(out.Duration)
+	if out.Entries > 0 {
+		// A turn that read nothing (its stream did not open) leaves the cursor, and what lies past it, as they were.
+		c.undelivered = out.Undelivered
+	}
 	if failed {
 		c.failures++
 	} else {

@@ -18,6 +18,8 @@ const (
 
 // deliver hands a batch to the next consumer and retries it with backoff until it is accepted or ctx ends.
 //
+// ctx ends at shutdown and when the turn is rotated or handed over meanwhile: the batch is then read again at the next turn.
+//
 // The records are rebuilt for each attempt: a consumer that refused them may have changed them.
 // Only a permanent error ends the attempts early: the data itself was refused, and retrying cannot change that.
 func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines []streamreader.Line) error {

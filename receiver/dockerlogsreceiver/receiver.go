@@ -36,6 +36,7 @@ type logsReceiver struct {
 	client     *docker.Client
 	store      *checkpoint.Store
 	pool       *pool.Pool
+	budget     *streamreader.Budget // shared by every turn: bounds the lines read and not yet accepted
 	containers *containers
 	startedAt  time.Time
 	ownID      string // the collector's own container, never read
@@ -103,6 +104,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 				zap.String("container.id", r.ownID))
 		}
 	}
+	r.budget = streamreader.NewBudget(int64(r.cfg.MaxBufferedBytes))
 	r.pool = pool.Start(pool.Settings{
 		MaxStreams: r.cfg.MaxConcurrentStreams,
 		Rotation:   r.cfg.RotationInterval,

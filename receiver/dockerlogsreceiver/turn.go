@@ -35,6 +35,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		MaxLineBytes:  r.cfg.MaxLogSize,
 		MaxBatch:      r.cfg.MaxBatchSize,
 		FlushInterval: r.cfg.FlushInterval,
+		Budget:        r.budget,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 	}, yield)
 	r.telemetry.turnEnded(ctx, out)

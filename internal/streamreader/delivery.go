@@ -1,0 +1,158 @@
+package streamreader
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+)
+
+// delivery holds a turn's pending batch and moves the cursor past what was accepted.
+//
+// It also watches the pool's yield channel while a batch is being handed on: a consumer that blocks or
+// refuses must not keep a stream open past its rotation, nor keep a waiting container from its slot.
+// A yield that comes between two deliveries only stops reading, and the lines already read are handed on:
+// dropping them would starve a turn whose time slice ends before its first flush.
+type delivery struct {
+	turn  *Turn
+	out   *Outcome
+	batch []Line
+	// stop closes the stream; the reader then ends and closes its lines channel.
+	stop func()
+	// yield is the pool's channel, nil once a reason arrived: the pool asks a turn at most once.
+	yield <-chan pool.Reason
+	// reason is why the pool asked the turn to end, or empty.
+	reason pool.Reason
+}
+
+// yielded records the pool's request to end the turn and stops reading.
+func (d *delivery) yielded(reason pool.Reason) {
+	d.reason, d.yield = reason, nil
+	d.stop()
+}
+
+// endYielded ends the turn for the reason the pool gave.
+func (d *delivery) endYielded() {
+	d.out.End, d.out.Yield = EndYielded, d.reason
+}
+
+// deliver hands the pending batch on; it returns false when the turn must end: ctx ended, or a yield cancelled the delivery.
+func (d *delivery) deliver(ctx context.Context) bool {
+	if len(d.batch) == 0 {
+		return true
+	}
+	interrupted, err := d.hand(ctx)
+	if err == nil {
+		// Accepted, even when a yield cancelled the call too late: the lines are the consumer's now.
+		d.advance()
+	} else {
+		// Not accepted: the next turn reads these lines again, from the cursor.
+		d.discard()
+	}
+	switch {
+	case err == nil && !interrupted:
+		return true
+	case ctx.Err() != nil || !interrupted:
+		// Shutting down: Deliver fails only when its context ends.
+		d.out.End = EndCancelled
+	default:
+		d.endYielded()
+	}
+	return false
+}
+
+// advance moves the cursor past the accepted batch and starts a new one.
+func (d *delivery) advance() {
+	// Released first: saving the cursor below may take a while, and other readers may be waiting.
+	d.turn.Budget.release(d.batch...)
+	for _, l := range d.batch {
+		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
+		d.out.Lines[l.Stream]++
+		d.out.Bytes[l.Stream] += len(l.Body)
+	}
+	if d.turn.OnAdvance != nil {
+		d.turn.OnAdvance(d.out.Cursor)
+	}
+	// A fresh slice: the consumer may still hold the delivered one.
+	d.batch = make([]Line, 0, cap(d.batch))
+}
+
+// hand calls Deliver and, while it runs, waits for a yield; interrupted says that a yield cancelled the call.
+func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
+	if d.yield == nil {
+		return false, d.turn.Deliver(ctx, d.batch)
+	}
+	callCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- d.turn.Deliver(callCtx, d.batch) }()
+	select {
+	case err := <-done:
+		return false, err
+	case reason := <-d.yield:
+		d.yielded(reason)
+		if !interrupts(reason) {
+			return false, <-done
+		}
+		cancel()
+		// Deliver returns soon after its context ends; waiting keeps the batch ours until it did.
+		return true, <-done
+	}
+}
+
+// interrupts says whether a yield cancels a delivery under way; the lines not accepted are read again at the next turn.
+//
+// A removed container's turn still hands on what it read: once destroyed, its log cannot be read again.
+func interrupts(reason pool.Reason) bool {
+	return reason != pool.ReasonRemoved
+}
+
+// discard drops the pending batch, which the next turn reads again.
+func (d *delivery) discard() {
+	d.turn.Budget.release(d.batch...)
+	for _, l := range d.batch {
+		d.out.Undelivered += l.entries
+	}
+	d.batch = nil
+}
+
+// drain waits for the reader goroutine after the stream was stopped, discarding the pending batch and what it still sends.
+func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
+	d.discard()
+	for l := range lines {
+		d.turn.Budget.release(l)
+		d.out.Undelivered += l.entries
+	}
+	d.account(<-result)
+}
+
+// account adds what the reader counted to the outcome.
+func (d *delivery) account(res readResult) {
+	d.out.Entries += res.entries
+	d.out.Duplicates += res.dups
+	d.out.Undelivered += res.undelivered
+}
+
+// finish delivers what is left once the reader is done and classifies the end of the stream.
+func (d *delivery) finish(ctx context.Context, res readResult) (reopen bool) {
+	// A yield that came before the reader ended stopped the stream: its read error is our own.
+	stopped := d.reason != ""
+	d.account(res)
+	if !d.deliver(ctx) {
+		return false
+	}
+	switch {
+	case stopped:
+		d.endYielded()
+	case res.missed:
+		return true
+	case errors.Is(res.err, io.EOF):
+		d.out.End = EndStreamClosed
+	case ctx.Err() != nil:
+		d.out.End = EndCancelled
+	default:
+		d.out.End, d.out.Err = EndReadFailed, res.err
+	}
+	return false
+}
