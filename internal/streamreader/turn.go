@@ -4,7 +4,6 @@ package streamreader
 
 import (
 	"context"
-	"errors"
 	"io"
 	"time"
 
@@ -183,105 +182,4 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 			return false
 		}
 	}
-}
-
-// readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
-func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
-	defer close(lines)
-	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
-	filter := checkpoint.NewFilter(t.Cursor)
-	var res readResult
-	first := true
-	for {
-		l, err := r.Next()
-		if err != nil {
-			res.err = err
-			break
-		}
-		res.entries += l.Entries
-		pendingSince, pending := r.PendingSince()
-		if first && anchor != 0 && earliest(l.Timestamp, pendingSince, pending) != anchor {
-			res.missed = true
-			break
-		}
-		first = false
-		if !filter.Keep(uint8(l.Stream), l.Timestamp) {
-			res.dups++
-			continue
-		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
-		if pending {
-			line.unfinished = pendingSince
-		}
-		lines <- line
-	}
-	result <- res
-}
-
-// earliest is the first entry's timestamp: the line's own, or that of a line begun before it and not yet finished.
-func earliest(ts, pendingSince int64, pending bool) int64 {
-	if pending && pendingSince < ts {
-		return pendingSince
-	}
-	return ts
-}
-
-// delivery holds a turn's pending batch and moves the cursor past what was accepted.
-type delivery struct {
-	turn  *Turn
-	out   *Outcome
-	batch []Line
-}
-
-// deliver hands the pending batch on; it returns false when ctx ended first.
-func (d *delivery) deliver(ctx context.Context) bool {
-	if len(d.batch) == 0 {
-		return true
-	}
-	if err := d.turn.Deliver(ctx, d.batch); err != nil {
-		d.out.End = EndCancelled
-		return false
-	}
-	for _, l := range d.batch {
-		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
-		d.out.Lines[l.Stream]++
-		d.out.Bytes[l.Stream] += len(l.Body)
-	}
-	if d.turn.OnAdvance != nil {
-		d.turn.OnAdvance(d.out.Cursor)
-	}
-	// A fresh slice: the consumer may still hold the delivered one.
-	d.batch = make([]Line, 0, cap(d.batch))
-	return true
-}
-
-// drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
-func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
-	for range lines {
-	}
-	res := <-result
-	d.out.Entries += res.entries
-	d.out.Duplicates += res.dups
-}
-
-// finish delivers what is left once the reader is done and classifies the end of the stream.
-func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (reopen bool) {
-	d.out.Entries += res.entries
-	d.out.Duplicates += res.dups
-	if !d.deliver(ctx) {
-		return false
-	}
-	switch {
-	case yielding:
-		// The read error is our own stop.
-	case res.missed:
-		return true
-	case errors.Is(res.err, io.EOF):
-		d.out.End = EndStreamClosed
-	case ctx.Err() != nil:
-		d.out.End = EndCancelled
-	default:
-		d.out.End, d.out.Err = EndReadFailed, res.err
-	}
-	return false
 }
