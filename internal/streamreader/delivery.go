@@ -26,6 +26,9 @@ func (d *delivery) deliver(ctx context.Context) bool {
 		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
 		d.out.Lines[l.Stream]++
 		d.out.Bytes[l.Stream] += len(l.Body)
+		if l.gap != nil {
+			d.out.Gaps = append(d.out.Gaps, *l.gap)
+		}
 	}
 	if d.turn.OnAdvance != nil {
 		d.turn.OnAdvance(d.out.Cursor)

@@ -7,13 +7,16 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
 )
 
-// readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
-func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
+// readLines parses a stream opened from cur, drops lines delivered before, and sends the rest; it closes
+// lines when done. anchor, when not 0, is the timestamp the first entry must carry (a tail request).
+func readLines(body io.Reader, t *Turn, cur checkpoint.Cursor, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
-	filter := checkpoint.NewFilter(t.Cursor)
+	filter := checkpoint.NewFilter(cur)
 	var res readResult
 	first := true
+	// gap waits for the first line kept, which reports it once delivered.
+	var gap *Gap
 	for {
 		l, err := r.Next()
 		if err != nil {
@@ -22,16 +25,21 @@ func readLines(body io.Reader, t *Turn, anchor int64, lines chan<- Line, result 
 		}
 		res.entries += l.Entries
 		pendingSince, pending := r.PendingSince()
-		if first && anchor != 0 && earliest(l.Timestamp, pendingSince, pending) != anchor {
-			res.missed = true
-			break
+		if first {
+			start := earliest(l.Timestamp, pendingSince, pending)
+			if anchor != 0 && start != anchor {
+				res.missed = true
+				break
+			}
+			gap = rotatedAway(cur, anchor != 0, start)
+			first = false
 		}
-		first = false
 		if !filter.Keep(uint8(l.Stream), l.Timestamp) {
 			res.dups++
 			continue
 		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body)}
+		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), gap: gap}
+		gap = nil
 		if pending {
 			line.unfinished = pendingSince
 		}

@@ -21,6 +21,8 @@ type Line struct {
 
 	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
 	unfinished int64
+	// gap, when set, was found just before this line: delivering the line moves the cursor past it.
+	gap *Gap
 }
 
 // Opener opens a container's log stream.
@@ -80,6 +82,9 @@ type Outcome struct {
 	Entries int
 	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
 	WindowMissed bool
+	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
+	// by the turn whose cursor moved past it.
+	Gaps []Gap
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration
@@ -90,7 +95,7 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 	out := Outcome{Cursor: t.Cursor}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	for {
-		missed := runStream(ctx, &t, req, anchor, yield, &out)
+		missed := runStream(ctx, &t, out.Cursor, req, anchor, yield, &out)
 		if !missed {
 			return out
 		}
@@ -118,8 +123,8 @@ type readResult struct {
 	dups    int
 }
 
-// runStream reads one opened stream; it returns true when the stream must be reopened without a tail.
-func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) bool {
+// runStream reads one stream opened from cur; it returns true when the stream must be reopened without a tail.
+func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) bool {
 	streamCtx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
 	if out.Opened.IsZero() {
@@ -142,7 +147,7 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 
 	lines := make(chan Line, t.MaxBatch)
 	result := make(chan readResult, 1)
-	go readLines(body, t, anchor, lines, result)
+	go readLines(body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out}
 	flush := time.NewTimer(t.FlushInterval)

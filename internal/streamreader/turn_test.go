@@ -34,7 +34,7 @@ type fakeLog struct {
 	mu       sync.Mutex
 	entries  []fakeEntry
 	requests []docker.LogsRequest
-	follow   bool // keep the stream open after the history until the request's context ends
+	follow   bool // keep a Follow request's stream open after the history until its context ends
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -60,7 +60,7 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 		buf.WriteString(payload)
 	}
 	f.mu.Unlock()
-	if !f.follow {
+	if !f.follow || !req.Follow {
 		return io.NopCloser(&buf), nil
 	}
 	pr, pw := io.Pipe()
@@ -171,6 +171,7 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 14), nil)
 	assert.Equal(t, bodies(10, 20), s.bodies())
 	assert.False(t, out.WindowMissed)
+	assert.Empty(t, out.Gaps)
 	assert.Equal(t, 4, out.Duplicates, "lines 6..9, from the floor to the positions")
 	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
 }
@@ -180,6 +181,7 @@ func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 	s := &sink{}
 	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 10), nil)
 	assert.True(t, out.WindowMissed)
+	assert.Empty(t, out.Gaps, "the full read starts at the floor line: nothing rotated away")
 	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the tail was too short")
 	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 }
