@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 )
 
 // delivery holds a turn's pending batch and moves the cursor past what was accepted.
@@ -38,6 +39,30 @@ func (d *delivery) deliver(ctx context.Context) bool {
 	return true
 }
 
+// deliverLive hands the pending batch on while its stream is open, and stops the stream (stalled) when that
+// takes longer than the turn's StallLimit; it returns false when ctx ended first.
+//
+// A stream that is not read makes the daemon's follower wait with the log file it was reading. Once that file
+// has been rotated away and another after it, the follower, when it resumes, goes on with the newest file and
+// skips the ones between without a word (Docker 20.10, json-file). Closed instead, the stream is opened again
+// at the cursor, and the reopen finds what was lost meanwhile (rotatedAway).
+func (d *delivery) deliverLive(ctx context.Context, stop func()) (ok, stalled bool) {
+	if d.turn.StallLimit <= 0 {
+		return d.deliver(ctx), false
+	}
+	fired := make(chan struct{})
+	timer := time.AfterFunc(d.turn.StallLimit, func() {
+		stop()
+		close(fired)
+	})
+	ok = d.deliver(ctx)
+	if !timer.Stop() {
+		<-fired
+		stalled = true
+	}
+	return ok, stalled
+}
+
 // drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
 func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
 	for range lines {
@@ -48,17 +73,17 @@ func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
 }
 
 // finish delivers what is left once the reader is done and classifies the end of the stream.
-func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (reopen bool) {
+func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) next {
 	d.out.Entries += res.entries
 	d.out.Duplicates += res.dups
 	if !d.deliver(ctx) {
-		return false
+		return done
 	}
 	switch {
 	case yielding:
 		// The read error is our own stop.
 	case res.missed:
-		return true
+		return reopenInFull
 	case errors.Is(res.err, io.EOF):
 		d.out.End = EndStreamClosed
 	case ctx.Err() != nil:
@@ -66,5 +91,5 @@ func (d *delivery) finish(ctx context.Context, res readResult, yielding bool) (r
 	default:
 		d.out.End, d.out.Err = EndReadFailed, res.err
 	}
-	return false
+	return done
 }

@@ -48,6 +48,9 @@ type Turn struct {
 	FlushInterval time.Duration
 	// OnAdvance, if set, is told the cursor after each delivered batch.
 	OnAdvance func(checkpoint.Cursor)
+	// StallLimit, when positive, is how long handing a batch on may take while the stream stays open; after
+	// it the stream is closed, and opened again at the cursor once the batch is accepted.
+	StallLimit time.Duration
 }
 
 // End says how a turn ended.
@@ -82,6 +85,8 @@ type Outcome struct {
 	Entries int
 	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
 	WindowMissed bool
+	// Stalls counts the streams closed because handing a batch on took longer than StallLimit.
+	Stalls int
 	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
 	// by the turn whose cursor moved past it.
 	Gaps []Gap
@@ -95,16 +100,38 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 	out := Outcome{Cursor: t.Cursor}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	for {
-		missed := runStream(ctx, &t, out.Cursor, req, anchor, yield, &out)
-		if !missed {
+		switch runStream(ctx, &t, out.Cursor, req, anchor, yield, &out) {
+		case done:
 			return out
+		case reopenInFull:
+			// The last entries did not reach back to the cursor: read everything since the cursor instead.
+			out.WindowMissed = true
+			since, _ := out.Cursor.Since()
+			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
+		case reopenAtCursor:
+			out.Stalls++
+			select {
+			case reason := <-yield:
+				out.End, out.Yield = EndYielded, reason
+				return out
+			default:
+			}
+			req, anchor = firstRequest(out.Cursor, t.TailHint)
 		}
-		// The last entries did not reach back to the cursor: read everything since the cursor instead.
-		out.WindowMissed = true
-		since, _ := out.Cursor.Since()
-		req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
 	}
 }
+
+// next says what a turn does after one of its streams ended.
+type next uint8
+
+const (
+	// done: the turn ends.
+	done next = iota
+	// reopenInFull: the tail did not reach back to the cursor; read everything since it.
+	reopenInFull
+	// reopenAtCursor: the stream was closed while a batch waited to be accepted; open it again at the cursor.
+	reopenAtCursor
+)
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
 func firstRequest(c checkpoint.Cursor, tailHint int) (docker.LogsRequest, int64) {
@@ -123,8 +150,8 @@ type readResult struct {
 	dups    int
 }
 
-// runStream reads one stream opened from cur; it returns true when the stream must be reopened without a tail.
-func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) bool {
+// runStream reads one stream opened from cur and says whether the turn opens another.
+func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) next {
 	streamCtx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
 	if out.Opened.IsZero() {
@@ -136,10 +163,10 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	if err != nil {
 		if ctx.Err() != nil {
 			out.End = EndCancelled
-			return false
+			return done
 		}
 		out.End, out.Err = EndOpenFailed, err
-		return false
+		return done
 	}
 	// Closing the body is what unblocks a read in progress; cancelling alone may not.
 	stopStream := func() { cancelStream(); body.Close() }
@@ -153,6 +180,21 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
 	yielding := false
+	// handOn delivers the pending batch while the stream is live.
+	handOn := func() (next, bool) {
+		ok, stalled := d.deliverLive(ctx, stopStream)
+		switch {
+		case !ok:
+			stopStream()
+			d.drain(lines, result)
+			return done, false
+		case stalled && !yielding:
+			// What the stream read meanwhile is dropped and read again.
+			d.drain(lines, result)
+			return reopenAtCursor, false
+		}
+		return done, true
+	}
 	for {
 		select {
 		case l, ok := <-lines:
@@ -163,16 +205,14 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 				flush.Reset(t.FlushInterval)
 			}
 			d.batch = append(d.batch, l)
-			if len(d.batch) >= t.MaxBatch && !d.deliver(ctx) {
-				stopStream()
-				d.drain(lines, result)
-				return false
+			if len(d.batch) >= t.MaxBatch {
+				if n, goOn := handOn(); !goOn {
+					return n
+				}
 			}
 		case <-flush.C:
-			if !d.deliver(ctx) {
-				stopStream()
-				d.drain(lines, result)
-				return false
+			if n, goOn := handOn(); !goOn {
+				return n
 			}
 		case reason := <-yield:
 			// Stop reading, then hand on every line already read before the turn ends.
@@ -184,7 +224,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 			stopStream()
 			d.drain(lines, result)
 			out.End = EndCancelled
-			return false
+			return done
 		}
 	}
 }

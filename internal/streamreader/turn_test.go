@@ -35,6 +35,7 @@ type fakeLog struct {
 	entries  []fakeEntry
 	requests []docker.LogsRequest
 	follow   bool // keep a Follow request's stream open after the history until its context ends
+	closed   int  // followed streams whose context ended
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -67,6 +68,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 	go func() {
 		_, _ = pw.Write(buf.Bytes())
 		<-ctx.Done()
+		f.mu.Lock()
+		f.closed++
+		f.mu.Unlock()
 		pw.CloseWithError(ctx.Err())
 	}()
 	return pr, nil

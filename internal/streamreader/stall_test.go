@@ -1,0 +1,112 @@
+package streamreader
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
+)
+
+// gate is a sink whose first delivery waits until the test opens it.
+type gate struct {
+	sink
+	once    sync.Once
+	waiting chan struct{} // closed when the first delivery waits
+	open    chan struct{}
+}
+
+func newGate() *gate {
+	return &gate{waiting: make(chan struct{}), open: make(chan struct{})}
+}
+
+func (g *gate) deliver(ctx context.Context, lines []Line) error {
+	g.once.Do(func() {
+		close(g.waiting)
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+		}
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return g.sink.deliver(ctx, lines)
+}
+
+// closedStreams counts the followed streams whose context ended.
+func (f *fakeLog) closedStreams() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
+}
+
+// stalledTurn starts a turn from the start of f whose first delivery waits, and returns once the turn closed
+// its stream because of it.
+func stalledTurn(t *testing.T, f *fakeLog, g *gate, yield chan pool.Reason) <-chan Outcome {
+	t.Helper()
+	turn := Turn{Open: f.open, Deliver: g.deliver, MaxBatch: 3, FlushInterval: 5 * time.Millisecond, StallLimit: 10 * time.Millisecond}
+	done := make(chan Outcome, 1)
+	go func() { done <- Run(context.Background(), turn, yield) }()
+	<-g.waiting
+	require.Eventually(t, func() bool { return f.closedStreams() == 1 }, 5*time.Second, time.Millisecond,
+		"the stream is closed while the batch waits")
+	return done
+}
+
+func TestRunClosesTheStreamWhileABatchWaitsAndReopensAtTheCursor(t *testing.T) {
+	f := &fakeLog{entries: makeLog(20), follow: true}
+	g := newGate()
+	yield := make(chan pool.Reason, 1)
+	done := stalledTurn(t, f, g, yield)
+	close(g.open)
+	require.Eventually(t, func() bool { return len(g.bodies()) == 20 }, 5*time.Second, time.Millisecond)
+	yield <- pool.ReasonPlanned
+	out := <-done
+
+	assert.Equal(t, bodies(0, 20), g.bodies(), "every line once: what the closed stream had read is read again")
+	assert.Equal(t, 1, out.Stalls)
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, []docker.LogsRequest{{Follow: true}, {Since: base - sec, Follow: true}}, f.requests,
+		"reopened at the cursor after the first batch (no floor yet: a margin before it)")
+	assert.Empty(t, out.Gaps)
+}
+
+func TestRunEndsAStalledTurnThatWasAskedToYield(t *testing.T) {
+	f := &fakeLog{entries: makeLog(20), follow: true}
+	g := newGate()
+	yield := make(chan pool.Reason, 1)
+	done := stalledTurn(t, f, g, yield)
+	yield <- pool.ReasonHandover
+	close(g.open)
+	out := <-done
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonHandover, out.Yield)
+	assert.Equal(t, bodies(0, 3), g.bodies(), "the batch that waited, and nothing read after it")
+	assert.Equal(t, deliveredUpTo(f.entries, 3), out.Cursor)
+	assert.Len(t, f.requests, 1, "no reopen for a turn that must end")
+}
+
+func TestRunWithoutStallLimitKeepsTheStreamOpen(t *testing.T) {
+	f := &fakeLog{entries: makeLog(6), follow: true}
+	g := newGate()
+	turn := Turn{Open: f.open, Deliver: g.deliver, MaxBatch: 3, FlushInterval: 5 * time.Millisecond}
+	yield := make(chan pool.Reason, 1)
+	done := make(chan Outcome, 1)
+	go func() { done <- Run(context.Background(), turn, yield) }()
+	<-g.waiting
+	time.Sleep(20 * time.Millisecond) // a stall limit this long would have closed the stream
+	assert.Zero(t, f.closedStreams())
+	close(g.open)
+	require.Eventually(t, func() bool { return len(g.bodies()) == 6 }, 5*time.Second, time.Millisecond)
+	yield <- pool.ReasonPlanned
+	out := <-done
+	assert.Zero(t, out.Stalls)
+	assert.Equal(t, checkpoint.Position{Time: base + 2*sec, Count: 1}, out.Cursor.Stdout)
+}
