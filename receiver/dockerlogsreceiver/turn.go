@@ -14,6 +14,13 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
+// stallLimit is how long a batch may wait to be accepted while its stream stays open. The daemon's follower of
+// a stream that is not read falls behind, and one that falls a log file behind skips rotated files silently
+// (seen on Docker 20.10 with json-file): closed instead, the stream is reopened at the position, and the reopen
+// reports what rotation deleted meanwhile. A second is far below the time a log file of a sensible max-size
+// takes to fill, and far above the time the pipeline takes to accept a batch when it is not pushing back.
+const stallLimit = time.Second
+
 // Backoff before a container whose stream keeps failing is tried again.
 const (
 	failureBackoffInitial = 500 * time.Millisecond
@@ -36,6 +43,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		MaxBatch:      r.cfg.MaxBatchSize,
 		FlushInterval: r.cfg.FlushInterval,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+		StallLimit:    stallLimit,
 	}, yield)
 	r.telemetry.turnEnded(ctx, out)
 	if r.onTurnEnd != nil {
