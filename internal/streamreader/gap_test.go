@@ -27,7 +27,7 @@ func TestRunReportsLinesRotatedAwayOnce(t *testing.T) {
 		"from the newest delivered line to the first line the log still holds")
 	assert.Equal(t, 16*time.Duration(sec), out.Gaps[0].Duration())
 	assert.Equal(t, bodies(40, 100), s.bodies(), "everything the log still holds, once")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 
 	again := Run(context.Background(), turnFor(f, s, out.Cursor, 100), nil)
 	assert.Empty(t, again.Gaps, "the cursor moved past the gap")
@@ -41,7 +41,7 @@ func TestRunReportsLinesRotatedAwayFromACursorWithoutFloor(t *testing.T) {
 	out := Run(context.Background(), turnFor(f, s, cur, 0), nil)
 	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 2*sec, To: base + 10*sec}}, out.Gaps)
 	assert.Equal(t, bodies(20, 40), s.bodies())
-	assert.Equal(t, []docker.LogsRequest{{Since: base + sec, Follow: true}}, f.requests, "no floor: since goes back by the margin, without a tail")
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + sec, Follow: true}}, f.requests, "no floor: since goes back by the margin, without a tail")
 }
 
 // TestRunReportsAGapWhenRotationStoppedRightAfterTheNewestLine pins the documented false positive: the log lost
@@ -78,7 +78,7 @@ func TestRunReportsAGapOnlyWithTheLineAfterIt(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return len(f.requests) == 2
+		return len(f.requests) == 3
 	}, 5*time.Second, time.Millisecond, "the full read is open")
 	cancel()
 	out := <-done

@@ -14,7 +14,7 @@ func readLines(body io.Reader, t *Turn, cur checkpoint.Cursor, anchor int64, lin
 	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
 	filter := checkpoint.NewFilter(cur)
 	var res readResult
-	first := true
+	first, floorLost := true, false
 	// gap waits for the first line kept, which reports it once delivered.
 	var gap *Gap
 	for {
@@ -34,7 +34,13 @@ func readLines(body io.Reader, t *Turn, cur checkpoint.Cursor, anchor int64, lin
 			gap = rotatedAway(cur, anchor != 0, start)
 			first = false
 		}
-		if !filter.Keep(uint8(l.Stream), l.Timestamp) {
+		keep := filter.Keep(uint8(l.Stream), l.Timestamp)
+		if !floorLost && filter.FloorMissing() {
+			// After a clock step the first entry proves nothing; a missing floor line does (checkpoint.Filter).
+			floorLost = true
+			gap = &Gap{Cause: GapRotatedAway, From: cur.Newest(), To: l.Timestamp}
+		}
+		if !keep {
 			res.dups++
 			continue
 		}

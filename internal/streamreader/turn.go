@@ -98,6 +98,9 @@ type Outcome struct {
 // Run reads the container until the pool asks it to yield, the stream ends, or ctx ends.
 func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 	out := Outcome{Cursor: t.Cursor}
+	if !t.Cursor.IsZero() && !checkClock(ctx, &t, &out) {
+		return out
+	}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	for {
 		switch runStream(ctx, &t, out.Cursor, req, anchor, yield, &out) {
@@ -161,11 +164,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 
 	body, err := t.Open(streamCtx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			out.End = EndCancelled
-			return done
-		}
-		out.End, out.Err = EndOpenFailed, err
+		openFailed(ctx, out, err)
 		return done
 	}
 	// Closing the body is what unblocks a read in progress; cancelling alone may not.

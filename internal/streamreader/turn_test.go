@@ -106,6 +106,9 @@ func (s *sink) bodies() []string {
 
 const base = int64(1_700_000_000_000_000_000)
 
+// probe is the request a turn from a non-zero cursor starts with: the newest entry, to see whether the clock went back.
+var probe = docker.LogsRequest{Tail: 1}
+
 // sec spaces the entries by the cursor's inversion margin, so that its floor trails its positions by one.
 const sec = checkpoint.InversionMargin
 
@@ -177,7 +180,7 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 	assert.False(t, out.WindowMissed)
 	assert.Empty(t, out.Gaps)
 	assert.Equal(t, 4, out.Duplicates, "lines 6..9, from the floor to the positions")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
 }
 
 func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
@@ -187,7 +190,7 @@ func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 	assert.True(t, out.WindowMissed)
 	assert.Empty(t, out.Gaps, "the full read starts at the floor line: nothing rotated away")
 	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the tail was too short")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 }
 
 func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
@@ -243,6 +246,9 @@ func TestLastTimestamp(t *testing.T) {
 	ts, err = LastTimestamp(context.Background(), unfinished.open, false)
 	require.NoError(t, err)
 	assert.Equal(t, base+7, ts, "the last entry is a piece of an unfinished line")
+	e, err := LastEntry(context.Background(), unfinished.open, false)
+	require.NoError(t, err)
+	assert.Equal(t, Entry{Timestamp: base + 7, Unfinished: true}, e)
 }
 
 // TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation writes the first piece of a long stdout
