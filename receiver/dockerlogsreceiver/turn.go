@@ -46,6 +46,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		StallLimit:    stallLimit,
 	}, yield)
 	r.telemetry.turnEnded(ctx, out)
+	r.reportGaps(c, out.Gaps)
 	if r.onTurnEnd != nil {
 		r.onTurnEnd(id, out)
 	}
