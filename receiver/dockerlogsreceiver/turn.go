@@ -66,8 +66,9 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		return pool.Next{}
 	case streamreader.EndStreamClosed:
 		c.afterTurn(out, false)
-		// The stream ends when the container stops; a container that was restarted meanwhile is read on.
-		return pool.Next{Again: r.stillRunning(ctx, c)}
+		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
+		// is one whose stream ended before the end of its log.
+		return pool.Next{Again: r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)}
 	default:
 		return r.afterFailure(ctx, c, out, out.Err)
 	}
@@ -113,6 +114,15 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 		return ctx.Err() == nil && !errors.Is(err, docker.ErrGone)
 	}
 	return info.State != nil && info.State.Running
+}
+
+// unreadLeft reports whether the log of a stopped container holds a line after the position. A stream that
+// fell behind ends when its container stops, before the end of the log (seen on Docker 20.10 with json-file);
+// another turn reads the rest, or reports it rotated away.
+func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) bool {
+	last, err := streamreader.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
+	// A line left unfinished at the stop is never finished: not a reason to read again.
+	return err == nil && !last.Unfinished && last.Timestamp > cur.Newest()
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.
