@@ -382,7 +382,7 @@ func TestAlertRulesNameMetricsWeEmitAndHaveRunbooks(t *testing.T) {
 	}
 	sort.Strings(alerts)
 	assert.Equal(t, []string{"DockerLogsDeliveryLagHigh", "DockerLogsGoroutinesGrowing", "DockerLogsGoroutinesHigh",
-		"DockerLogsNoRotation", "DockerLogsPoolSaturated", "DockerLogsStreamErrors"}, alerts)
+		"DockerLogsLinesLost", "DockerLogsNoRotation", "DockerLogsPoolSaturated", "DockerLogsStreamErrors"}, alerts)
 }
 
 // githubAnchor is the anchor GitHub gives a Markdown heading.
