@@ -30,6 +30,7 @@ type ContainerSpec struct {
 	Labels    map[string]string // added to TestLabel=1
 	Env       []string          // "KEY=value" entries
 	LogDriver string            // "" = engine default (json-file)
+	LogOpts   map[string]string // the logging driver's options, e.g. {"max-size": "100k", "max-file": "2"}
 }
 
 // CreateContainer creates (does not start) a container without network and registers its forced removal with t.Cleanup.
@@ -48,7 +49,7 @@ func CreateContainer(t testing.TB, cli *client.Client, spec ContainerSpec) (id s
 	labels[TestLabel] = "1"
 	cfg := &container.Config{Image: spec.Image, Cmd: spec.Cmd, Tty: spec.TTY, Labels: labels, Env: spec.Env}
 	// The engine here has no bridge network (no iptables), and test containers need none.
-	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver}}
+	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver, Config: spec.LogOpts}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()
