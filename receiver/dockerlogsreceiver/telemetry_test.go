@@ -111,6 +111,10 @@ func sums(t *testing.T, tt *componenttest.Telemetry, name, key string) map[strin
 		for _, p := range d.DataPoints {
 			out[label(p.Attributes)] += float64(p.Value)
 		}
+	case metricdata.Sum[float64]:
+		for _, p := range d.DataPoints {
+			out[label(p.Attributes)] += p.Value
+		}
 	case metricdata.Gauge[int64]:
 		for _, p := range d.DataPoints {
 			out[label(p.Attributes)] += float64(p.Value)
@@ -303,6 +307,8 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	errs := sums(t, tt, "otelcol_docker_logs_stream_errors", "error_type")
 	assert.GreaterOrEqual(t, errs["pool_full"], 2.0)
 	assert.Zero(t, errs["window_missed"], "every reopen found its position in the tail it asked for")
+	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"),
+		"no gap, and both series there from the start")
 	events := sums(t, tt, "otelcol_docker_logs_discovery_events", "action")
 	assert.Equal(t, 4.0, events["start"])
 	assert.Equal(t, 4.0, events["die"])
