@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 )
 
 // delivery holds a turn's pending batch and moves the cursor past what was accepted.
@@ -40,15 +42,16 @@ func (d *delivery) deliver(ctx context.Context) bool {
 }
 
 // deliverLive hands the pending batch on while its stream is open, and stops the stream (stalled) when that
-// takes longer than the turn's StallLimit; it returns false when ctx ended first.
+// takes longer than the turn's StallLimit; ok is false when ctx ended first, and waited is how long it took.
 //
 // A stream that is not read makes the daemon's follower wait with the log file it was reading. Once that file
 // has been rotated away and another after it, the follower, when it resumes, goes on with the newest file and
 // skips the ones between without a word (Docker 20.10, json-file). Closed instead, the stream is opened again
 // at the cursor, and the reopen finds what was lost meanwhile (rotatedAway).
-func (d *delivery) deliverLive(ctx context.Context, stop func()) (ok, stalled bool) {
+func (d *delivery) deliverLive(ctx context.Context, stop func()) (ok, stalled bool, waited time.Duration) {
+	start := time.Now()
 	if d.turn.StallLimit <= 0 {
-		return d.deliver(ctx), false
+		return d.deliver(ctx), false, time.Since(start)
 	}
 	fired := make(chan struct{})
 	timer := time.AfterFunc(d.turn.StallLimit, func() {
@@ -60,8 +63,23 @@ func (d *delivery) deliverLive(ctx context.Context, stop func()) (ok, stalled bo
 		<-fired
 		stalled = true
 	}
-	return ok, stalled
+	return ok, stalled, time.Since(start)
 }
+
+// tailAfterStall sizes the tail of the reopen after a stall: the turn's hint, and twice what the container
+// wrote while the batch waited and in the two margins the floor trails by, at the rate the turn read, entries
+// in elapsed.
+func tailAfterStall(hint, entries int, elapsed, waited time.Duration) int {
+	if elapsed <= 0 {
+		return hint
+	}
+	rate := float64(entries) / elapsed.Seconds()
+	behind := waited + 2*time.Duration(checkpoint.InversionMargin)
+	return min(hint+int(2*rate*behind.Seconds()), maxTail)
+}
+
+// maxTail bounds a tail: reading back further costs the daemon about as much as reading the whole log.
+const maxTail = 1 << 20
 
 // drain waits for the reader goroutine after the stream was stopped, discarding what it still sends.
 func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {

@@ -110,3 +110,11 @@ func TestRunWithoutStallLimitKeepsTheStreamOpen(t *testing.T) {
 	assert.Zero(t, out.Stalls)
 	assert.Equal(t, checkpoint.Position{Time: base + 2*sec, Count: 1}, out.Cursor.Stdout)
 }
+
+func TestTailAfterStallCoversWhatWasWrittenWhileTheBatchWaited(t *testing.T) {
+	// 1,000 entries read in 2 s (500/s), then a batch waited 9 s: 500/s over 10 s (the wait and two margins), twice.
+	assert.Equal(t, 1000+10000, tailAfterStall(1000, 1000, 2*time.Second, 9*time.Second))
+	assert.Equal(t, 1000, tailAfterStall(1000, 0, time.Second, time.Minute), "nothing read: nothing to go by")
+	assert.Equal(t, 1000, tailAfterStall(1000, 10, 0, time.Second))
+	assert.Equal(t, maxTail, tailAfterStall(1000, 1_000_000, time.Second, time.Hour))
+}

@@ -181,7 +181,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	yielding := false
 	// handOn delivers the pending batch while the stream is live.
 	handOn := func() (next, bool) {
-		ok, stalled := d.deliverLive(ctx, stopStream)
+		ok, stalled, waited := d.deliverLive(ctx, stopStream)
 		switch {
 		case !ok:
 			stopStream()
@@ -190,6 +190,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 		case stalled && !yielding:
 			// What the stream read meanwhile is dropped and read again.
 			d.drain(lines, result)
+			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), waited)
 			return reopenAtCursor, false
 		}
 		return done, true
