@@ -196,3 +196,45 @@ func seqOf(t *testing.T, body string) int {
 	require.NoError(t, err, "body %.80q", body)
 	return seq
 }
+
+// slowCollector takes a while over every batch, as a pipeline slower than a container's output does.
+type slowCollector struct {
+	collector
+	delay time.Duration
+}
+
+func (s *slowCollector) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.collector.ConsumeLogs(ctx, ld)
+}
+
+// TestStoppedContainerBehindItsLogIsReadToTheEnd reads a container more slowly than it writes into a small
+// json-file log: the stream, behind when the container stops, ends before the end of the log (Docker 20.10), and
+// the receiver reads again until the last line. (Whether lines were lost on the way depends on how far the
+// daemon's follower fell behind, which the test does not control.)
+func TestStoppedContainerBehindItsLogIsReadToTheEnd(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	cfg.MaxBatchSize = 100
+	labels := isolate(t, cfg)
+	sink := &slowCollector{delay: 300 * time.Millisecond} // about 330 lines/s, under the second a batch may wait
+	turns := newTurnLog()
+	startReceiver(t, cfg, sink, turns)
+
+	const lines = 10000
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+		LogOpts: map[string]string{"max-size": "100k", "max-file": "2"},
+		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both"}})
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
+	require.Eventually(t, func() bool {
+		byStream := seqsByStream(t, sink.of(id))
+		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1
+	}, 2*time.Minute, 20*time.Millisecond, "the last lines arrive")
+	turns.mu.Lock()
+	defer turns.mu.Unlock()
+	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, turns.ends, turns.gaps)
+}
