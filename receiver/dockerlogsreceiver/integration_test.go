@@ -148,9 +148,12 @@ func TestStoppedContainerStreamEnds(t *testing.T) {
 	cli := dockertest.Engine(t)
 	sink := &collector{}
 	turns := newTurnLog()
-	r := startReceiver(t, testConfig(), sink, turns)
+	// Only this test's container: another container on a shared engine would hold a stream of its own.
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	r := startReceiver(t, cfg, sink, turns)
 
-	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "100"}})
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "100"}})
 	require.Eventually(t, func() bool { return sink.count(id) > 20 }, time.Minute, 20*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
