@@ -221,7 +221,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DockerLogsGaps, err = builder.meter.Int64Counter(
 		"otelcol_docker_logs_gaps",
-		metric.WithDescription("Times a reopened stream found that lines of a container were possibly lost before they could be read. [Development]"),
+		metric.WithDescription("Times a reopen found lines of a container possibly missing, deleted by log rotation before they were read or hidden by a step back of the daemon's clock. [Development]"),
 		metric.WithUnit("{gap}"),
 	)
 	errs = errors.Join(errs, err)

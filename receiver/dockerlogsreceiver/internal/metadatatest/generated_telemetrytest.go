@@ -147,7 +147,7 @@ func AssertEqualDockerLogsGapDuration(t *testing.T, tt *componenttest.Telemetry,
 func AssertEqualDockerLogsGaps(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_docker_logs_gaps",
-		Description: "Times a reopened stream found that lines of a container were possibly lost before they could be read. [Development]",
+		Description: "Times a reopen found lines of a container possibly missing, deleted by log rotation before they were read or hidden by a step back of the daemon's clock. [Development]",
 		Unit:        "{gap}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
