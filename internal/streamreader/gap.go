@@ -34,13 +34,14 @@ func (g Gap) Duration() time.Duration {
 	return time.Duration(g.To - g.From)
 }
 
-// rotatedAway returns the gap a stream reveals by its first entry, at first, or nil.
+// rotatedAway returns the gap a stream's first entry, stamped first, reveals, or nil.
 //
 // A stream opened with since at or before the cursor's newest position returns, first, the oldest entry the
 // log holds from since on. Everything the log held up to the newest delivered line was delivered, so while
 // that line is still in the log the first entry is at most as new as it: the floor line itself (since is
 // inclusive), or an older line of the window since the margin. A first entry newer than every delivered line
-// means that line, and whatever followed it up to the first entry, was deleted unread.
+// means the newest delivered line is gone, and with it whatever followed it up to the first entry: deleted
+// before it was read.
 //
 // Not a gap: a tail request (anchored) whose first entry is not the anchor only missed its window, and the
 // full read that follows decides; a stepped cursor's reads start with old lines stamped after the step
@@ -49,8 +50,9 @@ func (g Gap) Duration() time.Duration {
 // False positives: when rotation deleted exactly the lines up to the newest delivered one and nothing after
 // it, a gap as long as the time between two lines is reported though nothing was lost. A stream that fell
 // behind and ended with its container stops at the end of a log file, so when rotation deleted that file the
-// next read reports such a gap (measured: 176 µs, nothing lost). The span is an upper bound. Missed: a loss that ends within the inversion margin of the newest delivered line (the first entry
-// kept is then an older line of the other output), or inside a line longer than 16 KiB.
+// next read reports such a gap (measured: 176 µs, nothing lost). The span is an upper bound of the missing
+// time. Missed: a loss that ends within the inversion margin after the newest delivered line (the first entry
+// left is then an older line of the other output), or inside a line longer than 16 KiB.
 func rotatedAway(cur checkpoint.Cursor, anchored bool, first int64) *Gap {
 	if anchored || cur.IsZero() || cur.Stepped != 0 {
 		return nil
