@@ -42,6 +42,9 @@ type Cursor struct {
 	// Floor is the timestamp of a delivered line that every undelivered line, of either output, follows in
 	// the log; a reopen asks for the lines since it. 0 when no such line is known yet.
 	Floor int64 `json:"floor,omitempty"`
+	// Stepped is set while the log may hold lines stamped before a step back of the daemon's clock that are
+	// newer than the floor: the newest timestamp stamped before the step (see AfterStep).
+	Stepped int64 `json:"stepped,omitempty"`
 
 	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
 	candidates [8]int64
@@ -68,6 +71,11 @@ func (c Cursor) Since() (since int64, anchored bool) {
 		return 0, false
 	}
 	return max(c.earliest()-InversionMargin, 1), false
+}
+
+// Newest returns the latest of the positions' times: every line the log held up to the line stamped with it was delivered.
+func (c Cursor) Newest() int64 {
+	return max(c.Stdout.Time, c.Stderr.Time)
 }
 
 // earliest is the oldest of the positions' times that are set.
@@ -103,6 +111,7 @@ func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
 	}
 	c.remember(ts)
 	c.raiseFloor(unfinished)
+	c.leaveStep()
 }
 
 // remember keeps ts as a floor candidate when it is a step newer than the last one kept.

@@ -86,3 +86,17 @@ func TestStoreWithoutClientKeepsNothing(t *testing.T) {
 	assert.False(t, ok)
 	require.NoError(t, s.Close(ctx))
 }
+
+func TestStoreKeepsAClockStep(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{}}
+	s := NewStore(client)
+	want := AfterStep(100, 250)
+	require.NoError(t, s.Save(ctx, "c", want))
+	assert.JSONEq(t, `{"v":2,"stdout":{"time":100,"count":-1},"stderr":{"time":100,"count":-1},"floor":100,"stepped":250}`,
+		string(client.data["cursor/c"]))
+	got, ok, err := s.Load(ctx, "c")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, want, got, "a restart goes on skipping the lines stamped before the step")
+}

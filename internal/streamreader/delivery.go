@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
@@ -70,6 +72,9 @@ func (d *delivery) advance() {
 		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
 		d.out.Lines[l.Stream]++
 		d.out.Bytes[l.Stream] += len(l.Body)
+		if l.gap != nil {
+			d.out.Gaps = append(d.out.Gaps, *l.gap)
+		}
 	}
 	if d.turn.OnAdvance != nil {
 		d.turn.OnAdvance(d.out.Cursor)
@@ -108,6 +113,46 @@ func interrupts(reason pool.Reason) bool {
 	return reason != pool.ReasonRemoved
 }
 
+// deliverLive hands the pending batch on while its stream is open, and stops the stream (stalled) when that
+// takes longer than the turn's StallLimit; ok is false when the turn must end (as deliver), and waited is how long it took.
+//
+// A stream that is not read makes the daemon's follower wait with the log file it was reading. Once that file
+// has been rotated away and another after it, the follower, when it resumes, goes on with the newest file and
+// skips the ones between without a word (Docker 20.10, json-file). Closed instead, the stream is opened again
+// at the cursor, and the reopen finds what was lost meanwhile (rotatedAway).
+func (d *delivery) deliverLive(ctx context.Context) (ok, stalled bool, waited time.Duration) {
+	start := time.Now()
+	if d.turn.StallLimit <= 0 {
+		return d.deliver(ctx), false, time.Since(start)
+	}
+	fired := make(chan struct{})
+	timer := time.AfterFunc(d.turn.StallLimit, func() {
+		d.stop()
+		close(fired)
+	})
+	ok = d.deliver(ctx)
+	if !timer.Stop() {
+		<-fired
+		stalled = true
+	}
+	return ok, stalled, time.Since(start)
+}
+
+// tailAfterStall sizes the tail of the reopen after a stall: the turn's hint, and twice what the container
+// wrote while the batch waited and in the two margins the floor trails by, at the rate the turn read, entries
+// in elapsed.
+func tailAfterStall(hint, entries int, elapsed, waited time.Duration) int {
+	if elapsed <= 0 {
+		return hint
+	}
+	rate := float64(entries) / elapsed.Seconds()
+	behind := waited + 2*time.Duration(checkpoint.InversionMargin)
+	return min(hint+int(2*rate*behind.Seconds()), maxTail)
+}
+
+// maxTail bounds a tail: reading back further costs the daemon about as much as reading the whole log.
+const maxTail = 1 << 20
+
 // discard drops the pending batch, which the next turn reads again.
 func (d *delivery) discard() {
 	d.turn.Budget.release(d.batch...)
@@ -135,18 +180,18 @@ func (d *delivery) account(res readResult) {
 }
 
 // finish delivers what is left once the reader is done and classifies the end of the stream.
-func (d *delivery) finish(ctx context.Context, res readResult) (reopen bool) {
+func (d *delivery) finish(ctx context.Context, res readResult) next {
 	// A yield that came before the reader ended stopped the stream: its read error is our own.
 	stopped := d.reason != ""
 	d.account(res)
 	if !d.deliver(ctx) {
-		return false
+		return done
 	}
 	switch {
 	case stopped:
 		d.endYielded()
 	case res.missed:
-		return true
+		return reopenInFull
 	case errors.Is(res.err, io.EOF):
 		d.out.End = EndStreamClosed
 	case ctx.Err() != nil:
@@ -154,5 +199,5 @@ func (d *delivery) finish(ctx context.Context, res readResult) (reopen bool) {
 	default:
 		d.out.End, d.out.Err = EndReadFailed, res.err
 	}
-	return false
+	return done
 }

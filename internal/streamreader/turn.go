@@ -21,6 +21,8 @@ type Line struct {
 
 	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
 	unfinished int64
+	// gap, when set, was found just before this line: delivering the line moves the cursor past it.
+	gap *Gap
 	// charge is what the line holds of the turn's Budget until it is accepted or discarded.
 	charge int64
 	// entries is how many daemon log entries the line completes, as logstream.Line.Entries.
@@ -54,6 +56,9 @@ type Turn struct {
 	Budget *Budget
 	// OnAdvance, if set, is told the cursor after each delivered batch.
 	OnAdvance func(checkpoint.Cursor)
+	// StallLimit, when positive, is how long handing a batch on may take while the stream stays open; after
+	// it the stream is closed, and opened again at the cursor once the batch is accepted.
+	StallLimit time.Duration
 }
 
 // End says how a turn ended.
@@ -90,6 +95,11 @@ type Outcome struct {
 	Undelivered int
 	// WindowMissed reports that the bounded re-read did not reach the cursor and the stream was reopened in full.
 	WindowMissed bool
+	// Stalls counts the streams closed because handing a batch on took longer than StallLimit.
+	Stalls int
+	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
+	// by the turn whose cursor moved past it.
+	Gaps []Gap
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration
@@ -98,18 +108,43 @@ type Outcome struct {
 // Run reads the container until the pool asks it to yield, the stream ends, or ctx ends.
 func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 	out := Outcome{Cursor: t.Cursor}
+	if !t.Cursor.IsZero() && !checkClock(ctx, &t, &out) {
+		return out
+	}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	for {
-		missed := runStream(ctx, &t, req, anchor, yield, &out)
-		if !missed {
+		switch runStream(ctx, &t, out.Cursor, req, anchor, yield, &out) {
+		case done:
 			return out
+		case reopenInFull:
+			// The last entries did not reach back to the cursor: read everything since the cursor instead.
+			out.WindowMissed = true
+			since, _ := out.Cursor.Since()
+			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
+		case reopenAtCursor:
+			out.Stalls++
+			select {
+			case reason := <-yield:
+				out.End, out.Yield = EndYielded, reason
+				return out
+			default:
+			}
+			req, anchor = firstRequest(out.Cursor, t.TailHint)
 		}
-		// The last entries did not reach back to the cursor: read everything since the cursor instead.
-		out.WindowMissed = true
-		since, _ := out.Cursor.Since()
-		req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
 	}
 }
+
+// next says what a turn does after one of its streams ended.
+type next uint8
+
+const (
+	// done: the turn ends.
+	done next = iota
+	// reopenInFull: the tail did not reach back to the cursor; read everything since it.
+	reopenInFull
+	// reopenAtCursor: the stream was closed while a batch waited to be accepted; open it again at the cursor.
+	reopenAtCursor
+)
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
 func firstRequest(c checkpoint.Cursor, tailHint int) (docker.LogsRequest, int64) {
@@ -130,8 +165,8 @@ type readResult struct {
 	undelivered int
 }
 
-// runStream reads one opened stream; it returns true when the stream must be reopened without a tail.
-func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) bool {
+// runStream reads one stream opened from cur and says whether the turn opens another.
+func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) next {
 	streamCtx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
 	if out.Opened.IsZero() {
@@ -141,12 +176,8 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 
 	body, err := t.Open(streamCtx, req)
 	if err != nil {
-		if ctx.Err() != nil {
-			out.End = EndCancelled
-			return false
-		}
-		out.End, out.Err = EndOpenFailed, err
-		return false
+		openFailed(ctx, out, err)
+		return done
 	}
 	// Closing the body is what unblocks a read in progress; cancelling alone may not.
 	stopStream := func() { cancelStream(); body.Close() }
@@ -154,11 +185,27 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 
 	lines := make(chan Line, t.MaxBatch)
 	result := make(chan readResult, 1)
-	go readLines(streamCtx, body, t, anchor, lines, result)
+	go readLines(streamCtx, body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
+	// handOn delivers the pending batch while the stream is live.
+	handOn := func() (next, bool) {
+		ok, stalled, waited := d.deliverLive(ctx)
+		switch {
+		case !ok:
+			stopStream()
+			d.drain(lines, result)
+			return done, false
+		case stalled && d.reason == "":
+			// What the stream read meanwhile is dropped and read again.
+			d.drain(lines, result)
+			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), waited)
+			return reopenAtCursor, false
+		}
+		return done, true
+	}
 	for {
 		select {
 		case l, ok := <-lines:
@@ -169,16 +216,14 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 				flush.Reset(t.FlushInterval)
 			}
 			d.batch = append(d.batch, l)
-			if len(d.batch) >= t.MaxBatch && !d.deliver(ctx) {
-				stopStream()
-				d.drain(lines, result)
-				return false
+			if len(d.batch) >= t.MaxBatch {
+				if n, goOn := handOn(); !goOn {
+					return n
+				}
 			}
 		case <-flush.C:
-			if !d.deliver(ctx) {
-				stopStream()
-				d.drain(lines, result)
-				return false
+			if n, goOn := handOn(); !goOn {
+				return n
 			}
 		case reason := <-d.yield:
 			// Stop reading, then hand on every line already read before the turn ends.
@@ -187,56 +232,7 @@ func runStream(ctx context.Context, t *Turn, req docker.LogsRequest, anchor int6
 			stopStream()
 			d.drain(lines, result)
 			out.End = EndCancelled
-			return false
+			return done
 		}
 	}
-}
-
-// readLines parses the stream, drops lines delivered before, and sends the rest; it closes lines when done.
-//
-// Each line is charged to the budget before it is sent: waiting for the budget stops reading, until ctx ends.
-func readLines(ctx context.Context, body io.Reader, t *Turn, anchor int64, lines chan<- Line, result chan<- readResult) {
-	defer close(lines)
-	r := logstream.NewReader(body, logstream.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
-	filter := checkpoint.NewFilter(t.Cursor)
-	var res readResult
-	first := true
-	for {
-		l, err := r.Next()
-		if err != nil {
-			res.err = err
-			break
-		}
-		res.entries += l.Entries
-		pendingSince, pending := r.PendingSince()
-		if first && anchor != 0 && earliest(l.Timestamp, pendingSince, pending) != anchor {
-			res.missed = true
-			break
-		}
-		first = false
-		if !filter.Keep(uint8(l.Stream), l.Timestamp) {
-			res.dups++
-			continue
-		}
-		// Charged before the body is copied: while the reader waits, the line stays in the decoder's buffer.
-		charge := t.Budget.cost(len(l.Body))
-		if err := t.Budget.charge(ctx, charge); err != nil {
-			res.err, res.undelivered = err, l.Entries
-			break
-		}
-		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), charge: charge, entries: l.Entries}
-		if pending {
-			line.unfinished = pendingSince
-		}
-		lines <- line
-	}
-	result <- res
-}
-
-// earliest is the first entry's timestamp: the line's own, or that of a line begun before it and not yet finished.
-func earliest(ts, pendingSince int64, pending bool) int64 {
-	if pending && pendingSince < ts {
-		return pendingSince
-	}
-	return ts
 }

@@ -34,7 +34,8 @@ type fakeLog struct {
 	mu       sync.Mutex
 	entries  []fakeEntry
 	requests []docker.LogsRequest
-	follow   bool // keep the stream open after the history until the request's context ends
+	follow   bool // keep a Follow request's stream open after the history until its context ends
+	closed   int  // followed streams whose context ended
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -60,13 +61,16 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 		buf.WriteString(payload)
 	}
 	f.mu.Unlock()
-	if !f.follow {
+	if !f.follow || !req.Follow {
 		return io.NopCloser(&buf), nil
 	}
 	pr, pw := io.Pipe()
 	go func() {
 		_, _ = pw.Write(buf.Bytes())
 		<-ctx.Done()
+		f.mu.Lock()
+		f.closed++
+		f.mu.Unlock()
 		pw.CloseWithError(ctx.Err())
 	}()
 	return pr, nil
@@ -132,6 +136,9 @@ func (s *sink) bodies() []string {
 }
 
 const base = int64(1_700_000_000_000_000_000)
+
+// probe is the request a turn from a non-zero cursor starts with: the newest entry, to see whether the clock went back.
+var probe = docker.LogsRequest{Tail: 1}
 
 // sec spaces the entries by the cursor's inversion margin, so that its floor trails its positions by one.
 const sec = checkpoint.InversionMargin
@@ -202,8 +209,9 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 14), nil)
 	assert.Equal(t, bodies(10, 20), s.bodies())
 	assert.False(t, out.WindowMissed)
+	assert.Empty(t, out.Gaps)
 	assert.Equal(t, 4, out.Duplicates, "lines 6..9, from the floor to the positions")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
 }
 
 func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
@@ -211,8 +219,9 @@ func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
 	s := &sink{}
 	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 10), nil)
 	assert.True(t, out.WindowMissed)
+	assert.Empty(t, out.Gaps, "the full read starts at the floor line: nothing rotated away")
 	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the tail was too short")
-	assert.Equal(t, []docker.LogsRequest{{Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 }
 
 func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
@@ -269,6 +278,9 @@ func TestLastTimestamp(t *testing.T) {
 	ts, err = LastTimestamp(context.Background(), unfinished.open, false)
 	require.NoError(t, err)
 	assert.Equal(t, base+7, ts, "the last entry is a piece of an unfinished line")
+	e, err := LastEntry(context.Background(), unfinished.open, false)
+	require.NoError(t, err)
+	assert.Equal(t, Entry{Timestamp: base + 7, Unfinished: true}, e)
 }
 
 // TestLongLineInterleavedWithTheOtherOutputIsNotLostAtARotation writes the first piece of a long stdout

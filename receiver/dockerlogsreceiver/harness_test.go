@@ -99,7 +99,9 @@ type turnLog struct {
 	ends     map[streamreader.End]int
 	yields   map[pool.Reason]int
 	missed   int
+	stalls   int
 	dups     int
+	gaps     []streamreader.Gap
 	closedAt map[string]time.Time
 }
 
@@ -121,6 +123,8 @@ func (l *turnLog) observe(id string, out streamreader.Outcome) {
 		l.closedAt[id] = time.Now()
 	}
 	l.dups += out.Duplicates
+	l.stalls += out.Stalls
+	l.gaps = append(l.gaps, out.Gaps...)
 }
 
 // rotations counts the turns the pool ended: planned rotations and handovers.

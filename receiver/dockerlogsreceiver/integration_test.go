@@ -57,10 +57,11 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 	}
 	require.NoError(t, r.Shutdown(context.Background()))
 	rotations := turns.rotations()
-	t.Logf("lines checked: %d; rotations: %d (planned %d, handover %d); ends: %v; duplicates dropped at resume: %d; bounded re-reads that missed: %d",
-		checked, rotations, turns.yields["planned"], turns.yields["handover"], turns.ends, turns.dups, turns.missed)
+	t.Logf("lines checked: %d; rotations: %d (planned %d, handover %d); ends: %v; duplicates dropped at resume: %d; bounded re-reads that missed: %d; streams closed while a batch waited: %d",
+		checked, rotations, turns.yields["planned"], turns.yields["handover"], turns.ends, turns.dups, turns.missed, turns.stalls)
 	assert.GreaterOrEqual(t, rotations, 100, "rotations counted")
 	assert.Zero(t, turns.missed, "every reopen found its cursor within the tail it asked for")
+	assert.Empty(t, turns.gaps, "nothing rotated away, no clock step: no gap")
 	_ = cli.Close()
 	goleak.VerifyNone(t, running)
 	t.Logf("goroutines before start: %d, after shutdown: %d", goroutinesBefore, countGoroutines(cli))
@@ -147,9 +148,12 @@ func TestStoppedContainerStreamEnds(t *testing.T) {
 	cli := dockertest.Engine(t)
 	sink := &collector{}
 	turns := newTurnLog()
-	r := startReceiver(t, testConfig(), sink, turns)
+	// Only this test's container: another container on a shared engine would hold a stream of its own.
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	r := startReceiver(t, cfg, sink, turns)
 
-	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "100"}})
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "100"}})
 	require.Eventually(t, func() bool { return sink.count(id) > 20 }, time.Minute, 20*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

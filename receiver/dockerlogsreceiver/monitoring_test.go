@@ -51,7 +51,7 @@ var collectorMetrics = []string{
 }
 
 // Labels a query may use: ours (metadata.yaml), the collector's receiver metrics', the scrape's, and histograms' le.
-var knownLabels = []string{"receiver", "reason", "error_type", "iostream", "action", "transport", "instance", "job", "le"}
+var knownLabels = []string{"receiver", "reason", "error_type", "iostream", "action", "cause", "transport", "instance", "job", "le"}
 
 // metadataMetrics returns the telemetry metrics declared in metadata.yaml, by name.
 func metadataMetrics(t *testing.T) map[string]map[string]any {
@@ -93,7 +93,8 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	require.NoError(t, tel.observePool(p, newContainers(), 1))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
-	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second})
+	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
+		Gaps: []streamreader.Gap{{Cause: streamreader.GapRotatedAway, From: 1, To: 2}}})
 	tel.handedOn(ctx, []streamreader.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
 	tel.event(ctx, events.Message{Action: events.ActionStart, Actor: events.Actor{ID: "c"}, TimeNano: 1})
 	tel.reconnect(ctx)
@@ -153,6 +154,8 @@ func TestExportedPrometheusNames(t *testing.T) {
 		"docker_logs_delivery_lag":       "otelcol_docker_logs_delivery_lag histogram",
 		"docker_logs_discovery_events":   "otelcol_docker_logs_discovery_events counter",
 		"docker_logs_duplicates_dropped": "otelcol_docker_logs_duplicates_dropped counter",
+		"docker_logs_gap_duration":       "otelcol_docker_logs_gap_duration counter",
+		"docker_logs_gaps":               "otelcol_docker_logs_gaps counter",
 		"docker_logs_lines_read":         "otelcol_docker_logs_lines_read counter",
 		"docker_logs_pool_utilization":   "otelcol_docker_logs_pool_utilization gauge",
 		"docker_logs_process_goroutines": "otelcol_docker_logs_process_goroutines gauge",
@@ -379,7 +382,7 @@ func TestAlertRulesNameMetricsWeEmitAndHaveRunbooks(t *testing.T) {
 	}
 	sort.Strings(alerts)
 	assert.Equal(t, []string{"DockerLogsDeliveryLagHigh", "DockerLogsGoroutinesGrowing", "DockerLogsGoroutinesHigh",
-		"DockerLogsNoRotation", "DockerLogsPoolSaturated", "DockerLogsStreamErrors"}, alerts)
+		"DockerLogsLinesLost", "DockerLogsNoRotation", "DockerLogsPoolSaturated", "DockerLogsStreamErrors"}, alerts)
 }
 
 // githubAnchor is the anchor GitHub gives a Markdown heading.

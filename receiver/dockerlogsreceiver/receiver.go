@@ -115,6 +115,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if err := r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
+	r.telemetry.zeroGaps(ctx)
 
 	// Background work outlives Start's context, which ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())

@@ -142,6 +142,7 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	turns.mu.Lock()
 	t.Logf("turn ends: %v", turns.ends)
 	assert.Positive(t, turns.ends[streamreader.EndReadFailed]+turns.ends[streamreader.EndStreamClosed], "the cuts broke streams")
+	assert.Empty(t, turns.gaps, "a broken connection loses no line")
 	turns.mu.Unlock()
 }
 

@@ -46,6 +46,7 @@ type receiverTelemetry struct {
 	errTypes map[string]metric.MeasurementOption
 	streams  [3]metric.MeasurementOption
 	actions  map[events.Action]metric.MeasurementOption
+	causes   map[streamreader.GapCause]metric.MeasurementOption
 	recent   recentEvents
 }
 
@@ -61,6 +62,7 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 		reasons:  map[string]metric.MeasurementOption{},
 		errTypes: map[string]metric.MeasurementOption{},
 		actions:  map[events.Action]metric.MeasurementOption{},
+		causes:   map[streamreader.GapCause]metric.MeasurementOption{},
 	}
 	for _, r := range []string{string(pool.ReasonPlanned), string(pool.ReasonHandover), string(pool.ReasonRemoved), reasonContainerStopped, reasonError} {
 		t.reasons[r] = with(attribute.String("reason", r))
@@ -73,7 +75,22 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 	for _, a := range []events.Action{events.ActionStart, events.ActionRestart, events.ActionDie, events.ActionDestroy, events.ActionRename} {
 		t.actions[a] = with(attribute.String("action", string(a)))
 	}
+	for _, c := range gapCauses {
+		t.causes[c] = with(attribute.String("cause", string(c)))
+	}
 	return t
+}
+
+// gapCauses are the values of the cause attribute of docker_logs_gaps and docker_logs_gap_duration.
+var gapCauses = []streamreader.GapCause{streamreader.GapRotatedAway, streamreader.GapClockSteppedBack}
+
+// zeroGaps creates the gap counters at 0, so that a rule's increase() sees the first gap: a series that first
+// appears with the value 1 has no sample before it to increase from.
+func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
+	for _, opt := range t.causes {
+		t.tb.DockerLogsGaps.Add(ctx, 0, opt)
+		t.tb.DockerLogsGapDuration.Add(ctx, 0, opt)
+	}
 }
 
 // observePool registers the gauges read at each collection; shutdown unregisters them.
@@ -107,7 +124,7 @@ func (t *receiverTelemetry) shutdown() {
 	t.tb.Shutdown()
 }
 
-// turnEnded records how a turn ended: the rotation and its stream's age, duplicates dropped, a missed window.
+// turnEnded records how a turn ended: the rotation and its stream's age, duplicates dropped, a missed window, gaps.
 func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outcome) {
 	if reason := rotationReason(out); reason != "" {
 		opt, ok := t.reasons[reason]
@@ -123,6 +140,11 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outc
 	}
 	if out.WindowMissed {
 		t.streamError(ctx, errWindowMissed)
+	}
+	for _, g := range out.Gaps {
+		opt := t.causes[g.Cause]
+		t.tb.DockerLogsGaps.Add(ctx, 1, opt)
+		t.tb.DockerLogsGapDuration.Add(ctx, g.Duration().Seconds(), opt)
 	}
 }
 

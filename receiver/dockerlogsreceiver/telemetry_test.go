@@ -111,6 +111,10 @@ func sums(t *testing.T, tt *componenttest.Telemetry, name, key string) map[strin
 		for _, p := range d.DataPoints {
 			out[label(p.Attributes)] += float64(p.Value)
 		}
+	case metricdata.Sum[float64]:
+		for _, p := range d.DataPoints {
+			out[label(p.Attributes)] += p.Value
+		}
 	case metricdata.Gauge[int64]:
 		for _, p := range d.DataPoints {
 			out[label(p.Attributes)] += float64(p.Value)
@@ -303,6 +307,8 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	errs := sums(t, tt, "otelcol_docker_logs_stream_errors", "error_type")
 	assert.GreaterOrEqual(t, errs["pool_full"], 2.0)
 	assert.Zero(t, errs["window_missed"], "every reopen found its position in the tail it asked for")
+	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"),
+		"no gap, and both series there from the start")
 	events := sums(t, tt, "otelcol_docker_logs_discovery_events", "action")
 	assert.Equal(t, 4.0, events["start"])
 	assert.Equal(t, 4.0, events["die"])
@@ -530,4 +536,26 @@ func TestDiscoveryEventsCountedOnce(t *testing.T) {
 		tel.event(ctx, msg(fmt.Sprint(i), events.ActionStart, int64(100+i)))
 	}
 	assert.Len(t, tel.recent.seen, len(tel.recent.ring))
+}
+
+// TestGapsCountedByCause counts gaps and their spans by cause, from 0.
+func TestGapsCountedByCause(t *testing.T) {
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	tb, err := metadata.NewTelemetryBuilder(tt.NewTelemetrySettings())
+	require.NoError(t, err)
+	tel := newReceiverTelemetry(tb, "docker_logs")
+	ctx := context.Background()
+	tel.zeroGaps(ctx)
+	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
+
+	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Gaps: []streamreader.Gap{
+		{Cause: streamreader.GapClockSteppedBack, From: 0, To: int64(3 * time.Second)},
+		{Cause: streamreader.GapRotatedAway, From: 10, To: 10 + int64(1500*time.Millisecond)},
+	}})
+	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndStreamClosed, Gaps: []streamreader.Gap{
+		{Cause: streamreader.GapRotatedAway, From: 0, To: int64(time.Second)},
+	}})
+	assert.Equal(t, map[string]float64{"rotated_away": 2, "clock_stepped_back": 1}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
+	assert.Equal(t, map[string]float64{"rotated_away": 2.5, "clock_stepped_back": 3}, sums(t, tt, "otelcol_docker_logs_gap_duration", "cause"))
 }

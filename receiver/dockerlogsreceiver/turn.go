@@ -14,6 +14,13 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
+// stallLimit is how long a batch may wait to be accepted while its stream stays open. The daemon's follower of
+// a stream that is not read falls behind, and one that falls a log file behind skips rotated files silently
+// (seen on Docker 20.10 with json-file): closed instead, the stream is reopened at the position, and the reopen
+// reports what rotation deleted meanwhile. A second is far below the time a log file of a sensible max-size
+// takes to fill, and far above the time the pipeline takes to accept a batch when it is not pushing back.
+const stallLimit = time.Second
+
 // Backoff before a container whose stream keeps failing is tried again.
 const (
 	failureBackoffInitial = 500 * time.Millisecond
@@ -37,8 +44,10 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		FlushInterval: r.cfg.FlushInterval,
 		Budget:        r.budget,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+		StallLimit:    stallLimit,
 	}, yield)
 	r.telemetry.turnEnded(ctx, out)
+	r.reportGaps(c, out.Gaps)
 	if r.onTurnEnd != nil {
 		r.onTurnEnd(id, out)
 	}
@@ -58,8 +67,9 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		return pool.Next{}
 	case streamreader.EndStreamClosed:
 		c.afterTurn(out, false)
-		// The stream ends when the container stops; a container that was restarted meanwhile is read on.
-		return pool.Next{Again: r.stillRunning(ctx, c)}
+		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
+		// is one whose stream ended before the end of its log.
+		return pool.Next{Again: r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)}
 	default:
 		return r.afterFailure(ctx, c, out, out.Err)
 	}
@@ -105,6 +115,15 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 		return ctx.Err() == nil && !errors.Is(err, docker.ErrGone)
 	}
 	return info.State != nil && info.State.Running
+}
+
+// unreadLeft reports whether the log of a stopped container holds a line after the position. A stream that
+// fell behind ends when its container stops, before the end of the log (seen on Docker 20.10 with json-file);
+// another turn reads the rest, or reports it rotated away.
+func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) bool {
+	last, err := streamreader.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
+	// A line left unfinished at the stop is never finished: not a reason to read again.
+	return err == nil && !last.Unfinished && last.Timestamp > cur.Newest()
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.

@@ -117,6 +117,7 @@ func TestCreateContainerSettingsAndCleanup(t *testing.T) {
 			Labels:    map[string]string{"app": "x"},
 			Env:       []string{"A=b"},
 			LogDriver: "json-file",
+			LogOpts:   map[string]string{"max-size": "100k", "max-file": "2"},
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
@@ -132,6 +133,9 @@ func TestCreateContainerSettingsAndCleanup(t *testing.T) {
 		}
 		if info.HostConfig.NetworkMode != "none" || info.HostConfig.LogConfig.Type != "json-file" {
 			t.Errorf("network %q log driver %q", info.HostConfig.NetworkMode, info.HostConfig.LogConfig.Type)
+		}
+		if opts := info.HostConfig.LogConfig.Config; opts["max-size"] != "100k" || opts["max-file"] != "2" {
+			t.Errorf("log options %v", opts)
 		}
 		if !strings.Contains(strings.Join(info.Config.Env, " "), "A=b") {
 			t.Errorf("env %v", info.Config.Env)

@@ -35,6 +35,8 @@ type TelemetryBuilder struct {
 	DockerLogsDeliveryLag       metric.Float64Histogram
 	DockerLogsDiscoveryEvents   metric.Int64Counter
 	DockerLogsDuplicatesDropped metric.Int64Counter
+	DockerLogsGapDuration       metric.Float64Counter
+	DockerLogsGaps              metric.Int64Counter
 	DockerLogsLinesRead         metric.Int64Counter
 	DockerLogsPoolUtilization   metric.Float64ObservableGauge
 	DockerLogsProcessGoroutines metric.Int64ObservableGauge
@@ -209,6 +211,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_duplicates_dropped",
 		metric.WithDescription("Lines a reopened stream sent again and the receiver dropped because an earlier stream had delivered them. [Development]"),
 		metric.WithUnit("{line}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsGapDuration, err = builder.meter.Float64Counter(
+		"otelcol_docker_logs_gap_duration",
+		metric.WithDescription("The time span in which lines may be missing, summed over the gaps counted by docker_logs_gaps. [Development]"),
+		metric.WithUnit("s"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsGaps, err = builder.meter.Int64Counter(
+		"otelcol_docker_logs_gaps",
+		metric.WithDescription("Times a reopen found lines of a container possibly missing, deleted by log rotation before they were read or hidden by a step back of the daemon's clock. [Development]"),
+		metric.WithUnit("{gap}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DockerLogsLinesRead, err = builder.meter.Int64Counter(

@@ -45,6 +45,8 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DockerLogsDeliveryLag.Record(context.Background(), 1)
 	tb.DockerLogsDiscoveryEvents.Add(context.Background(), 1)
 	tb.DockerLogsDuplicatesDropped.Add(context.Background(), 1)
+	tb.DockerLogsGapDuration.Add(context.Background(), 1)
+	tb.DockerLogsGaps.Add(context.Background(), 1)
 	tb.DockerLogsLinesRead.Add(context.Background(), 1)
 	tb.DockerLogsRotations.Add(context.Background(), 1)
 	tb.DockerLogsStreamAge.Record(context.Background(), 1)
@@ -68,6 +70,12 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsDuplicatesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDockerLogsGapDuration(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDockerLogsGaps(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsLinesRead(t, testTel,
