@@ -135,7 +135,8 @@ func TestAtEndSkipsEverythingAtItsTime(t *testing.T) {
 	assert.False(t, f.Keep(1, 100))
 	assert.False(t, f.Keep(2, 100))
 	assert.True(t, f.Keep(2, 101))
-	assert.True(t, f.Keep(2, 100), "after its first new line every line of an output is new")
+	assert.True(t, f.Keep(2, 101), "after its first new line every line of an output is new")
+	assert.False(t, f.Keep(2, 100), "but one stamped before the newest line kept was sent again")
 	assert.False(t, f.Keep(1, 100), "the other output still skips what is old")
 
 	c.Advance(2, 100, 0)
@@ -156,4 +157,33 @@ func TestZeroCursorKeepsEverything(t *testing.T) {
 	assert.True(t, f.Keep(1, 5))
 	assert.True(t, f.Keep(2, 1))
 	assert.True(t, Cursor{}.IsZero())
+}
+
+// TestFilterDropsLinesTheDaemonSendsAgain replays a stream into which the daemon repeats a run of lines, as
+// Docker 20.10 does to a follower crossing a json-file rotation: each output keeps every line once, and a
+// line stamped like the newest one kept is kept (several lines can share a timestamp).
+func TestFilterDropsLinesTheDaemonSendsAgain(t *testing.T) {
+	f := NewFilter(Cursor{})
+	stream := []entry{{1, 10}, {2, 11}, {1, 12}, {2, 13}, {1, 14}, {1, 14},
+		// Repeated from the second line on, then new lines.
+		{2, 11}, {1, 12}, {2, 13}, {1, 14}, {2, 15}, {1, 16}}
+	var kept []entry
+	for _, e := range stream {
+		if f.Keep(e.stream, e.ts) {
+			kept = append(kept, e)
+		}
+	}
+	assert.Equal(t, []entry{{1, 10}, {2, 11}, {1, 12}, {2, 13}, {1, 14}, {1, 14}, {2, 13}, {1, 14}, {2, 15}, {1, 16}}, kept,
+		"strictly older lines of an output are dropped; a repeat stamped like the newest line of its output is not told apart")
+}
+
+// TestFilterDropsRepeatsAfterTheResumePoint: the repeat rule also holds for lines past a reopened cursor.
+func TestFilterDropsRepeatsAfterTheResumePoint(t *testing.T) {
+	f := NewFilter(Cursor{Stdout: Position{Time: 100, Count: 1}, Stderr: Position{Time: 101, Count: 1}})
+	assert.False(t, f.Keep(1, 100), "delivered before")
+	assert.True(t, f.Keep(1, 110))
+	assert.True(t, f.Keep(1, 120))
+	assert.False(t, f.Keep(1, 110), "sent again by the daemon")
+	assert.True(t, f.Keep(2, 115), "the other output is judged apart")
+	assert.True(t, f.Keep(1, 121))
 }

@@ -1,6 +1,6 @@
 package checkpoint
 
-// Filter drops the lines a reopened stream repeats from before a cursor.
+// Filter drops the lines a reopened stream repeats from before a cursor, and the lines the daemon sends twice.
 //
 // The stream must have been opened at or before the cursor's Since. Each output is judged against its own
 // position: lines before its time are old, and so are, at its time, as many as were delivered. After a step
@@ -18,6 +18,8 @@ type Filter struct {
 type streamState struct {
 	seen   int
 	passed bool
+	// last is the timestamp of the newest line kept.
+	last int64
 }
 
 // NewFilter returns a filter for a stream reopened from cursor c.
@@ -35,17 +37,20 @@ func (f *Filter) Keep(stream uint8, ts int64) bool {
 		st, pos = &f.stderr, f.cursor.Stderr
 	}
 	switch {
+	case st.passed && ts < st.last:
+		// An output's lines come in file order, with timestamps that never go back: a line stamped before the
+		// newest one kept was sent again. Docker 20.10 repeats some lines to a stream that follows a json-file
+		// log across a rotation.
+		return false
 	case st.passed || ts > pos.Time:
-		// Once one line of an output is new, every later line of it is too: its lines come in file order.
-		st.passed = true
-		return true
+		// Once one line of an output is new, every later line of it is too.
 	case ts < pos.Time, pos.Count < 0:
 		return false
 	case st.seen < pos.Count:
 		st.seen++
 		return false
 	}
-	st.passed = true
+	st.passed, st.last = true, ts
 	return true
 }
 

@@ -3,6 +3,7 @@ package streamreader
 import (
 	"context"
 	"io"
+	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
@@ -20,6 +21,7 @@ func readLines(ctx context.Context, body io.Reader, t *Turn, cur checkpoint.Curs
 	first, floorLost := true, false
 	// gap waits for the first line kept, which reports it once delivered.
 	var gap *Gap
+	var last lastSent
 	for {
 		l, err := r.Next()
 		if err != nil {
@@ -43,7 +45,7 @@ func readLines(ctx context.Context, body io.Reader, t *Turn, cur checkpoint.Curs
 			floorLost = true
 			gap = &Gap{Cause: GapRotatedAway, From: cur.Newest(), To: l.Timestamp}
 		}
-		if !keep {
+		if !keep || last.repeats(l.Stream, l.Timestamp, l.Body) {
 			res.dups++
 			continue
 		}
@@ -54,6 +56,7 @@ func readLines(ctx context.Context, body io.Reader, t *Turn, cur checkpoint.Curs
 			break
 		}
 		line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), gap: gap, charge: charge, entries: l.Entries}
+		last[l.Stream] = sentLine{ts: line.Timestamp, body: line.Body}
 		gap = nil
 		if pending {
 			line.unfinished = pendingSince
@@ -69,4 +72,22 @@ func earliest(ts, pendingSince int64, pending bool) int64 {
 		return pendingSince
 	}
 	return ts
+}
+
+// sentLine is the timestamp and body of a line sent on.
+type sentLine struct {
+	ts   int64
+	body string
+}
+
+// lastSent holds the last line sent of each output.
+type lastSent [3]sentLine
+
+// repeats reports whether a line is the last line of its output sent again: Docker 20.10 sends the line a
+// follower read last once more when the json-file log rotates. Lines stamped to the nanosecond alike and with
+// the same text cannot be told from such a repeat; whole-second stamps (Podman) are never taken for one, since
+// there many lines share a stamp.
+func (s *lastSent) repeats(stream logstream.Stream, ts int64, body []byte) bool {
+	l := s[stream]
+	return ts == l.ts && ts%int64(time.Second) != 0 && string(body) == l.body
 }

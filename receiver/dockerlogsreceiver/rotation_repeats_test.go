@@ -1,0 +1,52 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+)
+
+// TestFollowAcrossJSONFileRotationsDeliversEachLineOnce reads a container whose small json-file log rotates about
+// ten times a second with one stream kept open, with a pipeline that keeps up: Docker 20.10 sends the follower some
+// lines twice around a rotation, and each must still arrive once, with none lost and no gap reported.
+func TestFollowAcrossJSONFileRotationsDeliversEachLineOnce(t *testing.T) {
+	cli := dockertest.Engine(t)
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	cfg := testConfig()
+	cfg.RotationInterval = time.Hour
+	labels := isolate(t, cfg)
+	sink := newPausingCollector(1 << 30) // never pauses
+	seen := &outcomes{}
+	startObserved(t, cfg, tt, sink, seen.observe)
+
+	// Three files of 100 KB keep some 3,000 lines: seconds of slack for a reader that keeps up.
+	const lines = 20000
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+		LogOpts: map[string]string{"max-size": "100k", "max-file": "3"},
+		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
+	require.Eventually(t, func() bool {
+		byStream := seqsByStream(t, sink.of(id))
+		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1
+	}, 2*time.Minute, 20*time.Millisecond, "the last lines arrive")
+
+	byStream := seqsByStream(t, sink.of(id))
+	require.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"], "stdout: every line once, in order")
+	require.Equal(t, wantSeqs(1, lines, 2), byStream["stderr"], "stderr: every line once, in order")
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	dups, gaps := 0, 0
+	for _, out := range seen.all {
+		dups += out.Duplicates
+		gaps += len(out.Gaps)
+	}
+	require.Zero(t, gaps, "no gap: nothing was lost")
+	t.Logf("%d lines through a json-file log rotated every 100 KB: each once; %d lines sent twice by the daemon dropped", lines, dups)
+}
