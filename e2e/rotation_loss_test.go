@@ -54,8 +54,8 @@ func TestDockerRotationDuringAnOutage(t *testing.T) {
 	})
 
 	t.Run("queue smaller than the outage", func(t *testing.T) {
-		// 4 MiB holds some 10 s of this container's records: the rest of the outage, reading stops.
-		c := newShippedCollector(t, cli, gate.URL, "OTELCOL_QUEUE_BYTES=4194304")
+		// 1 MiB holds some 7 s of this container's records (about 150 bytes each): the rest of the outage, reading stops.
+		c := newShippedCollector(t, cli, gate.URL, "OTELCOL_QUEUE_BYTES=1048576")
 		c.start()
 		w := startWorkload(t, cli, smallLogWorkload)
 		outage(t, c, w)
@@ -83,7 +83,7 @@ func TestDockerRotationDuringAnOutage(t *testing.T) {
 			}
 			return nil
 		})
-		t.Logf("queue 4 MiB, %v outage: %v in %d missing runs spanning %v; reported %v gaps spanning %.6f s",
+		t.Logf("queue 1 MiB, %v outage: %v in %d missing runs spanning %v; reported %v gaps spanning %.6f s",
 			storeOutage, tl, len(runs), span, gaps, duration)
 		if int(gaps) != len(runs) {
 			t.Errorf("%v gaps reported, the store misses %d runs of lines", gaps, len(runs))
