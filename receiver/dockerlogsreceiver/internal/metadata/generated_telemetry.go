@@ -209,7 +209,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DockerLogsDuplicatesDropped, err = builder.meter.Int64Counter(
 		"otelcol_docker_logs_duplicates_dropped",
-		metric.WithDescription("Lines a reopened stream sent again and the receiver dropped because an earlier stream had delivered them. [Development]"),
+		metric.WithDescription("Lines the receiver dropped because they were delivered before (a reopened stream sends them again) or because the daemon sent them twice within one stream. [Development]"),
 		metric.WithUnit("{line}"),
 	)
 	errs = errors.Join(errs, err)

@@ -115,7 +115,7 @@ func AssertEqualDockerLogsDiscoveryEvents(t *testing.T, tt *componenttest.Teleme
 func AssertEqualDockerLogsDuplicatesDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_docker_logs_duplicates_dropped",
-		Description: "Lines a reopened stream sent again and the receiver dropped because an earlier stream had delivered them. [Development]",
+		Description: "Lines the receiver dropped because they were delivered before (a reopened stream sends them again) or because the daemon sent them twice within one stream. [Development]",
 		Unit:        "{line}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
