@@ -121,8 +121,12 @@ func TestConfigEachValidationError(t *testing.T) {
 		{"log size too large", func(c *Config) { c.MaxLogSize = 1 << 30 }, "max_log_size must be between 1024 and 67108864 bytes"},
 		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
 		{"tls", func(c *Config) {
+			c.Endpoint = "tcp://127.0.0.1:2376"
 			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}
 		}, `tls: invalid TLS min_version: unsupported TLS version: "1.9"`},
+		{"tls on a unix socket", func(c *Config) {
+			c.TLS = &configtls.ClientConfig{Config: configtls.Config{CAFile: "/etc/docker/ca.pem"}}
+		}, `tls is set, but endpoint "unix:///var/run/docker.sock" is a local socket: tls applies only to a tcp:// endpoint`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)
