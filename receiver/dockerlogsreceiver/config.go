@@ -125,6 +125,9 @@ func (cfg *Config) Validate() error {
 		if err := cfg.TLS.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("tls: %w", err))
 		}
+		if isLocalSocket(cfg.Endpoint) {
+			errs = append(errs, fmt.Errorf("tls is set, but endpoint %q is a local socket: tls applies only to a tcp:// endpoint", cfg.Endpoint))
+		}
 	}
 	if cfg.MaxConcurrentStreams < 1 {
 		errs = append(errs, errors.New("max_concurrent_streams must be at least 1"))

@@ -127,8 +127,12 @@ func TestConfigEachValidationError(t *testing.T) {
 			"max_buffered_bytes (2097152) must be at least max_log_size (4194304)"},
 		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
 		{"tls", func(c *Config) {
+			c.Endpoint = "tcp://127.0.0.1:2376"
 			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}
 		}, `tls: invalid TLS min_version: unsupported TLS version: "1.9"`},
+		{"tls on a unix socket", func(c *Config) {
+			c.TLS = &configtls.ClientConfig{Config: configtls.Config{CAFile: "/etc/docker/ca.pem"}}
+		}, `tls is set, but endpoint "unix:///var/run/docker.sock" is a local socket: tls applies only to a tcp:// endpoint`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := createDefaultConfig().(*Config)

@@ -76,6 +76,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return err
 	}
+	r.warnIfUnencrypted()
 	r.client, err = docker.NewClient(docker.Settings{
 		Endpoint:   r.cfg.Endpoint,
 		APIVersion: r.cfg.APIVersion,

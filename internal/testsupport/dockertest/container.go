@@ -31,6 +31,8 @@ type ContainerSpec struct {
 	Env       []string          // "KEY=value" entries
 	LogDriver string            // "" = engine default (json-file)
 	LogOpts   map[string]string // logging driver options, e.g. {"max-size": "100k", "max-file": "2"}
+	// RestartPolicy, e.g. "always", makes the engine start the container again when it exits or the engine restarts.
+	RestartPolicy container.RestartPolicyMode
 }
 
 // CreateContainer creates (does not start) a container without network and registers its forced removal with t.Cleanup.
@@ -49,7 +51,8 @@ func CreateContainer(t testing.TB, cli *client.Client, spec ContainerSpec) (id s
 	labels[TestLabel] = "1"
 	cfg := &container.Config{Image: spec.Image, Cmd: spec.Cmd, Tty: spec.TTY, Labels: labels, Env: spec.Env}
 	// The engine here has no bridge network (no iptables), and test containers need none.
-	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver, Config: spec.LogOpts}}
+	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver, Config: spec.LogOpts},
+		RestartPolicy: container.RestartPolicy{Name: spec.RestartPolicy}}
 
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()

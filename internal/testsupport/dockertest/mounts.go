@@ -1,0 +1,46 @@
+package dockertest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// unmountUnder unmounts every mount at or below dir, deepest first: dockerd leaves its data root bind-mounted
+// and may leave <exec-root>/netns/default mounted, and a mounted folder cannot be removed.
+func unmountUnder(dir string) error {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// The fifth field is the mount point. It octal-escapes spaces and the like, which dir, made by
+		// os.MkdirTemp from a short base, and dockerd's names below it do not contain.
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 5 {
+			continue
+		}
+		if p := fields[4]; p == dir || strings.HasPrefix(p, dir+"/") {
+			points = append(points, p)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	var errs []error
+	for _, p := range points {
+		// Detached: a process that still holds something below it must not keep the folder from going.
+		if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
+			errs = append(errs, fmt.Errorf("unmount %s: %w", p, err))
+		}
+	}
+	return errors.Join(errs...)
+}
