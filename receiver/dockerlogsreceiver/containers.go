@@ -87,7 +87,9 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	defer c.mu.Unlock()
 	c.cursor = out.Cursor
 	if secs := out.Duration.Seconds(); secs > 0.1 {
-		c.rate = float64(out.Entries) / secs
+		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the
+		// next tail below what the container writes, so a lower rate only halves the estimate.
+		c.rate = max(float64(out.Entries)/secs, c.rate/2)
 	}
 	c.lastEnd = out.Opened.Add(out.Duration)
 	if out.Entries > 0 {
