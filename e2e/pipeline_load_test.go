@@ -29,10 +29,8 @@ receivers:
       names: [%q]
 `
 
-// pipelineBefore is the pipeline collector-config.yaml had before it was made durable: a batch processor in front
-// of an exporter with an in-memory queue that gives up after 10 minutes (the debug exporter it also had is left
-// out here, so that only the delivery path is compared).
-const pipelineBefore = `
+// pipelineCommon is what the compared pipelines share: the receiver with its checkpoints, and memory_limiter.
+const pipelineCommon = `
 extensions:
   health_check:
     endpoint: ${env:OTELCOL_LISTEN_HOST:-localhost}:13133
@@ -48,7 +46,12 @@ processors:
     check_interval: 1s
     limit_percentage: 80
     spike_limit_percentage: 20
-  batch:
+`
+
+// pipelineBefore is the pipeline collector-config.yaml had before it was made durable: a batch processor in front
+// of an exporter with an in-memory queue that gives up after 10 minutes (the debug exporter it also had is left
+// out here, so that only the delivery path is compared).
+const pipelineBefore = pipelineCommon + `  batch:
     timeout: 1s
     send_batch_size: 2048
     send_batch_max_size: 8192
@@ -72,23 +75,7 @@ service:
 `
 
 // pipelineWaitForResult acknowledges a batch only once the store accepted it, with no disk: the other design considered.
-const pipelineWaitForResult = `
-extensions:
-  health_check:
-    endpoint: ${env:OTELCOL_LISTEN_HOST:-localhost}:13133
-  file_storage:
-    directory: ${env:OTELCOL_STORAGE_DIR}
-    create_directory: true
-receivers:
-  docker_logs:
-    endpoint: ${env:DOCKER_HOST}
-    storage: file_storage
-processors:
-  memory_limiter:
-    check_interval: 1s
-    limit_percentage: 80
-    spike_limit_percentage: 20
-exporters:
+const pipelineWaitForResult = pipelineCommon + `exporters:
   otlp_http:
     endpoint: ${env:LOKI_ENDPOINT}/otlp
     retry_on_failure:
