@@ -59,6 +59,9 @@ type Turn struct {
 	// StallLimit, when positive, is how long handing a batch on may take while the stream stays open; after
 	// it the stream is closed, and opened again at the cursor once the batch is accepted.
 	StallLimit time.Duration
+	// LagLimit, when positive, is how much further behind the log's newest lines the reading may fall than it
+	// was at its closest; then the stream is closed and opened again at the cursor (lagWatch).
+	LagLimit time.Duration
 }
 
 // End says how a turn ended.
@@ -97,6 +100,8 @@ type Outcome struct {
 	WindowMissed bool
 	// Stalls counts the streams closed because handing a batch on took longer than StallLimit.
 	Stalls int
+	// FellBehind counts the streams closed because the reading fell behind by more than LagLimit.
+	FellBehind int
 	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
 	// by the turn whose cursor moved past it.
 	Gaps []Gap
@@ -113,7 +118,7 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 	}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	for {
-		switch runStream(ctx, &t, out.Cursor, req, anchor, yield, &out) {
+		switch n := runStream(ctx, &t, out.Cursor, req, anchor, yield, &out); n {
 		case done:
 			return out
 		case reopenInFull:
@@ -121,8 +126,12 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 			out.WindowMissed = true
 			since, _ := out.Cursor.Since()
 			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
-		case reopenAtCursor:
-			out.Stalls++
+		case reopenAtCursor, reopenBehind:
+			if n == reopenBehind {
+				out.FellBehind++
+			} else {
+				out.Stalls++
+			}
 			select {
 			case reason := <-yield:
 				out.End, out.Yield = EndYielded, reason
@@ -144,6 +153,8 @@ const (
 	reopenInFull
 	// reopenAtCursor: the stream was closed while a batch waited to be accepted; open it again at the cursor.
 	reopenAtCursor
+	// reopenBehind: the stream was closed because the reading fell behind; open it again at the cursor.
+	reopenBehind
 )
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
@@ -188,6 +199,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	go readLines(streamCtx, body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
+	lag := lagWatch{limit: t.LagLimit}
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
 	// handOn delivers the pending batch while the stream is live.
@@ -216,6 +228,17 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 				flush.Reset(t.FlushInterval)
 			}
 			d.batch = append(d.batch, l)
+			if lag.fellBehind(l.Timestamp, time.Now()) && d.reason == "" {
+				// Hand on what was read, then open the stream again at the cursor.
+				stopStream()
+				delivered := d.deliver(ctx)
+				d.drain(lines, result)
+				if !delivered {
+					return done
+				}
+				t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
+				return reopenBehind
+			}
 			if len(d.batch) >= t.MaxBatch {
 				if n, goOn := handOn(); !goOn {
 					return n

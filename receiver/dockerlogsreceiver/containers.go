@@ -27,6 +27,10 @@ type trackedContainer struct {
 	failures int // turns in a row that failed to open or read
 	// undelivered counts the log entries that the last turn to read any read past its cursor and did not deliver.
 	undelivered int
+	// logFileSize is the size at which the container's log file rotates, 0 when it never does.
+	logFileSize int64
+	// entryBytes is the mean text length of the lines the last turn delivered.
+	entryBytes int
 }
 
 // readState says why a known container is not read.
@@ -92,6 +96,9 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 		c.rate = max(float64(out.Entries)/secs, c.rate/2)
 	}
 	c.lastEnd = out.Opened.Add(out.Duration)
+	if lines := out.Lines[1] + out.Lines[2]; lines > 0 {
+		c.entryBytes = (out.Bytes[1] + out.Bytes[2]) / lines
+	}
 	if out.Entries > 0 {
 		// A turn that read nothing (its stream did not open) leaves the cursor, and what lies past it, as they were.
 		c.undelivered = out.Undelivered

@@ -164,7 +164,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		}
 		return false
 	}
-	c := &trackedContainer{meta: r.metaOf(info)}
+	c := &trackedContainer{meta: r.metaOf(info), logFileSize: rotatingFileSize(info.HostConfig)}
 	if info.Config != nil {
 		c.tty = info.Config.Tty
 	}

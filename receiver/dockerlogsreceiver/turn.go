@@ -45,6 +45,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		Budget:        r.budget,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 		StallLimit:    stallLimit,
+		LagLimit:      c.lagLimit(),
 	}, yield)
 	r.telemetry.turnEnded(ctx, out)
 	r.reportGaps(c, out.Gaps)

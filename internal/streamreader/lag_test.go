@@ -1,0 +1,60 @@
+package streamreader
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+)
+
+func TestLagWatchMeasuresFromTheLeastLag(t *testing.T) {
+	now := time.Unix(0, base)
+	w := lagWatch{limit: time.Second}
+	assert.False(t, w.fellBehind(base-int64(10*time.Second), now), "history 10 s old")
+	assert.False(t, w.fellBehind(base-int64(time.Second), now.Add(time.Millisecond)), "catching up: the lag only shrinks")
+	assert.False(t, w.fellBehind(base, now.Add(1900*time.Millisecond)), "1.9 s behind, 0.9 s more than at best")
+	assert.True(t, w.fellBehind(base, now.Add(2100*time.Millisecond)), "2.1 s behind: 1.1 s more than at best")
+	assert.Equal(t, 2100*time.Millisecond, w.lag())
+	off := lagWatch{}
+	assert.False(t, off.fellBehind(base, now.Add(time.Hour)), "no limit: never")
+}
+
+// TestRunReopensAtTheCursorWhenTheReadingFallsBehind: lines stamped ever further behind the time they are read
+// close the stream, whose lines are delivered first; the turn reopens at the cursor and delivers each line once.
+func TestRunReopensAtTheCursorWhenTheReadingFallsBehind(t *testing.T) {
+	// Stamped an hour apart and read at once: each line is an hour less behind than the one before.
+	now := time.Now().UnixNano()
+	f := &fakeLog{}
+	for i := range 6 {
+		f.entries = append(f.entries, fakeEntry{stream: logstream.Stdout, ts: now - int64(10-i)*int64(time.Hour), body: bodies(i, i+1)[0]})
+	}
+	// Lags 10 h, 9 h, ... shrink: no reopen while catching up.
+	s := &sink{}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.LagLimit = time.Second
+	out := Run(context.Background(), turn, nil)
+	assert.Equal(t, bodies(0, 6), s.bodies())
+	assert.Zero(t, out.FellBehind, "catching up on history is not falling behind")
+
+	// An hour old and a nanosecond apart, handed on slowly: each batch takes at least 5 ms, so the reading falls
+	// further behind the lines' stamps by at least that much, whatever the machine's speed.
+	g := &fakeLog{}
+	for i := range 12 {
+		g.entries = append(g.entries, fakeEntry{stream: logstream.Stdout, ts: now - int64(time.Hour) + int64(i), body: bodies(i, i+1)[0]})
+	}
+	s2 := &sink{hold: func(context.Context) error { time.Sleep(5 * time.Millisecond); return nil }}
+	turn = turnFor(g, s2, checkpoint.Cursor{}, 0)
+	turn.LagLimit = time.Millisecond
+	out = Run(context.Background(), turn, nil)
+	require.Positive(t, out.FellBehind)
+	assert.Equal(t, bodies(0, 12), s2.bodies(), "every line once across the reopens")
+	assert.Equal(t, EndStreamClosed, out.End)
+	require.Greater(t, len(g.requests), 1)
+	assert.NotEqual(t, docker.LogsRequest{}, g.requests[1], "reopened at the cursor")
+}

@@ -1,0 +1,56 @@
+package dockerlogsreceiver
+
+import (
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	units "github.com/docker/go-units"
+)
+
+// Sizes of a log file that rotates, when the container's logging options do not say.
+const (
+	// localDriverFileSize is the local driver's default max-size (also the cache of dual logging).
+	localDriverFileSize = 20 << 20
+	// jsonOverhead is what json-file adds to a line's text: {"log":"...\n","stream":"stdout","time":"..."}.
+	jsonOverhead = 80
+	// minLagLimit keeps a stream open for a few batches even when a log file fills within a moment.
+	minLagLimit = 100 * time.Millisecond
+)
+
+// rotatingFileSize returns the size at which the container's log file rotates, or 0 when it never does.
+//
+// json-file rotates only with a max-size; local always does (20m by default), as does the local cache that
+// dual logging keeps for the drivers that cannot be read back.
+func rotatingFileSize(hc *container.HostConfig) int64 {
+	if hc == nil {
+		return 0
+	}
+	if v, ok := hc.LogConfig.Config["max-size"]; ok {
+		if n, err := units.RAMInBytes(v); err == nil && n > 0 {
+			return n
+		}
+	}
+	if hc.LogConfig.Type == "json-file" || hc.LogConfig.Type == "" {
+		return 0
+	}
+	return localDriverFileSize
+}
+
+// lagLimit is how far behind the reading of the container's log may fall before its stream is reopened: the
+// time the container takes to fill a log file, at the rate and line size its last turn saw (the daemon's
+// follower skips files once it is more than one behind), and at most the stall limit; 0 for a log that never
+// rotates (nothing can be skipped there).
+func (c *trackedContainer) lagLimit() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.logFileSize == 0 {
+		return 0
+	}
+	bytesPerSecond := c.rate * float64(c.entryBytes+jsonOverhead)
+	if bytesPerSecond <= 0 {
+		return stallLimit
+	}
+	// Reopening costs a read of the log files: not more often than a stall would reopen the stream.
+	fill := time.Duration(float64(c.logFileSize) / bytesPerSecond * float64(time.Second))
+	return min(max(fill, minLagLimit), stallLimit)
+}
