@@ -103,3 +103,16 @@ func sequenceLen(c byte) int {
 	}
 	return 1
 }
+
+// endsUnterminated ends the open line when an entry stamped ts cannot be one of its pieces, and says so.
+//
+// Every piece of a line carries the first piece's timestamp. An entry stamped otherwise after a piece without a
+// newline shows that piece was a write that never got its newline: the last write of a run (a program that ended
+// with printf "done", or died mid-line), which json-file keeps as it is, followed by the next run's first entry.
+func (a *assembly) endsUnterminated(ts int64) bool {
+	if !a.open || a.done || ts == a.ts {
+		return false
+	}
+	a.finish(false)
+	return true
+}

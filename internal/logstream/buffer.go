@@ -25,13 +25,15 @@ type inbuf struct {
 	buf  []byte
 	r, w int
 	err  error // error that came with the last bytes read, returned by the next fill
+	// off is how many bytes of the stream were consumed: the offset of buf[r], which errors name instead of the bytes.
+	off int64
 }
 
 func (b *inbuf) bytes() []byte { return b.buf[b.r:b.w] }
 
 func (b *inbuf) buffered() int { return b.w - b.r }
 
-func (b *inbuf) discard(n int) { b.r += n }
+func (b *inbuf) discard(n int) { b.r += n; b.off += int64(n) }
 
 // fill reads at least one more byte into the buffer, or returns why it could not.
 // The caller must have left room: fewer than len(buf) bytes buffered.

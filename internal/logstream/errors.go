@@ -27,6 +27,9 @@ func (e *DaemonError) Error() string {
 }
 
 // streamError is an ErrTruncated or ErrMalformed with the detail of what was wrong.
+//
+// The detail gives lengths and stream offsets, never the bytes: they are the container's output, which the
+// collector's own log must not carry (it may hold secrets, and it is retried and logged again and again).
 type streamError struct {
 	kind   error
 	detail string
@@ -41,16 +44,4 @@ func truncated(format string, args ...any) error {
 
 func malformed(format string, args ...any) error {
 	return &streamError{kind: ErrMalformed, detail: fmt.Sprintf(format, args...)}
-}
-
-// quoteLimit is how much offending input an error message quotes: enough to recognise it,
-// short enough to keep a log line readable.
-const quoteLimit = 40
-
-// quote returns b as a Go string literal, cut to quoteLimit bytes.
-func quote(b []byte) string {
-	if len(b) > quoteLimit {
-		return fmt.Sprintf("%q...", b[:quoteLimit])
-	}
-	return fmt.Sprintf("%q", b)
 }

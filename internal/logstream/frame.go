@@ -56,14 +56,13 @@ func (r *Reader) nextMux() (Line, error) {
 		case streamDaemonError:
 			return Line{}, r.daemonError(size)
 		case 0:
-			return Line{}, malformed("frame header has stream byte 0 (stdin), which the daemon never sends")
+			return Line{}, r.badHeader("frame header at offset %d has stream byte 0 (stdin), which the daemon never sends", r.in.off)
 		default:
 			hint := ""
 			if stream >= '0' && stream <= '9' {
 				hint = " (a TTY container's stream read as multiplexed?)"
 			}
-			return Line{}, malformed("frame header has unknown stream byte %d; input starts %s%s",
-				stream, quote(r.in.bytes()), hint)
+			return Line{}, r.badHeader("frame header at offset %d has unknown stream byte %d%s", r.in.off, stream, hint)
 		}
 		a := &r.asm[stream-1]
 		if size == 0 {
@@ -86,11 +85,16 @@ func (r *Reader) nextMux() (Line, error) {
 			return Line{}, err
 		}
 		payload := r.in.bytes()[headerLen : headerLen+n]
-		r.in.discard(headerLen + n)
 		ts, content, err := r.splitEntry(payload)
 		if err != nil {
-			return Line{}, err
+			return Line{}, r.badFrame(err, int64(size))
 		}
+		if a.endsUnterminated(ts) {
+			// Read again once the line before it is handed out: the frame stays in the buffer until then.
+			r.emit = a
+			continue
+		}
+		r.in.discard(headerLen + n)
 		if n := len(content); n > 0 && content[n-1] == '\n' {
 			body := content[:n-1]
 			if !a.open && len(body) <= r.max {
@@ -114,11 +118,12 @@ func (r *Reader) nextMux() (Line, error) {
 func (r *Reader) splitEntry(entry []byte) (int64, []byte, error) {
 	i := bytes.IndexByte(entry[:min(len(entry), maxTimestampLen+1)], ' ')
 	if i < 0 {
-		return 0, nil, malformed("log entry does not start with a timestamp and a space (timestamps=1 not requested?): %s", quote(entry))
+		return 0, nil, malformed("log entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", len(entry), r.in.off+headerLen)
 	}
 	ts, err := r.stamps.parse(entry[:i])
 	if err != nil {
-		return 0, nil, malformed("bad timestamp in log entry %s: %v", quote(entry), err)
+		// err is not wrapped: time.Parse's error quotes its input.
+		return 0, nil, malformed("log entry of %d bytes at offset %d has a bad timestamp of %d bytes", len(entry), r.in.off+headerLen, i)
 	}
 	return ts, entry[i+1:], nil
 }
@@ -134,11 +139,15 @@ func (r *Reader) startBigFrame(a *assembly, size int64) error {
 	head := r.in.bytes()[headerLen : headerLen+maxTimestampLen+1]
 	i := bytes.IndexByte(head, ' ')
 	if i < 0 {
-		return malformed("log entry does not start with a timestamp and a space (timestamps=1 not requested?): %s", quote(head))
+		return r.badFrame(malformed("log entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", size, r.in.off+headerLen), size)
 	}
 	ts, err := r.stamps.parse(head[:i])
 	if err != nil {
-		return malformed("bad timestamp in log entry %s: %v", quote(head), err)
+		return r.badFrame(malformed("log entry of %d bytes at offset %d has a bad timestamp of %d bytes", size, r.in.off+headerLen, i), size)
+	}
+	if a.endsUnterminated(ts) {
+		r.emit = a
+		return nil
 	}
 	r.in.discard(headerLen + i + 1)
 	a.begin(ts)

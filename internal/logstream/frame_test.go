@@ -73,7 +73,7 @@ func TestMuxLines(t *testing.T) {
 		},
 		{
 			name:  "long lines on both streams at once",
-			input: frame(1, entry(t0, "o-a")) + frame(2, entry(t0+1, "e-a")) + frame(1, entry(t0+2, "o-b\n")) + frame(2, entry(t0+3, "e-b\n")),
+			input: frame(1, entry(t0, "o-a")) + frame(2, entry(t0+1, "e-a")) + frame(1, entry(t0, "o-b\n")) + frame(2, entry(t0+1, "e-b\n")),
 			want:  []got{{Stdout, t0, "o-ao-b", 2}, {Stderr, t0 + 1, "e-ae-b", 2}},
 		},
 		{
@@ -170,13 +170,13 @@ func TestMuxErrors(t *testing.T) {
 		{"truncated header", ok + frame(1, entry(t0, "x\n"))[:3], ErrTruncated, "frame header has 3 of 8 bytes"},
 		{"truncated payload", ok + frame(1, entry(t0, "hello\n"))[:20], ErrTruncated, "stdout frame payload has 12 of 37 bytes"},
 		{"truncated daemon error", ok + frame(3, "Error grabbing logs: x\n")[:12], ErrTruncated, "daemon error frame payload has 4 of 23 bytes"},
-		{"no timestamp", ok + frame(2, "hello\n"), ErrMalformed, `does not start with a timestamp and a space (timestamps=1 not requested?): "hello\n"`},
+		{"no timestamp", ok + frame(2, "hello\n"), ErrMalformed, "log entry of 6 bytes at offset 54 does not start with a timestamp and a space"},
 		{"no space in a long entry", ok + frame(2, big(100)[:36]+strings.Repeat("x", 64)+"\n"), ErrMalformed, "does not start with a timestamp"},
-		{"words instead of a timestamp", ok + frame(1, "hello world\n"), ErrMalformed, `bad timestamp in log entry "hello world\n"`},
-		{"month 13", ok + frame(1, "2024-13-06T07:08:09.123456789Z x\n"), ErrMalformed, "month out of range"},
-		{"February 30", ok + frame(1, "2024-02-30T07:08:09.123456789Z x\n"), ErrMalformed, "day out of range"},
-		{"out of int64 range", ok + frame(1, "2300-01-01T00:00:00.000000000Z x\n"), ErrMalformed, "outside the range of int64 nanoseconds"},
-		{"long input is quoted short", ok + frame(1, big(200)+"\n"), ErrMalformed, `"abcdefghijklmnopqrstuvwxyz0123456789 abc"...`},
+		{"words instead of a timestamp", ok + frame(1, "hello world\n"), ErrMalformed, "log entry of 12 bytes at offset 54 has a bad timestamp of 5 bytes"},
+		{"month 13", ok + frame(1, "2024-13-06T07:08:09.123456789Z x\n"), ErrMalformed, "bad timestamp of 30 bytes"},
+		{"February 30", ok + frame(1, "2024-02-30T07:08:09.123456789Z x\n"), ErrMalformed, "bad timestamp of 30 bytes"},
+		{"out of int64 range", ok + frame(1, "2300-01-01T00:00:00.000000000Z x\n"), ErrMalformed, "bad timestamp of 30 bytes"},
+		{"long input", ok + frame(1, big(200)+"\n"), ErrMalformed, "log entry of 201 bytes at offset 54 has a bad timestamp of 36 bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,6 +187,7 @@ func TestMuxErrors(t *testing.T) {
 				if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.contains) {
 					t.Fatalf("%s reader: got error %v, want %v containing %q", rd.name, err, tt.is, tt.contains)
 				}
+				noContent(t, err, tt.input[len(ok):])
 				if errors.Is(tt.is, ErrTruncated) && !errors.Is(err, io.ErrUnexpectedEOF) {
 					t.Fatalf("%s reader: %v does not wrap io.ErrUnexpectedEOF", rd.name, err)
 				}

@@ -141,12 +141,16 @@ func (b *fuzzBytes) next() byte {
 
 // genLine is a line the round trip writes the way the daemon would, and must read back.
 type genLine struct {
-	stream  Stream
-	ts      int64
-	body    string
-	stamp   string   // the timestamp as written
-	entries []string // the entries' payloads, as the daemon writes them
+	stream       Stream
+	ts           int64
+	body         string
+	stamp        string   // the timestamp as written
+	entries      []string // the entries' payloads, as the daemon writes them
+	unterminated bool     // written without a newline: it ends where the next line of its stream begins
 }
+
+// fuzzPieceSizes are the sizes logging drivers cut long lines into: json-file's 16 KiB, and others.
+var fuzzPieceSizes = []int{pieceSize, 1000, 100, 70000}
 
 // bodyAlphabet has everything a line can hold but "\n": spaces, "\r", UTF-8, timestamp look-alikes.
 const bodyAlphabet = "ab \r\t0123456789-:.TZ\xc3\xa9\xe2\x82\xac\x00\xff"
@@ -154,6 +158,7 @@ const bodyAlphabet = "ab \r\t0123456789-:.TZ\xc3\xa9\xe2\x82\xac\x00\xff"
 // genLines turns fuzz bytes into lines, encoded the way the daemon would encode them.
 func genLines(data []byte, tty bool) []genLine {
 	src := fuzzBytes(data)
+	size := fuzzPieceSizes[int(src.next())%len(fuzzPieceSizes)]
 	ts := t0
 	var lines []genLine
 	for len(src) > 0 && len(lines) < 10 {
@@ -163,9 +168,9 @@ func genLines(data []byte, tty bool) []genLine {
 		case 0:
 			n = int(src.next())
 		case 1:
-			n = ttyPieceSize + int(int8(src.next())) // around one piece
+			n = max(0, size+int(int8(src.next()))) // around one piece
 		case 2:
-			n = 2*ttyPieceSize + int(int8(src.next())) // around two pieces
+			n = max(0, 2*size+int(int8(src.next()))) // around two pieces
 		case 3:
 			n = (int(src.next())<<8 | int(src.next())) % 40000
 		}
@@ -201,10 +206,40 @@ func genLines(data []byte, tty bool) []genLine {
 		if tty && (ctl&0x80 == 0 || strings.HasSuffix(msg, "\r")) {
 			msg += "\r" // the terminal's "\r\n"; otherwise a raw-mode bare "\n"
 		}
-		for _, p := range pieces(msg) {
-			l.entries = append(l.entries, l.stamp+" "+p)
+		// A short line without its newline, as a run's last write; only where the next line of its stream shows
+		// where it ends: stamped later, and on a TTY in the same fixed form.
+		l.unterminated = seed&0x80 != 0 && len(msg) < size && ctl>>3&3 == 0
+		if l.unterminated {
+			l.entries = []string{l.stamp + " " + l.body}
+		} else {
+			for _, p := range piecesOf(msg, size) {
+				l.entries = append(l.entries, l.stamp+" "+p)
+			}
 		}
 		lines = append(lines, l)
+	}
+	for i := range lines {
+		if !lines[i].unterminated {
+			continue
+		}
+		next := -1
+		for j := i + 1; j < len(lines); j++ {
+			if lines[j].stream == lines[i].stream {
+				next = j
+				break
+			}
+		}
+		if next < 0 || lines[next].ts <= lines[i].ts || lines[next].stamp[len(lines[next].stamp)-1] != 'Z' || len(lines[next].stamp) != fixedUTCLen {
+			lines[i].unterminated = false
+			lines[i].entries = nil
+			msg := lines[i].body
+			if tty {
+				msg += "\r"
+			}
+			for _, p := range piecesOf(msg, size) {
+				lines[i].entries = append(lines[i].entries, lines[i].stamp+" "+p)
+			}
+		}
 	}
 	return lines
 }
@@ -246,6 +281,12 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 			s = 1
 		}
 		l := lines[queues[s][cur[s].line]]
+		if cur[s].entry == 0 && cur[s].line > 0 {
+			// An unterminated line before it is complete once an entry stamped otherwise follows.
+			if prev := lines[queues[s][cur[s].line-1]]; prev.unterminated {
+				want = append(want, got{prev.stream, prev.ts, prev.body, 1})
+			}
+		}
 		e := l.entries[cur[s].entry]
 		if tty {
 			input.WriteString(e)
@@ -254,17 +295,26 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 		}
 		cur[s].entry++
 		if cur[s].entry == len(l.entries) {
-			want = append(want, got{l.stream, l.ts, l.body, len(l.entries)})
+			if !l.unterminated {
+				want = append(want, got{l.stream, l.ts, l.body, len(l.entries)})
+			}
 			cur[s] = cursor{line: cur[s].line + 1}
 		}
 	}
-	// Sometimes end the stream in the middle of a line, at an entry boundary.
+	// Sometimes end the stream in the middle of a line, at an entry boundary: Finish ends it there.
 	pending := opt&0x80 != 0
+	var last got
 	if pending {
+		ts := t0
+		if len(lines) > 0 {
+			ts = lines[len(lines)-1].ts + 1 // a new line, not a piece of the last one
+		}
 		if tty {
-			input.WriteString(entry(t0, big(ttyPieceSize)))
+			last = got{Stdout, ts, big(pieceSize), 1}
+			input.WriteString(entry(ts, last.Body))
 		} else {
-			input.WriteString(frame(byte(Stdout), entry(t0, big(int(opt)*100))))
+			last = got{Stdout, ts, big(int(opt) * 100), 1}
+			input.WriteString(frame(byte(Stdout), entry(ts, last.Body)))
 		}
 	}
 
@@ -303,6 +353,22 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 	if !pending && (acc[0].started || acc[1].started) {
 		t.Fatal("fragments of a line that never ended")
 	}
+	if pending {
+		body := string(acc[0].body)
+		var finished []got
+		for {
+			l, ok := r.Finish()
+			if !ok {
+				break
+			}
+			body += string(l.Body)
+			if l.Entries > 0 {
+				finished = append(finished, got{l.Stream, l.Timestamp, body, l.Entries})
+				body = ""
+			}
+		}
+		equalLines(t, finished, []got{last})
+	}
 }
 
 // roundTripSeeds make lines of every length class and timestamp form.
@@ -312,6 +378,10 @@ var roundTripSeeds = [][]byte{
 	{0x04, 0x00, 1, 0x05, 0x10, 2, 0x86, 0x30, 0x20, 3, 0x01, 0x50, 6},
 	{0x47, 0x01, 0x00, 1, 0x09, 0x00, 1, 15, 0x53, 0xff, 0x00, 2, 3, 0x65, 5},
 	{0x12, 0xff, 1, 0x1a, 0x05, 2, 3, 0x16, 0x02, 3},
+	// Pieces of 1000 bytes; a line without its newline before a later one, on each stream.
+	{0x01, 0x20, 10, 0x85, 0x21, 5, 0x90, 0x22, 0x05, 7, 0x20, 3, 0x81, 0x21, 2, 4, 0x20, 1, 5},
+	// Pieces of 70,000 bytes, more than the input buffer; an unterminated line between two long ones.
+	{0x03, 0x24, 0x10, 9, 0x20, 20, 0xc0, 0x24, 0x00, 3},
 }
 
 func FuzzRoundTripMultiplexed(f *testing.F) {

@@ -31,13 +31,19 @@ func frame(stream byte, payload string) string {
 	return string(hdr[:]) + payload
 }
 
+// pieceSize is the size of the pieces json-file's copier cuts long lines into (moby daemon/logger/copier.go).
+const pieceSize = 16 * 1024
+
 // pieces splits a message (a line without its "\n") the way the daemon's copier does: pieces of
-// ttyPieceSize bytes with no newline, then the rest with the newline (possibly just "\n").
-func pieces(msg string) []string {
+// pieceSize bytes with no newline, then the rest with the newline (possibly just "\n").
+func pieces(msg string) []string { return piecesOf(msg, pieceSize) }
+
+// piecesOf splits a message into pieces of size bytes, as a logging driver with another buffer size does.
+func piecesOf(msg string, size int) []string {
 	var out []string
-	for len(msg) >= ttyPieceSize {
-		out = append(out, msg[:ttyPieceSize])
-		msg = msg[ttyPieceSize:]
+	for len(msg) >= size {
+		out = append(out, msg[:size])
+		msg = msg[size:]
 	}
 	return append(out, msg+"\n")
 }
@@ -132,4 +138,23 @@ func summary(lines []got) string {
 	return b.String()
 }
 
-func quoteString(s string) string { return quote([]byte(s)) }
+func quoteString(s string) string { return strconv.Quote(s) }
+
+// noContent fails when err's message holds any run of 4 or more non-digit bytes of the input after the lines read:
+// errors name lengths and offsets, never the container's output.
+func noContent(t *testing.T, err error, input string) {
+	t.Helper()
+	msg := err.Error()
+	for i := 0; i+4 <= len(input); i++ {
+		run := input[i : i+4]
+		if strings.ContainsAny(run, "0123456789") {
+			continue // digits, as in offsets and lengths, say nothing of the content
+		}
+		if strings.Contains(msg, run) && !strings.Contains(allowedWords, run) {
+			t.Fatalf("error %q quotes input bytes %q", msg, run)
+		}
+	}
+}
+
+// allowedWords are the error messages' own words, which an input may happen to share.
+const allowedWords = "docker log stream cut short unexpected EOF malformed entry offset does not start with a timestamp and a space timestamps=1 not requested? has a bad bytes frame header stream byte stdin which the daemon never sends unknown TTY container's read as multiplexed payload inside stdout stderr error"

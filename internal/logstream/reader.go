@@ -45,7 +45,9 @@ type Reader struct {
 	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
 	skip int64    // bytes of a daemon error frame still to discard
 
-	scan int // TTY: bytes of the current entry's content already searched for "\n"
+	scan  int      // TTY: bytes of the current entry's content already searched for its end
+	entry ttyEntry // TTY: the entry being read
+	bad   badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -113,6 +115,33 @@ func (r *Reader) PendingSince() (int64, bool) {
 		}
 	}
 	return ts, found
+}
+
+// Finish ends the lines left unfinished when Next returned io.EOF where the stream ended, and returns them one
+// by one, earliest first; it returns false when none is left.
+//
+// Call it only when the stream ended with the log (a follow stream of a container that stopped): a line without
+// a newline is then the container's last write, a program that ended with printf "done" or died mid-line, and
+// will never be finished. A line longer than MaxLineBytes comes in several Lines, as from Next.
+func (r *Reader) Finish() (Line, bool) {
+	for {
+		if r.emit != nil {
+			if line, ok := r.fragment(); ok {
+				return line, true
+			}
+		}
+		var first *assembly
+		for i := range r.asm {
+			if a := &r.asm[i]; a.open && (first == nil || a.ts < first.ts) {
+				first = a
+			}
+		}
+		if first == nil {
+			return Line{}, false
+		}
+		first.finish(false)
+		r.emit = first
+	}
 }
 
 // fragment hands out the next Line of the assembly being emitted, if it has one.

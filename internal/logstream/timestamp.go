@@ -2,7 +2,7 @@ package logstream
 
 import (
 	"encoding/binary"
-	"fmt"
+	"errors"
 	"time"
 )
 
@@ -40,7 +40,7 @@ func (p *stampParser) parse(b []byte) (int64, error) {
 	if (len(b) == fixedUTCLen || len(b) == fixedOffsetLen) && p.zlen == len(b)-zoneAt &&
 		string(b[:minuteLen]) == string(p.minute[:]) && string(b[zoneAt:]) == string(p.zone[:p.zlen]) {
 		if sec, nsec, ok := parseSeconds(b); ok {
-			return unixNano(b, p.base+sec, nsec)
+			return unixNano(p.base+sec, nsec)
 		}
 	}
 	if base, ok := parseMinute(b); ok {
@@ -48,7 +48,7 @@ func (p *stampParser) parse(b []byte) (int64, error) {
 			copy(p.minute[:], b)
 			p.zlen = copy(p.zone[:], b[zoneAt:])
 			p.base = base
-			return unixNano(b, base+sec, nsec)
+			return unixNano(base+sec, nsec)
 		}
 	}
 	// Not the daemon's fixed-width form: let the standard library decide, as it knows every
@@ -57,8 +57,11 @@ func (p *stampParser) parse(b []byte) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return unixNano(b, t.Unix(), int64(t.Nanosecond()))
+	return unixNano(t.Unix(), int64(t.Nanosecond()))
 }
+
+// errOutOfRange reports a timestamp that an int64 of nanoseconds cannot hold.
+var errOutOfRange = errors.New("timestamp is outside the range of int64 nanoseconds")
 
 // parseTimestamp parses one timestamp without a cache.
 func parseTimestamp(b []byte) (int64, error) {
@@ -67,13 +70,13 @@ func parseTimestamp(b []byte) (int64, error) {
 }
 
 // unixNano combines seconds and nanoseconds, refusing times an int64 cannot hold.
-func unixNano(b []byte, sec, nsec int64) (int64, error) {
+func unixNano(sec, nsec int64) (int64, error) {
 	if sec < minUnixSeconds || sec > maxUnixSeconds {
-		return 0, fmt.Errorf("timestamp %s is outside the range of int64 nanoseconds", quote(b))
+		return 0, errOutOfRange
 	}
 	ns := sec * 1e9
 	if ns > 0 && ns > (1<<63-1)-nsec {
-		return 0, fmt.Errorf("timestamp %s is outside the range of int64 nanoseconds", quote(b))
+		return 0, errOutOfRange
 	}
 	return ns + nsec, nil
 }

@@ -102,11 +102,10 @@ func TestTTYErrors(t *testing.T) {
 		is       error
 		contains string
 	}{
-		{"cut inside the timestamp", ok + stamp(t0)[:10], ErrTruncated, `TTY stream ends inside a timestamp: "2024-05-06"`},
-		{"cut inside the content", ok + entry(t0, "abc"), ErrTruncated, "TTY entry ends after 3 content bytes with no newline"},
+		{"cut inside the timestamp", ok + stamp(t0)[:10], ErrTruncated, "TTY stream ends inside a timestamp (10 bytes at offset 39)"},
 		{"no timestamp", ok + strings.Repeat("x", 100), ErrMalformed, "does not start with a timestamp"},
-		{"bad timestamp", ok + "hello world\r\n", ErrMalformed, `bad timestamp in log entry "hello `},
-		{"an Error line that is not the daemon's", ok + "Error something\r\n", ErrMalformed, `does not start with a timestamp and a space (timestamps=1 not requested?): "Error something\r\n"`},
+		{"bad timestamp", ok + "hello world\r\n", ErrMalformed, "TTY entry at offset 39 has a bad timestamp of 5 bytes"},
+		{"an Error line that is not the daemon's", ok + "Error something\r\n", ErrMalformed, "TTY entry of 17 bytes at offset 39 does not start with a timestamp"},
 		{"multiplexed stream read as TTY", ok + frame(1, entry(t0, "x\n")), ErrMalformed, "bad timestamp"},
 	}
 	for _, tt := range tests {
@@ -118,6 +117,7 @@ func TestTTYErrors(t *testing.T) {
 				if !errors.Is(err, tt.is) || !strings.Contains(err.Error(), tt.contains) {
 					t.Fatalf("%s reader: got error %v, want %v containing %q", rd.name, err, tt.is, tt.contains)
 				}
+				noContent(t, err, tt.input[len(ok):])
 				if _, again := r.Next(); again != err {
 					t.Fatalf("%s reader: error is not permanent: then got %v", rd.name, again)
 				}
@@ -146,7 +146,7 @@ func TestTTYDaemonError(t *testing.T) {
 }
 
 func TestTTYPendingAtEOF(t *testing.T) {
-	input := ttyLine(t0, "done") + entry(t0+1, big(ttyPieceSize))
+	input := ttyLine(t0, "done") + entry(t0+1, big(pieceSize))
 	r := NewReader(strings.NewReader(input), Options{TTY: true})
 	lines, err := readAll(r)
 	equalLines(t, lines, []got{{Stdout, t0, "done", 1}})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
@@ -177,6 +178,11 @@ func (d *delivery) account(res readResult) {
 	d.out.Entries += res.entries
 	d.out.Duplicates += res.dups
 	d.out.Undelivered += res.undelivered
+	d.out.Skipped = append(d.out.Skipped, res.skipped...)
+	if errors.Is(res.err, logstream.ErrMalformed) {
+		after := res.malformedAfter
+		d.out.MalformedAfter = &after
+	}
 }
 
 // finish delivers what is left once the reader is done and classifies the end of the stream.

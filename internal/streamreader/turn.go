@@ -62,6 +62,9 @@ type Turn struct {
 	// LagLimit, when positive, is how much further behind the log's newest lines the reading may fall than it
 	// was at its closest; then the stream is closed and opened again at the cursor (lagWatch).
 	LagLimit time.Duration
+	// SkipMalformed, if set, says whether a malformed entry read after the line stamped after (0: the first) is
+	// passed over instead of ending the turn (see Malformed).
+	SkipMalformed func(after int64) bool
 }
 
 // End says how a turn ended.
@@ -105,6 +108,10 @@ type Outcome struct {
 	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
 	// by the turn whose cursor moved past it.
 	Gaps []Gap
+	// MalformedAfter, when the turn ended on a malformed entry, is the timestamp of the line read before it.
+	MalformedAfter *int64
+	// Skipped are the malformed entries the turn passed over.
+	Skipped []Skipped
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration
@@ -174,6 +181,9 @@ type readResult struct {
 	dups    int
 	// undelivered counts the entries of a line read but never sent, when the stream stopped while it waited for the budget.
 	undelivered int
+	// skipped are the malformed entries passed over; malformedAfter is the timestamp before the one that ended the stream.
+	skipped        []Skipped
+	malformedAfter int64
 }
 
 // runStream reads one stream opened from cur and says whether the turn opens another.

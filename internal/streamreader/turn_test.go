@@ -27,6 +27,7 @@ type fakeEntry struct {
 	ts      int64
 	body    string
 	partial bool // a 16 KiB piece of a longer line: no newline
+	raw     bool // body is the frame's whole payload, no timestamp: a malformed entry
 }
 
 // fakeLog answers log requests the way the daemon does: tail first, then since (inclusive), as frames.
@@ -36,6 +37,8 @@ type fakeLog struct {
 	requests []docker.LogsRequest
 	follow   bool // keep a Follow request's stream open after the history until its context ends
 	closed   int  // followed streams whose context ended
+	// behind, when positive, ends a Follow stream after that many entries, as one that fell behind ends at its container's stop.
+	behind int
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -45,6 +48,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 	if req.Tail > 0 && req.Tail < len(window) {
 		window = window[len(window)-req.Tail:]
 	}
+	if f.behind > 0 && req.Follow && f.behind < len(window) {
+		window = window[:f.behind]
+	}
 	var buf bytes.Buffer
 	for _, e := range window {
 		if e.ts < req.Since {
@@ -53,6 +59,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 		payload := fmt.Sprintf("%s %s\n", time.Unix(0, e.ts).UTC().Format("2006-01-02T15:04:05.000000000Z07:00"), e.body)
 		if e.partial {
 			payload = strings.TrimSuffix(payload, "\n")
+		}
+		if e.raw {
+			payload = e.body
 		}
 		var hdr [8]byte
 		hdr[0] = byte(e.stream)

@@ -94,7 +94,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
 	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
-		Gaps: []streamreader.Gap{{Cause: streamreader.GapRotatedAway, From: 1, To: 2}}})
+		Gaps: []streamreader.Gap{{Cause: streamreader.GapRotatedAway, From: 1, To: 2}}, Skipped: []streamreader.Skipped{{After: 1, Offset: 2, Length: 3}}})
 	tel.handedOn(ctx, []streamreader.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
 	tel.event(ctx, events.Message{Action: events.ActionStart, Actor: events.Actor{ID: "c"}, TimeNano: 1})
 	tel.reconnect(ctx)
@@ -154,6 +154,7 @@ func TestExportedPrometheusNames(t *testing.T) {
 		"docker_logs_delivery_lag":       "otelcol_docker_logs_delivery_lag histogram",
 		"docker_logs_discovery_events":   "otelcol_docker_logs_discovery_events counter",
 		"docker_logs_duplicates_dropped": "otelcol_docker_logs_duplicates_dropped counter",
+		"docker_logs_entries_skipped":    "otelcol_docker_logs_entries_skipped counter",
 		"docker_logs_gap_duration":       "otelcol_docker_logs_gap_duration counter",
 		"docker_logs_gaps":               "otelcol_docker_logs_gaps counter",
 		"docker_logs_lines_read":         "otelcol_docker_logs_lines_read counter",

@@ -46,6 +46,9 @@ type logsReceiver struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
+	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
+	malformed malformedEntries
+
 	// onTurnEnd, if set, is told how each turn ended.
 	onTurnEnd func(id string, out streamreader.Outcome)
 }

@@ -141,6 +141,10 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outc
 	if out.WindowMissed {
 		t.streamError(ctx, errWindowMissed)
 	}
+	if len(out.Skipped) > 0 {
+		// Counted once per entry: Malformed hands on only the skips not seen before.
+		t.tb.DockerLogsEntriesSkipped.Add(ctx, int64(len(out.Skipped)), t.receiver)
+	}
 	for _, g := range out.Gaps {
 		opt := t.causes[g.Cause]
 		t.tb.DockerLogsGaps.Add(ctx, 1, opt)

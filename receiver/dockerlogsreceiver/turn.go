@@ -46,8 +46,12 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 		StallLimit:    stallLimit,
 		LagLimit:      c.lagLimit(),
+		SkipMalformed: r.malformed.of(id).Skip,
 	}, yield)
+	// Only the skips not reported before are counted and logged.
+	out.Skipped = r.malformed.observe(id, out)
 	r.telemetry.turnEnded(ctx, out)
+	r.reportSkipped(c, out.Skipped)
 	r.reportGaps(c, out.Gaps)
 	if r.onTurnEnd != nil {
 		r.onTurnEnd(id, out)
@@ -56,6 +60,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	if c.is(forgotten) {
 		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
 		r.deletePosition(ctx, c.meta.ID)
+		r.malformed.forget(id)
 		return pool.Next{}
 	}
 
@@ -121,10 +126,12 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 // unreadLeft reports whether the log of a stopped container holds a line after the position. A stream that
 // fell behind ends when its container stops, before the end of the log (seen on Docker 20.10 with json-file);
 // another turn reads the rest, or reports it rotated away.
+//
+// A last line without a newline counts too: the turn whose stream ends at the end of the log delivers it
+// (streamreader), which moves the position to its time, so it is read again only while it is not delivered.
 func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) bool {
 	last, err := streamreader.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
-	// A line left unfinished at the stop is never finished: not a reason to read again.
-	return err == nil && !last.Unfinished && last.Timestamp > cur.Newest()
+	return err == nil && last.Timestamp > cur.Newest()
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.

@@ -20,6 +20,8 @@ type options struct {
 	prefix  string
 	delay   time.Duration
 	linger  time.Duration
+	// unterminated leaves the last line without its newline, as a program that ends with printf "done" or dies mid-line.
+	unterminated bool
 }
 
 func parseFlags(args []string, usage io.Writer) (options, error) {
@@ -33,6 +35,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.StringVar(&o.prefix, "prefix", "loggen", "text at the start of every line")
 	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
 	fs.DurationVar(&o.linger, "linger", 0, "with -count, stay running this long after the last line (a container with a finished history)")
+	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -41,6 +44,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0:
 		return o, errors.New("-count, -rate, -size, -delay and -linger must not be negative")
+	case o.unterminated && o.count == 0:
+		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
 		return o, fmt.Errorf("-streams %q: want stdout, stderr or both", o.streams)
 	}
@@ -74,7 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
 			w, stream = stderr, loggenline.Stderr
 		}
-		buf = append(loggenline.Append(buf[:0], o.prefix, seq, stream, o.size), '\n')
+		buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		if !o.unterminated || seq < o.count-1 {
+			buf = append(buf, '\n')
+		}
 		// One Write per line: an unbuffered *os.File turns it into one write(2), so the engine never sees half a line from us.
 		if _, err := w.Write(buf); err != nil {
 			return fmt.Errorf("write line %d to %s: %w", seq, stream, err)

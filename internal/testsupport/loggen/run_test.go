@@ -161,3 +161,17 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestUnterminatedLastLine(t *testing.T) {
+	var out, errw lineWriter
+	if err := run(t.Context(), []string{"-count", "3", "-unterminated"}, &out, &errw); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"loggen seq=0 stream=stdout\n", "loggen seq=1 stream=stdout\n", "loggen seq=2 stream=stdout"}
+	if fmt.Sprint(out.writes) != fmt.Sprint(want) || len(errw.writes) != 0 {
+		t.Fatalf("stdout %q, stderr %q; want stdout %q", out.writes, errw.writes, want)
+	}
+	if err := run(t.Context(), []string{"-unterminated"}, &out, &errw); err == nil {
+		t.Fatal("-unterminated without -count was accepted")
+	}
+}

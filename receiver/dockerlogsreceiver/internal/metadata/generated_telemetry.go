@@ -35,6 +35,7 @@ type TelemetryBuilder struct {
 	DockerLogsDeliveryLag       metric.Float64Histogram
 	DockerLogsDiscoveryEvents   metric.Int64Counter
 	DockerLogsDuplicatesDropped metric.Int64Counter
+	DockerLogsEntriesSkipped    metric.Int64Counter
 	DockerLogsGapDuration       metric.Float64Counter
 	DockerLogsGaps              metric.Int64Counter
 	DockerLogsLinesRead         metric.Int64Counter
@@ -211,6 +212,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_duplicates_dropped",
 		metric.WithDescription("Lines the receiver dropped because they were delivered before (a reopened stream sends them again) or because the daemon sent them twice within one stream. [Development]"),
 		metric.WithUnit("{line}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsEntriesSkipped, err = builder.meter.Int64Counter(
+		"otelcol_docker_logs_entries_skipped",
+		metric.WithDescription("Log entries the receiver passed over because they could not be parsed, after the turns of their container failed on them 3 times in a row. [Development]"),
+		metric.WithUnit("{entry}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DockerLogsGapDuration, err = builder.meter.Float64Counter(

@@ -45,6 +45,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DockerLogsDeliveryLag.Record(context.Background(), 1)
 	tb.DockerLogsDiscoveryEvents.Add(context.Background(), 1)
 	tb.DockerLogsDuplicatesDropped.Add(context.Background(), 1)
+	tb.DockerLogsEntriesSkipped.Add(context.Background(), 1)
 	tb.DockerLogsGapDuration.Add(context.Background(), 1)
 	tb.DockerLogsGaps.Add(context.Background(), 1)
 	tb.DockerLogsLinesRead.Add(context.Background(), 1)
@@ -70,6 +71,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsDuplicatesDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDockerLogsEntriesSkipped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsGapDuration(t, testTel,
