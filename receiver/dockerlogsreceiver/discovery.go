@@ -98,7 +98,8 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	}
 }
 
-// reconcile lists the running containers and makes sure each is known and has turns; it reports whether the list worked.
+// reconcile lists the running containers and makes sure each is known and has turns, then forgets the containers
+// that are gone; it reports whether the list of running containers worked.
 func (r *logsReceiver) reconcile(ctx context.Context) bool {
 	list, err := r.client.ListRunning(ctx, r.filter.EngineLabelFilters())
 	if err != nil {
@@ -114,6 +115,7 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 			r.pool.Add(s.ID)
 		}
 	}
+	r.prune(ctx)
 	return true
 }
 
@@ -226,7 +228,7 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 	}
 }
 
-// forget drops a destroyed container and its saved position.
+// forget drops a container that is gone, and its saved position.
 func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.excluded.remove(id)
 	if c := r.containers.get(id); c != nil {
