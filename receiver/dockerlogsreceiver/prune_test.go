@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
@@ -112,4 +113,25 @@ func removedContainer(t *testing.T, labels map[string]string) string {
 	id := dockertest.CreateContainer(t, dockertest.Engine(t), dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "1"}})
 	removeNow(t, id)
 	return id
+}
+
+// TestPruneKeepsEverythingWhenTheListFails: a daemon that does not answer is no proof that a container is gone.
+func TestPruneKeepsEverythingWhenTheListFails(t *testing.T) {
+	ctx := context.Background()
+	st := &memoryStorage{data: map[string][]byte{}}
+	client, err := docker.NewClient(docker.Settings{Endpoint: "unix://" + t.TempDir() + "/no-daemon.sock", APIVersion: "1.41", Timeout: time.Second})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, client.Close()) })
+	r, err := newLogsReceiver(receiverSettings(t), testConfig(), &collector{})
+	require.NoError(t, err)
+	r.client, r.store, r.containers, r.excluded = client, checkpoint.NewStore(&memoryClient{s: st}), newContainers(), newExcludedSet()
+	require.NoError(t, r.store.Save(ctx, "saved", checkpoint.AtEnd(1)))
+	r.containers.add(&trackedContainer{meta: containerMeta{ID: "known"}})
+	r.excluded.add("excluded")
+
+	r.prune(ctx)
+	assert.True(t, hasPosition(t, st, "saved"))
+	assert.Equal(t, []string{"saved"}, savedPositions(t, st))
+	assert.NotNil(t, r.containers.get("known"))
+	assert.True(t, r.excluded.has("excluded"))
 }
