@@ -45,6 +45,9 @@ type Cursor struct {
 	// Stepped is set while the log may hold lines stamped before a step back of the daemon's clock that are
 	// newer than the floor: the newest timestamp stamped before the step (see AfterStep).
 	Stepped int64 `json:"stepped,omitempty"`
+	// Start, when set, is the time before which the log holds nothing to read: lines stamped before it are
+	// history of the container's earlier runs (see From).
+	Start int64 `json:"start,omitempty"`
 
 	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
 	candidates [8]int64
@@ -54,6 +57,15 @@ type Cursor struct {
 func AtEnd(ts int64) Cursor {
 	p := Position{Time: ts, Count: -1}
 	return Cursor{Stdout: p, Stderr: p, Floor: ts}
+}
+
+// From returns the cursor that reads every line stamped at or after ts and none before it.
+//
+// Nothing is delivered yet, so the cursor stays zero (IsZero): no position to find again on a reopen, no gap
+// to report when the first line is newer than ts, and no clock step to look for. A reopen asks for the lines
+// since ts (the daemon's since is inclusive), and the filter drops older ones whatever since a stream used.
+func From(ts int64) Cursor {
+	return Cursor{Start: ts}
 }
 
 // IsZero reports whether nothing was delivered yet.
@@ -68,14 +80,16 @@ func (c Cursor) Since() (since int64, anchored bool) {
 	case c.Floor != 0:
 		return c.Floor, true
 	case c.IsZero():
-		return 0, false
+		return c.Start, false
 	}
-	return max(c.earliest()-InversionMargin, 1), false
+	// Lines before Start are never read: asking for them would only make the daemon send more.
+	return max(c.earliest()-InversionMargin, c.Start, 1), false
 }
 
-// Newest returns the latest of the positions' times: every line the log held up to the line stamped with it was delivered.
+// Newest returns the latest of the positions' times: every line the log held up to the line stamped with it
+// was delivered, or stamped before Start and so not to be read.
 func (c Cursor) Newest() int64 {
-	return max(c.Stdout.Time, c.Stderr.Time)
+	return max(c.Stdout.Time, c.Stderr.Time, c.Start-1)
 }
 
 // earliest is the oldest of the positions' times that are set.

@@ -187,3 +187,37 @@ func TestFilterDropsRepeatsAfterTheResumePoint(t *testing.T) {
 	assert.True(t, f.Keep(2, 115), "the other output is judged apart")
 	assert.True(t, f.Keep(1, 121))
 }
+
+func TestFromReadsEverythingStampedSinceItsTime(t *testing.T) {
+	c := From(100)
+	assert.True(t, c.IsZero(), "nothing delivered: no position to find again, no gap to report")
+	since, anchored := c.Since()
+	assert.Equal(t, int64(100), since, "the daemon's since is inclusive: the first line at 100 comes back")
+	assert.False(t, anchored, "no line of the log carries 100 for certain: a tail could not prove it reached back")
+	assert.Equal(t, int64(99), c.Newest(), "every line before 100 counts as done")
+
+	f := NewFilter(c)
+	assert.False(t, f.Keep(1, 99), "history of an earlier run")
+	assert.True(t, f.Keep(1, 100))
+	assert.True(t, f.Keep(2, 100), "each output keeps its line at the start")
+	assert.True(t, f.Keep(1, 100), "several lines can share a timestamp")
+}
+
+// TestFromResumesWithoutReadingHistoryAgain delivers lines after a From cursor, then reopens as a stream opened
+// at the epoch would: the history before the start never comes back, and the undelivered lines all do.
+func TestFromResumesWithoutReadingHistoryAgain(t *testing.T) {
+	log := []entry{{1, 10}, {2, 20}, {1, 30}, {1, 100}, {2, 100}, {1, 101}, {2, 2000}}
+	c := From(100)
+	c.Advance(1, 100, 0)
+	since, _ := c.Since()
+	assert.GreaterOrEqual(t, since, int64(100), "a reopen never asks for the history")
+	assert.Equal(t, int64(100), c.Start, "the start outlives the first delivery")
+	f := NewFilter(c)
+	var kept []entry
+	for _, e := range log {
+		if f.Keep(e.stream, e.ts) {
+			kept = append(kept, e)
+		}
+	}
+	assert.Equal(t, []entry{{2, 100}, {1, 101}, {2, 2000}}, kept)
+}

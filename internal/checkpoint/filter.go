@@ -29,6 +29,10 @@ func NewFilter(c Cursor) *Filter {
 
 // Keep reports whether the line with this stream and timestamp was not delivered before.
 func (f *Filter) Keep(stream uint8, ts int64) bool {
+	if ts < f.cursor.Start {
+		// History of an earlier run, returned by a stream opened before Start.
+		return false
+	}
 	if f.seeking && !f.seek(ts) {
 		return false
 	}

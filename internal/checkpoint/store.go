@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 )
@@ -20,17 +21,29 @@ type record struct {
 	Cursor
 }
 
-// Store keeps cursors in a storage extension's client so that reading resumes after a collector restart.
+// Store keeps cursors in a storage extension's client so that reading resumes after a collector restart, and an
+// index of the containers that have one (index.go).
+//
+// The index is written in the same Batch as a container's first position, before it, and after its deletion:
+// an index entry without a position is harmless, a position without an entry would never be removed.
 type Store struct {
 	client storage.Client
+	// persistent is false without a storage extension: nothing is saved, so nothing is indexed.
+	persistent bool
+
+	// mu serializes the writes, so that the index written last holds every ID saved and not deleted, and a
+	// position saved concurrently with its deletion cannot land after it.
+	mu      sync.Mutex
+	indexed map[string]struct{}
 }
 
 // NewStore returns a store over client; a nil client keeps nothing (positions then live only in memory).
 func NewStore(client storage.Client) *Store {
+	s := &Store{client: client, persistent: client != nil, indexed: map[string]struct{}{}}
 	if client == nil {
-		client = storage.NewNopClient()
+		s.client = storage.NewNopClient()
 	}
-	return &Store{client: client}
+	return s
 }
 
 // Load returns the cursor saved for a container and whether there was one.
@@ -49,7 +62,28 @@ func (s *Store) Load(ctx context.Context, containerID string) (Cursor, bool, err
 	if r.Version != codecVersion {
 		return Cursor{}, false, fmt.Errorf("decode position of container %s: unknown encoding version %d", containerID, r.Version)
 	}
+	if err := s.ensureIndexed(ctx, containerID); err != nil {
+		return Cursor{}, false, err
+	}
 	return r.Cursor, true, nil
+}
+
+// ensureIndexed adds to the index a position saved before the index existed.
+func (s *Store) ensureIndexed(ctx context.Context, containerID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.indexed[containerID]; ok {
+		return nil
+	}
+	op, err := s.indexWith(containerID, true)
+	if err == nil {
+		err = s.client.Batch(ctx, op)
+	}
+	if err != nil {
+		return fmt.Errorf("index position of container %s: %w", containerID, err)
+	}
+	s.indexed[containerID] = struct{}{}
+	return nil
 }
 
 // Save stores a container's cursor.
@@ -58,17 +92,45 @@ func (s *Store) Save(ctx context.Context, containerID string, c Cursor) error {
 	if err != nil {
 		return fmt.Errorf("encode position of container %s: %w", containerID, err)
 	}
-	if err := s.client.Set(ctx, keyPrefix+containerID, data); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, indexed := s.indexed[containerID]; indexed || !s.persistent {
+		if err := s.client.Set(ctx, keyPrefix+containerID, data); err != nil {
+			return fmt.Errorf("save position of container %s: %w", containerID, err)
+		}
+		return nil
+	}
+	op, err := s.indexWith(containerID, true)
+	if err == nil {
+		// The index first: a storage that applies a batch in order and stops halfway leaves an entry without a position.
+		err = s.client.Batch(ctx, op, storage.SetOperation(keyPrefix+containerID, data))
+	}
+	if err != nil {
 		return fmt.Errorf("save position of container %s: %w", containerID, err)
 	}
+	s.indexed[containerID] = struct{}{}
 	return nil
 }
 
-// Delete forgets a container's cursor; only a destroyed container is forgotten.
+// Delete forgets a container's cursor and removes it from the index; only a container that is gone is forgotten.
 func (s *Store) Delete(ctx context.Context, containerID string) error {
-	if err := s.client.Delete(ctx, keyPrefix+containerID); err != nil {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, indexed := s.indexed[containerID]; !indexed {
+		if err := s.client.Delete(ctx, keyPrefix+containerID); err != nil {
+			return fmt.Errorf("delete position of container %s: %w", containerID, err)
+		}
+		return nil
+	}
+	op, err := s.indexWith(containerID, false)
+	if err == nil {
+		// The position first, for the same reason as in Save.
+		err = s.client.Batch(ctx, storage.DeleteOperation(keyPrefix+containerID), op)
+	}
+	if err != nil {
 		return fmt.Errorf("delete position of container %s: %w", containerID, err)
 	}
+	delete(s.indexed, containerID)
 	return nil
 }
 

@@ -12,9 +12,10 @@ import (
 
 // mapClient is an in-memory storage.Client, as the file_storage extension behaves for Get/Set/Delete.
 type mapClient struct {
-	data   map[string][]byte
-	err    error
-	closed bool
+	data      map[string][]byte
+	err       error
+	failAfter int
+	closed    bool
 }
 
 func (m *mapClient) Get(_ context.Context, k string) ([]byte, error) { return m.data[k], m.err }
@@ -26,7 +27,27 @@ func (m *mapClient) Delete(_ context.Context, k string) error {
 	delete(m.data, k)
 	return m.err
 }
-func (m *mapClient) Batch(context.Context, ...*storage.Operation) error { return m.err }
+
+// Batch applies the operations in order; with failAfter positive it stops after that many, as a crash would.
+func (m *mapClient) Batch(ctx context.Context, ops ...*storage.Operation) error {
+	if m.err != nil {
+		return m.err
+	}
+	for i, op := range ops {
+		if m.failAfter > 0 && i == m.failAfter {
+			return errors.New("crashed halfway")
+		}
+		switch op.Type {
+		case storage.Set:
+			m.data[op.Key] = op.Value
+		case storage.Delete:
+			delete(m.data, op.Key)
+		case storage.Get:
+			op.Value = m.data[op.Key]
+		}
+	}
+	return nil
+}
 func (m *mapClient) Close(context.Context) error {
 	m.closed = true
 	return nil
@@ -99,4 +120,80 @@ func TestStoreKeepsAClockStep(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 	assert.Equal(t, want, got, "a restart goes on skipping the lines stamped before the step")
+}
+
+func TestIndexFollowsSavesAndDeletes(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{}}
+	s := NewStore(client)
+	require.NoError(t, s.LoadIndex(ctx))
+	assert.Empty(t, s.IDs())
+	require.NoError(t, s.Save(ctx, "b", AtEnd(1)))
+	require.NoError(t, s.Save(ctx, "a", AtEnd(2)))
+	require.NoError(t, s.Save(ctx, "a", AtEnd(3)))
+	assert.JSONEq(t, `{"v":1,"ids":["a","b"]}`, string(client.data["cursor-index"]))
+	require.NoError(t, s.Delete(ctx, "b"))
+	require.NoError(t, s.Delete(ctx, "never-saved"))
+	assert.JSONEq(t, `{"v":1,"ids":["a"]}`, string(client.data["cursor-index"]))
+	assert.NotContains(t, client.data, "cursor/b")
+
+	again := NewStore(client)
+	require.NoError(t, again.LoadIndex(ctx))
+	assert.Equal(t, []string{"a"}, again.IDs(), "a restarted receiver knows which positions exist")
+	assert.Equal(t, 1, again.Len())
+}
+
+// TestIndexNeverMissesASavedPosition stops each batch halfway, as a crash would: what is left is at worst an
+// index entry without a position, never a position the index does not name.
+func TestIndexNeverMissesASavedPosition(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{}, failAfter: 1}
+	s := NewStore(client)
+	require.Error(t, s.Save(ctx, "a", AtEnd(1)))
+	assert.JSONEq(t, `{"v":1,"ids":["a"]}`, string(client.data["cursor-index"]))
+	assert.NotContains(t, client.data, "cursor/a")
+
+	client.failAfter = 0
+	require.NoError(t, s.Save(ctx, "a", AtEnd(1)))
+	client.failAfter = 1
+	require.Error(t, s.Delete(ctx, "a"))
+	assert.NotContains(t, client.data, "cursor/a")
+	assert.JSONEq(t, `{"v":1,"ids":["a"]}`, string(client.data["cursor-index"]))
+	assert.Equal(t, []string{"a"}, s.IDs(), "still named: a later prune deletes it again")
+}
+
+func TestLoadIndexesAPositionSavedBeforeTheIndex(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{"cursor/old": []byte(`{"v":2,"stdout":{"time":5,"count":1},"stderr":{"time":0,"count":0}}`)}}
+	s := NewStore(client)
+	require.NoError(t, s.LoadIndex(ctx))
+	_, ok, err := s.Load(ctx, "old")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, []string{"old"}, s.IDs())
+	assert.JSONEq(t, `{"v":1,"ids":["old"]}`, string(client.data["cursor-index"]))
+}
+
+func TestLoadIndexErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		stored, want string
+	}{
+		{"{", "decode the index of saved positions: unexpected end of JSON input"},
+		{`{"v":7}`, "decode the index of saved positions: unknown encoding version 7"},
+	} {
+		s := NewStore(&mapClient{data: map[string][]byte{"cursor-index": []byte(tc.stored)}})
+		assert.EqualError(t, s.LoadIndex(ctx), tc.want)
+	}
+	s := NewStore(&mapClient{data: map[string][]byte{}, err: errors.New("disk gone")})
+	assert.EqualError(t, s.LoadIndex(ctx), "load the index of saved positions: disk gone")
+}
+
+func TestStoreWithoutClientIndexesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := NewStore(nil)
+	require.NoError(t, s.LoadIndex(ctx))
+	require.NoError(t, s.Save(ctx, "a", AtEnd(5)))
+	assert.Zero(t, s.Len(), "nothing is saved without a storage extension")
+	require.NoError(t, s.Delete(ctx, "a"))
 }

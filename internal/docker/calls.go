@@ -58,6 +58,17 @@ func (c *Client) ListExited(ctx context.Context, labels []string) ([]container.S
 	return list, nil
 }
 
+// ListAll returns every container the daemon has, running or not, whatever its labels.
+func (c *Client) ListAll(ctx context.Context) ([]container.Summary, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true})
+	if err != nil {
+		return nil, fmt.Errorf("list all containers: %w", err)
+	}
+	return list, nil
+}
+
 // Inspect returns what the daemon knows of one container; ErrGone when it no longer exists.
 func (c *Client) Inspect(ctx context.Context, id string) (container.InspectResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -55,7 +55,7 @@ type Config struct {
 	RotationInterval time.Duration `mapstructure:"rotation_interval"`
 	// TimeSlice is how long a stream keeps its slot while other containers wait for one.
 	TimeSlice time.Duration `mapstructure:"time_slice"`
-	// StartAt decides where a container already running when the receiver first sees it begins: end or beginning.
+	// StartAt decides where a container without a saved position begins: end (from now on) or beginning (its whole log).
 	StartAt string `mapstructure:"start_at"`
 	// ReconcileInterval is how often the container list is read again to repair missed events.
 	ReconcileInterval time.Duration `mapstructure:"reconcile_interval"`

@@ -168,6 +168,17 @@ func (c *trackedContainer) metadata() containerMeta {
 	return c.meta
 }
 
+// ids returns the IDs of the known containers.
+func (cs *containers) ids() []string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	ids := make([]string, 0, len(cs.byID))
+	for id := range cs.byID {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
 func (cs *containers) len() int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()

@@ -12,7 +12,6 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
 // Backoff between attempts to subscribe to the daemon's events again.
@@ -82,8 +81,8 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	r.telemetry.event(ctx, msg)
 	switch msg.Action {
 	case events.ActionStart, events.ActionRestart:
-		// Started after the receiver: read from its first line. A known container is read again even if
-		// its last turn, ending just now, found it stopped.
+		// Started after the receiver: read from that start. A known container is read again even if its
+		// last turn, ending just now, found it stopped.
 		if c := r.containers.get(id); c != nil && c.is(unreadable) {
 			c.setState(readable)
 		}
@@ -99,7 +98,8 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	}
 }
 
-// reconcile lists the running containers and makes sure each is known and has turns; it reports whether the list worked.
+// reconcile lists the running containers and makes sure each is known and has turns, then forgets the containers
+// that are gone; it reports whether the list of running containers worked.
 func (r *logsReceiver) reconcile(ctx context.Context) bool {
 	list, err := r.client.ListRunning(ctx, r.filter.EngineLabelFilters())
 	if err != nil {
@@ -115,6 +115,7 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 			r.pool.Add(s.ID)
 		}
 	}
+	r.prune(ctx)
 	return true
 }
 
@@ -147,8 +148,9 @@ func (r *logsReceiver) resumeExited(ctx context.Context) bool {
 
 // track makes the container known, reading its metadata and saved position; it reports whether it can be read.
 //
-// A container seen through its start event, or that started after the receiver, is read from its first line;
-// one already running when the receiver started begins where start_at says.
+// A container seen through its start event, or that started after the receiver, is read from that start (and
+// with start_at: beginning, its earlier runs too); one already running when the receiver started begins where
+// start_at says (startPoint).
 func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool) bool {
 	if c := r.containers.get(id); c != nil {
 		return c.is(readable)
@@ -185,22 +187,18 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 			zap.String("container.id", id), zap.Error(err))
 		return false
 	}
-	switch {
-	case saved:
+	if saved {
 		c.cursor = cursor
-	case !startedAfterReceiver && r.cfg.StartAt == StartAtEnd:
-		// The end is where the log stands now, not when a stream slot frees up; saved at once, so that a
-		// restart before the first delivery does not move it.
-		ts, err := streamreader.LastTimestamp(ctx, r.opener(id), c.tty)
-		if err != nil {
+	} else {
+		if c.cursor, err = r.startPoint(ctx, c, info, startedAfterReceiver); err != nil {
 			if ctx.Err() == nil {
-				r.settings.Logger.Warn("Finding the end of a container's log failed; trying again at the next reconcile",
+				r.settings.Logger.Warn("Finding where to start reading a container's log failed; trying again at the next reconcile",
 					zap.String("container.id", id), zap.Error(err))
 			}
 			return false
 		}
-		if ts != 0 {
-			c.cursor = checkpoint.AtEnd(ts)
+		if c.cursor != (checkpoint.Cursor{}) {
+			// Saved at once, so that a restart before the first delivery does not move it.
 			r.savePosition(ctx, c, c.cursor)
 		}
 	}
@@ -230,7 +228,7 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 	}
 }
 
-// forget drops a destroyed container and its saved position.
+// forget drops a container that is gone, and its saved position.
 func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.excluded.remove(id)
 	if c := r.containers.get(id); c != nil {

@@ -23,6 +23,7 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
@@ -91,6 +92,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 		Turn: func(context.Context, string, <-chan pool.Reason) pool.Next { return pool.Next{} }})
 	t.Cleanup(p.Stop)
 	require.NoError(t, tel.observePool(p, newContainers(), 1))
+	require.NoError(t, tel.observePositions(checkpoint.NewStore(nil)))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
 	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
@@ -159,6 +161,7 @@ func TestExportedPrometheusNames(t *testing.T) {
 		"docker_logs_gaps":               "otelcol_docker_logs_gaps counter",
 		"docker_logs_lines_read":         "otelcol_docker_logs_lines_read counter",
 		"docker_logs_pool_utilization":   "otelcol_docker_logs_pool_utilization gauge",
+		"docker_logs_positions_saved":    "otelcol_docker_logs_positions_saved gauge",
 		"docker_logs_process_goroutines": "otelcol_docker_logs_process_goroutines gauge",
 		"docker_logs_rotations":          "otelcol_docker_logs_rotations counter",
 		"docker_logs_stream_age":         "otelcol_docker_logs_stream_age histogram",

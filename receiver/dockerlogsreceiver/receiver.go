@@ -94,6 +94,10 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.store = checkpoint.NewStore(storageClient)
+	if err := r.store.LoadIndex(ctx); err != nil {
+		// Saving without the index would drop from it the positions it holds: they would never be removed.
+		return errors.Join(fmt.Errorf("storage: %w", err), r.Shutdown(ctx))
+	}
 	r.containers = newContainers()
 	// Validate already compiled these rules; a failure here is a programming error, not a user's.
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
@@ -116,7 +120,8 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		Turn:       r.runTurn,
 		OnWait:     func(string) { r.telemetry.poolFull() },
 	})
-	if err := r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams); err != nil {
+	if err := errors.Join(r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams),
+		r.telemetry.observePositions(r.store)); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.telemetry.zeroGaps(ctx)

@@ -50,8 +50,24 @@ func (c *memoryClient) Delete(_ context.Context, k string) error {
 	return nil
 }
 
-func (c *memoryClient) Batch(context.Context, ...*storage.Operation) error { return nil }
-func (c *memoryClient) Close(context.Context) error                        { return nil }
+// Batch applies the operations in order, all at once, as file_storage does in one transaction.
+func (c *memoryClient) Batch(_ context.Context, ops ...*storage.Operation) error {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	for _, op := range ops {
+		switch op.Type {
+		case storage.Get:
+			op.Value = c.s.data[op.Key]
+		case storage.Set:
+			c.s.data[op.Key] = append([]byte(nil), op.Value...)
+		case storage.Delete:
+			delete(c.s.data, op.Key)
+		}
+	}
+	return nil
+}
+
+func (c *memoryClient) Close(context.Context) error { return nil }
 
 // storageHost offers one storage extension to the receiver.
 type storageHost struct {
@@ -67,8 +83,13 @@ func (h storageHost) GetExtensions() map[component.ID]component.Component {
 // restartable returns a function that starts a new receiver over one storage kept across them, as
 // file_storage keeps positions across collector restarts.
 func restartable(t *testing.T, cfg *Config, sink *collector) func() *logsReceiver {
+	return restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}})
+}
+
+// restartableOver is restartable over a storage the test can look into.
+func restartableOver(t *testing.T, cfg *Config, sink *collector, st *memoryStorage) func() *logsReceiver {
 	storageID := component.MustNewID("memory_storage")
-	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
+	host := storageHost{Host: nopHost(), id: storageID, ext: st}
 	cfg.Storage = &storageID
 	return func() *logsReceiver {
 		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)

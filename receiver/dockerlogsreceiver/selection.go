@@ -68,3 +68,20 @@ func (s *excludedSet) has(id string) bool {
 	_, ok := s.ids[id]
 	return ok
 }
+
+// list returns the IDs of the excluded containers.
+func (s *excludedSet) list() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]string, 0, len(s.ids))
+	for id := range s.ids {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+func (s *excludedSet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.ids)
+}

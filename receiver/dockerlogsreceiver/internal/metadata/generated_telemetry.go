@@ -40,6 +40,7 @@ type TelemetryBuilder struct {
 	DockerLogsGaps              metric.Int64Counter
 	DockerLogsLinesRead         metric.Int64Counter
 	DockerLogsPoolUtilization   metric.Float64ObservableGauge
+	DockerLogsPositionsSaved    metric.Int64ObservableGauge
 	DockerLogsProcessGoroutines metric.Int64ObservableGauge
 	DockerLogsRotations         metric.Int64Counter
 	DockerLogsStreamAge         metric.Float64Histogram
@@ -94,6 +95,21 @@ func (builder *TelemetryBuilder) RegisterDockerLogsPoolUtilizationCallback(cb me
 		cb(ctx, &observerFloat64{inst: builder.DockerLogsPoolUtilization, obs: o})
 		return nil
 	}, builder.DockerLogsPoolUtilization)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterDockerLogsPositionsSavedCallback sets callback for observable DockerLogsPositionsSaved metric.
+func (builder *TelemetryBuilder) RegisterDockerLogsPositionsSavedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DockerLogsPositionsSaved, obs: o})
+		return nil
+	}, builder.DockerLogsPositionsSaved)
 	if err != nil {
 		return err
 	}
@@ -242,6 +258,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_pool_utilization",
 		metric.WithDescription("Open log streams divided by max_concurrent_streams. [Development]"),
 		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsPositionsSaved, err = builder.meter.Int64ObservableGauge(
+		"otelcol_docker_logs_positions_saved",
+		metric.WithDescription("Containers whose read position is in the storage extension (0 without storage). [Development]"),
+		metric.WithUnit("{container}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DockerLogsProcessGoroutines, err = builder.meter.Int64ObservableGauge(

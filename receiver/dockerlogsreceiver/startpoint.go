@@ -1,0 +1,73 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+)
+
+// startSlack is how far before State.StartedAt a run's first line may be stamped. The daemon records StartedAt
+// after the process has started, and the process may have written by then (seen here: 5 ms before). It is used
+// only when the end of the run before is unknown; a previous run that ended within it is read in part again.
+const startSlack = 500 * time.Millisecond
+
+// startPoint returns the cursor a container without a saved position is read from, and whether it was found.
+//
+// A container that started after the receiver is read from that start: with start_at: end its earlier runs are
+// history, with start_at: beginning they are read too. One that was already running when the receiver started
+// begins where start_at says.
+func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info container.InspectResponse, startedAfterReceiver bool) (checkpoint.Cursor, error) {
+	switch {
+	case r.cfg.StartAt == StartAtBeginning:
+		return checkpoint.Cursor{}, nil
+	case !startedAfterReceiver:
+		// The end is where the log stands now, not when a stream slot frees up.
+		ts, err := streamreader.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
+		if err != nil || ts == 0 {
+			return checkpoint.Cursor{}, err
+		}
+		return checkpoint.AtEnd(ts), nil
+	}
+	start := runStart(info.State)
+	if start == 0 {
+		// Its first run: the whole log is this run's.
+		return checkpoint.Cursor{}, nil
+	}
+	last, err := streamreader.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
+	switch {
+	case err != nil:
+		return checkpoint.Cursor{}, err
+	case last != 0 && last < start:
+		// The run wrote nothing yet: its lines are those after the newest entry, which a reopen finds with a
+		// short tail rather than by decoding the whole history since the start.
+		return checkpoint.AtEnd(last), nil
+	}
+	return checkpoint.From(start), nil
+}
+
+// runStart returns the time from which the log holds the current run's lines, or 0 when it holds no other.
+//
+// The run before ended at FinishedAt, once the daemon had logged its last line, and the current one began after
+// it; a container that exited again before it was inspected has lost that time, and StartedAt, less the slack,
+// stands in for it.
+func runStart(s *container.State) int64 {
+	if s == nil {
+		return 0
+	}
+	started, errS := time.Parse(time.RFC3339Nano, s.StartedAt)
+	finished, errF := time.Parse(time.RFC3339Nano, s.FinishedAt)
+	switch {
+	case errS != nil || started.Year() <= 1:
+		return 0
+	case errF != nil || finished.Year() <= 1:
+		// Never finished a run: this one is its first.
+		return 0
+	case finished.Before(started):
+		return finished.UnixNano() + 1
+	}
+	return started.Add(-startSlack).UnixNano()
+}
