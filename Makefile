@@ -12,7 +12,7 @@ build:
 
 ## test: the whole test suite against a real Docker engine (started here when none answers), and the alert rules.
 test: lint rules
-	scripts/with-docker.sh go test -race -count=1 -timeout 30m $(GO_PACKAGES)
+	scripts/with-docker.sh go test -race -count=1 -timeout 60m $(GO_PACKAGES)
 
 ## unit: the tests that need no Docker engine (integration tests skip without one).
 unit:
