@@ -32,7 +32,8 @@ func (r *logsReceiver) prune(ctx context.Context) {
 		exists[s.ID] = true
 	}
 	for _, id := range known {
-		if !exists[id] {
+		if !exists[id] && ctx.Err() == nil {
+			r.settings.Logger.Info("Forgetting a container the daemon no longer has", zap.String("container.id", id))
 			r.forget(ctx, id)
 		}
 	}
