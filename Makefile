@@ -10,9 +10,9 @@ GO_PACKAGES := ./...
 build:
 	go build $(GO_PACKAGES)
 
-## test: the whole test suite against a real Docker engine (started here when none answers), and the alert rules.
+## test: the whole test suite against a real Docker engine (started here when none answers), and the alert rules; one package at a time, since the end-to-end and receiver tests each load the 2 cores and the engine.
 test: lint rules
-	scripts/with-docker.sh go test -race -count=1 -timeout 60m $(GO_PACKAGES)
+	scripts/with-docker.sh go test -p 1 -race -count=1 -timeout 60m $(GO_PACKAGES)
 
 ## unit: the tests that need no Docker engine (integration tests skip without one).
 unit:

@@ -41,7 +41,7 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 	ids := make([]string, containers)
 	for i := range ids {
 		ids[i] = dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
-			Cmd: []string{"-rate", "500", "-streams", "both"}})
+			Cmd: []string{"-rate", "200", "-streams", "both"}})
 	}
 	require.Eventually(t, func() bool { return turns.rotations() >= wantRotations }, 5*time.Minute, 50*time.Millisecond,
 		"%d rotations wanted, %d counted", wantRotations, turns.rotations())
