@@ -84,13 +84,14 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 // gapCauses are the values of the cause attribute of docker_logs_gaps and docker_logs_gap_duration.
 var gapCauses = []streamreader.GapCause{streamreader.GapRotatedAway, streamreader.GapClockSteppedBack}
 
-// zeroGaps creates the gap counters at 0, so that a rule's increase() sees the first gap: a series that first
-// appears with the value 1 has no sample before it to increase from.
+// zeroGaps creates the gap and skipped-entry counters at 0, so that a rule's increase() sees the first one (a
+// series that first appears with the value 1 has no sample before it to increase from) and the dashboard shows 0.
 func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 	for _, opt := range t.causes {
 		t.tb.DockerLogsGaps.Add(ctx, 0, opt)
 		t.tb.DockerLogsGapDuration.Add(ctx, 0, opt)
 	}
+	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0, t.receiver)
 }
 
 // observePool registers the gauges read at each collection; shutdown unregisters them.
