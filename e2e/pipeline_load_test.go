@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -207,7 +208,7 @@ func rawRead(t *testing.T, cli *client.Client, id string) int {
 type lineCounter struct{ n int }
 
 func (c *lineCounter) Write(p []byte) (int, error) {
-	c.n += strings.Count(string(p), "\n")
+	c.n += bytes.Count(p, []byte{'\n'})
 	return len(p), nil
 }
 
