@@ -114,29 +114,34 @@ func interrupts(reason pool.Reason) bool {
 	return reason != pool.ReasonRemoved
 }
 
-// deliverLive hands the pending batch on while its stream is open, and stops the stream (stalled) when that
-// takes longer than the turn's StallLimit; ok is false when the turn must end (as deliver), and waited is how long it took.
+// deliverLive hands the pending batch on while its stream is open, and stops the stream when that takes longer
+// than the turn's StallLimit (stalled) or than the reading may pause before it falls behind (behind); ok is false
+// when the turn must end (as deliver), and waited is how long it took.
 //
 // A stream that is not read makes the daemon's follower wait with the log file it was reading. Once that file
 // has been rotated away and another after it, the follower, when it resumes, goes on with the newest file and
 // skips the ones between without a word (Docker 20.10, json-file). Closed instead, the stream is opened again
 // at the cursor, and the reopen finds what was lost meanwhile (rotatedAway).
-func (d *delivery) deliverLive(ctx context.Context) (ok, stalled bool, waited time.Duration) {
+func (d *delivery) deliverLive(ctx context.Context, lag *lagWatch) (ok, stalled, behind bool, waited time.Duration) {
 	start := time.Now()
-	if d.turn.StallLimit <= 0 {
-		return d.deliver(ctx), false, time.Since(start)
+	limit, lagBound := d.turn.StallLimit, false
+	if rest, watched := lag.remaining(start); watched && (limit <= 0 || rest < limit) {
+		limit, lagBound = max(rest, 0), true
+	}
+	if limit <= 0 && !lagBound {
+		return d.deliver(ctx), false, false, time.Since(start)
 	}
 	fired := make(chan struct{})
-	timer := time.AfterFunc(d.turn.StallLimit, func() {
+	timer := time.AfterFunc(limit, func() {
 		d.stop()
 		close(fired)
 	})
 	ok = d.deliver(ctx)
 	if !timer.Stop() {
 		<-fired
-		stalled = true
+		stalled, behind = !lagBound, lagBound
 	}
-	return ok, stalled, time.Since(start)
+	return ok, stalled, behind, time.Since(start)
 }
 
 // tailAfterStall sizes the tail of the reopen after a stall: the turn's hint, and twice what the container

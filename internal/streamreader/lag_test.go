@@ -25,6 +25,55 @@ func TestLagWatchMeasuresFromTheLeastLag(t *testing.T) {
 	assert.False(t, off.fellBehind(base, now.Add(time.Hour)), "no limit: never")
 }
 
+func TestLagWatchCountsTheHistoryReadFromTheOpening(t *testing.T) {
+	opened := time.Unix(0, base)
+	w := lagWatch{limit: time.Second, opened: opened}
+	old := base - int64(time.Hour)
+	assert.False(t, w.fellBehind(old, opened.Add(10*time.Millisecond)), "the first line of history")
+	assert.False(t, w.fellBehind(old+1, opened.Add(900*time.Millisecond)), "0.89 s into the history read")
+	assert.True(t, w.fellBehind(old+2, opened.Add(1100*time.Millisecond)),
+		"still history 1.1 s after the opening: the follower waits at the opening's end of the log, the writer went on")
+	w = lagWatch{limit: time.Second, opened: opened}
+	assert.False(t, w.fellBehind(old, opened.Add(10*time.Millisecond)))
+	assert.False(t, w.fellBehind(base+int64(500*time.Millisecond), opened.Add(510*time.Millisecond)), "caught up")
+	assert.False(t, w.fellBehind(base+int64(600*time.Millisecond), opened.Add(1500*time.Millisecond)), "0.9 s behind: less than 1 s more than at best")
+}
+
+func TestLagWatchRemainingIsThePauseTheReadingCanAfford(t *testing.T) {
+	opened := time.Unix(0, base)
+	off := lagWatch{opened: opened}
+	_, ok := off.remaining(opened)
+	assert.False(t, ok, "no limit")
+	w := lagWatch{limit: time.Second, opened: opened}
+	d, ok := w.remaining(opened.Add(300 * time.Millisecond))
+	require.True(t, ok)
+	assert.Equal(t, 700*time.Millisecond, d, "nothing read yet: from the opening")
+	w.fellBehind(base+int64(time.Second), opened.Add(1100*time.Millisecond))
+	d, _ = w.remaining(opened.Add(1600 * time.Millisecond))
+	assert.Equal(t, 500*time.Millisecond, d, "0.1 s behind at best, 0.6 s now")
+	d, _ = w.remaining(opened.Add(3 * time.Second))
+	assert.Negative(t, d, "paused too long already")
+}
+
+// TestRunReopensAtTheCursorWhenADeliveryOutlastsTheLag: a consumer slower than the lag limit (but faster than the
+// stall limit) closes the stream while it holds the batch; the batch is accepted and the turn reopens at the cursor.
+func TestRunReopensAtTheCursorWhenADeliveryOutlastsTheLag(t *testing.T) {
+	now := time.Now().UnixNano()
+	f := &fakeLog{}
+	for i := range 3 {
+		f.entries = append(f.entries, fakeEntry{stream: logstream.Stdout, ts: now + int64(i), body: bodies(i, i+1)[0]})
+	}
+	s := &sink{hold: func(context.Context) error { time.Sleep(50 * time.Millisecond); return nil }}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.MaxBatch = 1
+	turn.StallLimit = time.Hour
+	turn.LagLimit = time.Millisecond
+	out := Run(context.Background(), turn, nil)
+	require.Positive(t, out.FellBehind, "each delivery takes 50 ms against a 1 ms lag limit")
+	assert.Zero(t, out.Stalls)
+	assert.Equal(t, bodies(0, 3), s.bodies(), "every line once across the reopens")
+}
+
 // TestRunReopensAtTheCursorWhenTheReadingFallsBehind: lines stamped ever further behind the time they are read
 // close the stream, whose lines are delivered first; the turn reopens at the cursor and delivers each line once.
 func TestRunReopensAtTheCursorWhenTheReadingFallsBehind(t *testing.T) {

@@ -59,8 +59,9 @@ type Turn struct {
 	// StallLimit, when positive, is how long handing a batch on may take while the stream stays open; after
 	// it the stream is closed, and opened again at the cursor once the batch is accepted.
 	StallLimit time.Duration
-	// LagLimit, when positive, is how much further behind the log's newest lines the reading may fall than it
-	// was at its closest; then the stream is closed and opened again at the cursor (lagWatch).
+	// LagLimit, when positive, is how much further behind the log's writer the daemon's follower may fall than it
+	// was at its closest, whether lines are being read or a batch waits to be accepted; then the stream is closed
+	// and opened again at the cursor (lagWatch).
 	LagLimit time.Duration
 	// SkipMalformed, if set, says whether a malformed entry read after the line stamped after (0: the first) is
 	// passed over instead of ending the turn (see Malformed).
@@ -195,6 +196,8 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	}
 	defer func() { out.Duration = time.Since(out.Opened) }()
 
+	// Taken before the request: the daemon's follower starts where the log ended when it handled it.
+	opened := time.Now()
 	body, err := t.Open(streamCtx, req)
 	if err != nil {
 		openFailed(ctx, out, err)
@@ -209,21 +212,24 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	go readLines(streamCtx, body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
-	lag := lagWatch{limit: t.LagLimit}
+	lag := lagWatch{limit: t.LagLimit, opened: opened}
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
 	// handOn delivers the pending batch while the stream is live.
 	handOn := func() (next, bool) {
-		ok, stalled, waited := d.deliverLive(ctx)
+		ok, stalled, behind, waited := d.deliverLive(ctx, &lag)
 		switch {
 		case !ok:
 			stopStream()
 			d.drain(lines, result)
 			return done, false
-		case stalled && d.reason == "":
+		case (stalled || behind) && d.reason == "":
 			// What the stream read meanwhile is dropped and read again.
 			d.drain(lines, result)
 			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), waited)
+			if behind {
+				return reopenBehind, false
+			}
 			return reopenAtCursor, false
 		}
 		return done, true

@@ -31,6 +31,9 @@ type trackedContainer struct {
 	logFileSize int64
 	// entryBytes is the mean text length of the lines the last turn delivered.
 	entryBytes int
+	// writeRate is how fast the container wrote the lines the last turn delivered, in lines per second of their
+	// timestamps: unlike rate, not inflated by a turn that caught up on history.
+	writeRate float64
 }
 
 // readState says why a known container is not read.
@@ -89,6 +92,7 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.writeRate = writeRate(c.cursor, out, c.writeRate)
 	c.cursor = out.Cursor
 	if secs := out.Duration.Seconds(); secs > 0.1 {
 		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the
@@ -183,4 +187,18 @@ func (cs *containers) len() int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	return len(cs.byID)
+}
+
+// writeRate estimates how fast the container writes from the lines a turn delivered and the span of their
+// timestamps since the cursor it started from; a turn that cannot tell halves the previous estimate.
+func writeRate(before checkpoint.Cursor, out streamreader.Outcome, previous float64) float64 {
+	lines := out.Lines[1] + out.Lines[2]
+	from, to := before.Newest(), out.Cursor.Newest()
+	if before.IsZero() || lines == 0 || to <= from {
+		if out.Duration > 100*time.Millisecond {
+			return previous / 2
+		}
+		return previous
+	}
+	return float64(lines) / time.Duration(to-from).Seconds()
 }

@@ -36,21 +36,22 @@ func rotatingFileSize(hc *container.HostConfig) int64 {
 	return localDriverFileSize
 }
 
-// lagLimit is how far behind the reading of the container's log may fall before its stream is reopened: the
-// time the container takes to fill a log file, at the rate and line size its last turn saw (the daemon's
-// follower skips files once it is more than one behind), and at most the stall limit; 0 for a log that never
-// rotates (nothing can be skipped there).
+// lagLimit is how far behind the reading of the container's log may fall before its stream is reopened: half
+// the time the container takes to fill a log file, at the rate and line size of the lines its last turn
+// delivered (the daemon's follower skips files once it is more than one behind; the other half is room for a
+// faster writer than last time), and at most the stall limit; 0 for a log that never rotates (nothing can be
+// skipped there).
 func (c *trackedContainer) lagLimit() time.Duration {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.logFileSize == 0 {
 		return 0
 	}
-	bytesPerSecond := c.rate * float64(c.entryBytes+jsonOverhead)
+	bytesPerSecond := c.writeRate * float64(c.entryBytes+jsonOverhead)
 	if bytesPerSecond <= 0 {
 		return stallLimit
 	}
 	// Reopening costs a read of the log files: not more often than a stall would reopen the stream.
 	fill := time.Duration(float64(c.logFileSize) / bytesPerSecond * float64(time.Second))
-	return min(max(fill, minLagLimit), stallLimit)
+	return min(max(fill/2, minLagLimit), stallLimit)
 }
