@@ -103,16 +103,21 @@ type turnLog struct {
 	dups     int
 	gaps     []streamreader.Gap
 	closedAt map[string]time.Time
+	// failedOpens counts, per container, the turns whose stream could not be opened.
+	failedOpens map[string]int
 }
 
 func newTurnLog() *turnLog {
-	return &turnLog{ends: map[streamreader.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}}
+	return &turnLog{ends: map[streamreader.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}, failedOpens: map[string]int{}}
 }
 
 func (l *turnLog) observe(id string, out streamreader.Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ends[out.End]++
+	if out.End == streamreader.EndOpenFailed {
+		l.failedOpens[id]++
+	}
 	if out.End == streamreader.EndYielded {
 		l.yields[out.Yield]++
 	}
@@ -132,6 +137,13 @@ func (l *turnLog) rotations() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.yields[pool.ReasonPlanned] + l.yields[pool.ReasonHandover]
+}
+
+// openFailures counts the turns of the container whose stream could not be opened.
+func (l *turnLog) openFailures(id string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failedOpens[id]
 }
 
 func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
