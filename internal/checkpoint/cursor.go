@@ -48,6 +48,9 @@ type Cursor struct {
 	// Start, when set, is the time before which the log holds nothing to read: lines stamped before it are
 	// history of the container's earlier runs (see From).
 	Start int64 `json:"start,omitempty"`
+	// Ended is set when the log was read to its end after the container stopped: nothing of it is left to read
+	// until the container starts again. A container removed before that may take unread lines with it.
+	Ended bool `json:"ended,omitempty"`
 
 	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
 	candidates [8]int64
@@ -116,6 +119,7 @@ func (c *Cursor) position(stream uint8) *Position {
 // unfinished is the timestamp of the earliest line begun in the stream but not yet finished when this
 // one was read (0 if none): the floor must not pass it, since that line is not delivered yet.
 func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
+	c.Ended = false
 	p := c.position(stream)
 	switch {
 	case ts > p.Time:

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"testing"
 
@@ -220,4 +221,19 @@ func TestFromResumesWithoutReadingHistoryAgain(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []entry{{2, 100}, {1, 101}, {2, 2000}}, kept)
+}
+
+func TestEndedLastsUntilTheNextDeliveredLine(t *testing.T) {
+	c := AtEnd(1_700_000_000_000_000_000)
+	c.Ended = true
+	data, err := json.Marshal(c)
+	require.NoError(t, err)
+	var back Cursor
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.True(t, back.Ended, "saved and loaded: %s", data)
+	back.Advance(1, 1_700_000_000_000_000_001, 0)
+	assert.False(t, back.Ended, "a delivered line means the log had more")
+	data, err = json.Marshal(back)
+	require.NoError(t, err)
+	assert.NotContains(t, string(data), "ended", "omitted while not set")
 }

@@ -16,13 +16,17 @@ const (
 	GapRotatedAway GapCause = "rotated_away"
 	// GapClockSteppedBack: the daemon's clock went back, so new lines were stamped before the position.
 	GapClockSteppedBack GapCause = "clock_stepped_back"
+	// GapRemovedUnread: the container was removed before its log was read to the end; whatever it wrote after
+	// the newest delivered line went with it.
+	GapRemovedUnread GapCause = "removed_unread"
 )
 
 // Gap is a span of a container's log in which lines may have been lost, in daemon timestamps (ns).
 //
 // For GapRotatedAway, From is the newest delivered line and To the first line the log still held: lines
 // stamped between them are gone. For GapClockSteppedBack, From is where the clock stood when the step was
-// found (the newest entry of the log) and To the newest time stamped before the step.
+// found (the newest entry of the log) and To the newest time stamped before the step. For GapRemovedUnread, From
+// is the newest delivered line (the container's start when none was) and To when the removal was seen.
 type Gap struct {
 	Cause    GapCause
 	From, To int64

@@ -16,27 +16,27 @@ import (
 func TestLagWatchMeasuresFromTheLeastLag(t *testing.T) {
 	now := time.Unix(0, base)
 	w := lagWatch{limit: time.Second}
-	assert.False(t, w.fellBehind(base-int64(10*time.Second), now), "history 10 s old")
-	assert.False(t, w.fellBehind(base-int64(time.Second), now.Add(time.Millisecond)), "catching up: the lag only shrinks")
-	assert.False(t, w.fellBehind(base, now.Add(1900*time.Millisecond)), "1.9 s behind, 0.9 s more than at best")
-	assert.True(t, w.fellBehind(base, now.Add(2100*time.Millisecond)), "2.1 s behind: 1.1 s more than at best")
+	assert.False(t, w.fellBehind(base-int64(10*time.Second), 0, now), "history 10 s old")
+	assert.False(t, w.fellBehind(base-int64(time.Second), 0, now.Add(time.Millisecond)), "catching up: the lag only shrinks")
+	assert.False(t, w.fellBehind(base, 0, now.Add(1900*time.Millisecond)), "1.9 s behind, 0.9 s more than at best")
+	assert.True(t, w.fellBehind(base, 0, now.Add(2100*time.Millisecond)), "2.1 s behind: 1.1 s more than at best")
 	assert.Equal(t, 2100*time.Millisecond, w.lag())
 	off := lagWatch{}
-	assert.False(t, off.fellBehind(base, now.Add(time.Hour)), "no limit: never")
+	assert.False(t, off.fellBehind(base, 0, now.Add(time.Hour)), "no limit: never")
 }
 
 func TestLagWatchCountsTheHistoryReadFromTheOpening(t *testing.T) {
 	opened := time.Unix(0, base)
-	w := lagWatch{limit: time.Second, opened: opened}
+	w := newLagWatch(time.Second, 0, opened)
 	old := base - int64(time.Hour)
-	assert.False(t, w.fellBehind(old, opened.Add(10*time.Millisecond)), "the first line of history")
-	assert.False(t, w.fellBehind(old+1, opened.Add(900*time.Millisecond)), "0.89 s into the history read")
-	assert.True(t, w.fellBehind(old+2, opened.Add(1100*time.Millisecond)),
+	assert.False(t, w.fellBehind(old, 0, opened.Add(10*time.Millisecond)), "the first line of history")
+	assert.False(t, w.fellBehind(old+1, 0, opened.Add(900*time.Millisecond)), "0.89 s into the history read")
+	assert.True(t, w.fellBehind(old+2, 0, opened.Add(1100*time.Millisecond)),
 		"still history 1.1 s after the opening: the follower waits at the opening's end of the log, the writer went on")
-	w = lagWatch{limit: time.Second, opened: opened}
-	assert.False(t, w.fellBehind(old, opened.Add(10*time.Millisecond)))
-	assert.False(t, w.fellBehind(base+int64(500*time.Millisecond), opened.Add(510*time.Millisecond)), "caught up")
-	assert.False(t, w.fellBehind(base+int64(600*time.Millisecond), opened.Add(1500*time.Millisecond)), "0.9 s behind: less than 1 s more than at best")
+	w = newLagWatch(time.Second, 0, opened)
+	assert.False(t, w.fellBehind(old, 0, opened.Add(10*time.Millisecond)))
+	assert.False(t, w.fellBehind(base+int64(500*time.Millisecond), 0, opened.Add(510*time.Millisecond)), "caught up")
+	assert.False(t, w.fellBehind(base+int64(600*time.Millisecond), 0, opened.Add(1500*time.Millisecond)), "0.9 s behind: less than 1 s more than at best")
 }
 
 func TestLagWatchRemainingIsThePauseTheReadingCanAfford(t *testing.T) {
@@ -44,11 +44,11 @@ func TestLagWatchRemainingIsThePauseTheReadingCanAfford(t *testing.T) {
 	off := lagWatch{opened: opened}
 	_, ok := off.remaining(opened)
 	assert.False(t, ok, "no limit")
-	w := lagWatch{limit: time.Second, opened: opened}
+	w := newLagWatch(time.Second, 0, opened)
 	d, ok := w.remaining(opened.Add(300 * time.Millisecond))
 	require.True(t, ok)
 	assert.Equal(t, 700*time.Millisecond, d, "nothing read yet: from the opening")
-	w.fellBehind(base+int64(time.Second), opened.Add(1100*time.Millisecond))
+	w.fellBehind(base+int64(time.Second), 0, opened.Add(1100*time.Millisecond))
 	d, _ = w.remaining(opened.Add(1600 * time.Millisecond))
 	assert.Equal(t, 500*time.Millisecond, d, "0.1 s behind at best, 0.6 s now")
 	d, _ = w.remaining(opened.Add(3 * time.Second))
@@ -106,4 +106,27 @@ func TestRunReopensAtTheCursorWhenTheReadingFallsBehind(t *testing.T) {
 	assert.Equal(t, EndStreamClosed, out.End)
 	require.Greater(t, len(g.requests), 1)
 	assert.NotEqual(t, docker.LogsRequest{}, g.requests[1], "reopened at the cursor")
+}
+
+func TestLagLimitFollowsTheRateTheLinesWereWritten(t *testing.T) {
+	opened := time.Unix(0, base)
+	// A 100 KiB log: at 1 MB/s of log (1,000 lines of 920 bytes + 80 a second) it fills in about 0.1 s.
+	w := newLagWatch(time.Second, 100<<10, opened)
+	for i := range 300 {
+		w.fellBehind(base+int64(i)*int64(time.Millisecond), 920, opened)
+	}
+	assert.Equal(t, MinLagLimit, w.limit, "fills in 0.1 s: half of it, at least the minimum")
+	// 10 lines a second: the file fills in about 10 s; the limit stays at the turn's.
+	for i := range 10 {
+		w.fellBehind(base+int64(time.Second)+int64(i)*int64(100*time.Millisecond), 920, opened)
+	}
+	assert.Equal(t, time.Second, w.limit, "a slow writer: the turn's limit")
+	// 4,000 lines of 920 bytes a second (4 MB/s): 100 KiB every 25 ms, half of it under the minimum.
+	off := newLagWatch(time.Second, 0, opened)
+	for i := range 1000 {
+		off.fellBehind(base+int64(i)*int64(250*time.Microsecond), 920, opened)
+	}
+	assert.Equal(t, time.Second, off.limit, "a log that never rotates keeps the turn's limit")
+	assert.Equal(t, 500*time.Millisecond, HalfFill(100<<10, 100<<10, time.Hour), "fills in 1 s")
+	assert.Equal(t, time.Hour, HalfFill(100<<10, 0, time.Hour), "rate unknown")
 }

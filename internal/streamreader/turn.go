@@ -63,6 +63,9 @@ type Turn struct {
 	// was at its closest, whether lines are being read or a batch waits to be accepted; then the stream is closed
 	// and opened again at the cursor (lagWatch).
 	LagLimit time.Duration
+	// LogFileSize is the size at which the container's log file rotates: the lag limit then follows the rate at
+	// which the lines read were written, up to LagLimit. 0 keeps LagLimit as it is.
+	LogFileSize int64
 	// SkipMalformed, if set, says whether a malformed entry read after the line stamped after (0: the first) is
 	// passed over instead of ending the turn (see Malformed).
 	SkipMalformed func(after int64) bool
@@ -212,7 +215,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	go readLines(streamCtx, body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
-	lag := lagWatch{limit: t.LagLimit, opened: opened}
+	lag := newLagWatch(t.LagLimit, t.LogFileSize, opened)
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
 	// handOn delivers the pending batch while the stream is live.
@@ -244,7 +247,7 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 				flush.Reset(t.FlushInterval)
 			}
 			d.batch = append(d.batch, l)
-			if lag.fellBehind(l.Timestamp, time.Now()) && d.reason == "" {
+			if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
 				// Hand on what was read, then open the stream again at the cursor.
 				stopStream()
 				delivered := d.deliver(ctx)

@@ -34,6 +34,11 @@ type trackedContainer struct {
 	// writeRate is how fast the container wrote the lines the last turn delivered, in lines per second of their
 	// timestamps: unlike rate, not inflated by a turn that caught up on history.
 	writeRate float64
+	// startedAt is when the container last started (ns), the start of what may be lost if it is removed unread.
+	startedAt int64
+	// inTurn is set while a turn reads the container; prior is its state before it was forgotten.
+	inTurn bool
+	prior  readState
 }
 
 // readState says why a known container is not read.

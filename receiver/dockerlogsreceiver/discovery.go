@@ -83,8 +83,11 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	case events.ActionStart, events.ActionRestart:
 		// Started after the receiver: read from that start. A known container is read again even if its
 		// last turn, ending just now, found it stopped.
-		if c := r.containers.get(id); c != nil && c.is(unreadable) {
-			c.setState(readable)
+		if c := r.containers.get(id); c != nil {
+			if c.is(unreadable) {
+				c.setState(readable)
+			}
+			r.restarted(ctx, c)
 		}
 		if r.track(ctx, id, true) {
 			r.pool.Again(id)
@@ -170,6 +173,11 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 	if info.Config != nil {
 		c.tty = info.Config.Tty
 	}
+	if info.State != nil {
+		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.Unix() > 0 {
+			c.startedAt = started.UnixNano()
+		}
+	}
 	if !r.selects(c.meta) {
 		r.excluded.add(id)
 		return false
@@ -232,7 +240,13 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.excluded.remove(id)
 	if c := r.containers.get(id); c != nil {
-		c.setState(forgotten)
+		if reading, unread := c.forgetNow(); unread && !reading {
+			cur, started := c.removalSpan()
+			r.removedUnread(ctx, id, c.metadata().Name, cur, started)
+		}
+	} else if cur, saved, err := r.store.Load(ctx, id); err == nil && saved && !cur.Ended {
+		// Removed while no receiver ran, or before it was tracked again: its saved position tells.
+		r.removedUnread(ctx, id, "", cur, 0)
 	}
 	r.pool.Remove(id)
 	r.containers.remove(id)

@@ -13,16 +13,22 @@ var gapMessages = map[streamreader.GapCause]string{
 	streamreader.GapRotatedAway: "Container log lines were lost: Docker's log rotation deleted them before they were read",
 	streamreader.GapClockSteppedBack: "Container log lines were skipped: the Docker daemon's clock stepped back; " +
 		"reading resumes after the newest line",
+	streamreader.GapRemovedUnread: "Container log lines may be lost: the container was removed before its log was read to the end",
 }
 
 // reportGaps logs one warning per gap a turn found, naming the container and the span, never the lines.
 func (r *logsReceiver) reportGaps(c *trackedContainer, gaps []streamreader.Gap) {
 	for _, g := range gaps {
-		r.settings.Logger.Warn(gapMessages[g.Cause],
-			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name),
-			zap.String("cause", string(g.Cause)),
-			zap.String("from", time.Unix(0, g.From).UTC().Format(time.RFC3339Nano)),
-			zap.String("to", time.Unix(0, g.To).UTC().Format(time.RFC3339Nano)),
-			zap.Duration("duration", g.Duration()))
+		r.logGap(c.meta.ID, c.metadata().Name, g)
 	}
+}
+
+// logGap logs one gap of a container.
+func (r *logsReceiver) logGap(id, name string, g streamreader.Gap) {
+	r.settings.Logger.Warn(gapMessages[g.Cause],
+		zap.String("container.id", id), zap.String("container.name", name),
+		zap.String("cause", string(g.Cause)),
+		zap.String("from", time.Unix(0, g.From).UTC().Format(time.RFC3339Nano)),
+		zap.String("to", time.Unix(0, g.To).UTC().Format(time.RFC3339Nano)),
+		zap.Duration("duration", g.Duration()))
 }

@@ -5,16 +5,14 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 	units "github.com/docker/go-units"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
 // Sizes of a log file that rotates, when the container's logging options do not say.
 const (
 	// localDriverFileSize is the local driver's default max-size (also the cache of dual logging).
 	localDriverFileSize = 20 << 20
-	// jsonOverhead is what json-file adds to a line's text: {"log":"...\n","stream":"stdout","time":"..."}.
-	jsonOverhead = 80
-	// minLagLimit keeps a stream open for a few batches even when a log file fills within a moment.
-	minLagLimit = 100 * time.Millisecond
 )
 
 // rotatingFileSize returns the size at which the container's log file rotates, or 0 when it never does.
@@ -47,11 +45,6 @@ func (c *trackedContainer) lagLimit() time.Duration {
 	if c.logFileSize == 0 {
 		return 0
 	}
-	bytesPerSecond := c.writeRate * float64(c.entryBytes+jsonOverhead)
-	if bytesPerSecond <= 0 {
-		return stallLimit
-	}
 	// Reopening costs a read of the log files: not more often than a stall would reopen the stream.
-	fill := time.Duration(float64(c.logFileSize) / bytesPerSecond * float64(time.Second))
-	return min(max(fill/2, minLagLimit), stallLimit)
+	return streamreader.HalfFill(c.logFileSize, c.writeRate*float64(c.entryBytes+streamreader.EntryOverhead), stallLimit)
 }

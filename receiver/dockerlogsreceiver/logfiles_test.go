@@ -34,7 +34,7 @@ func TestLagLimitIsHalfTheTimeToFillALogFile(t *testing.T) {
 	c.rate = 1e6
 	assert.InDelta(t, float64(284*time.Millisecond), float64(c.lagLimit()), float64(time.Millisecond), "the read rate does not count")
 	c.writeRate = 1e6
-	assert.Equal(t, minLagLimit, c.lagLimit())
+	assert.Equal(t, streamreader.MinLagLimit, c.lagLimit())
 	c.writeRate = 1
 	assert.Equal(t, stallLimit, c.lagLimit())
 }

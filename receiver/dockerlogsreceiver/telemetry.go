@@ -82,7 +82,7 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 }
 
 // gapCauses are the values of the cause attribute of docker_logs_gaps and docker_logs_gap_duration.
-var gapCauses = []streamreader.GapCause{streamreader.GapRotatedAway, streamreader.GapClockSteppedBack}
+var gapCauses = []streamreader.GapCause{streamreader.GapRotatedAway, streamreader.GapClockSteppedBack, streamreader.GapRemovedUnread}
 
 // zeroGaps creates the gap and skipped-entry counters at 0, so that a rule's increase() sees the first one (a
 // series that first appears with the value 1 has no sample before it to increase from) and the dashboard shows 0.
@@ -146,7 +146,12 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outc
 		// Counted once per entry: Malformed hands on only the skips not seen before.
 		t.tb.DockerLogsEntriesSkipped.Add(ctx, int64(len(out.Skipped)), t.receiver)
 	}
-	for _, g := range out.Gaps {
+	t.gapsFound(ctx, out.Gaps)
+}
+
+// gapsFound counts gaps and their spans by cause.
+func (t *receiverTelemetry) gapsFound(ctx context.Context, gaps []streamreader.Gap) {
+	for _, g := range gaps {
 		opt := t.causes[g.Cause]
 		t.tb.DockerLogsGaps.Add(ctx, 1, opt)
 		t.tb.DockerLogsGapDuration.Add(ctx, g.Duration().Seconds(), opt)

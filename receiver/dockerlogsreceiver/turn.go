@@ -33,6 +33,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	if c == nil {
 		return pool.Next{}
 	}
+	c.beginTurn()
 	out := streamreader.Run(ctx, streamreader.Turn{
 		Open:          r.opener(id),
 		Deliver:       func(ctx context.Context, lines []streamreader.Line) error { return r.deliver(ctx, c, lines) },
@@ -46,6 +47,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 		StallLimit:    stallLimit,
 		LagLimit:      c.lagLimit(),
+		LogFileSize:   c.logFileSize,
 		SkipMalformed: r.malformed.of(id).Skip,
 	}, yield)
 	// Only the skips not reported before are counted and logged.
@@ -57,27 +59,46 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		r.onTurnEnd(id, out)
 	}
 
-	if c.is(forgotten) {
+	next, ended := pool.Next{}, out.End == streamreader.EndStreamClosed
+	if !c.is(forgotten) {
+		next, ended = r.afterRun(ctx, c, out)
+	}
+	gone, unread := c.endTurn(ended)
+	switch {
+	case gone:
 		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
 		r.deletePosition(ctx, c.meta.ID)
 		r.malformed.forget(id)
+		if unread {
+			cur, started := c.removalSpan()
+			r.removedUnread(ctx, id, c.metadata().Name, cur, started)
+		}
 		return pool.Next{}
+	case ended:
+		// Saved, so that a removal seen after a restart of the collector knows nothing was left to read.
+		r.savePosition(ctx, c, c.position())
 	}
+	return next
+}
 
+// afterRun records what a turn learnt and says whether and when the container is read again, and whether the
+// turn read its log to the end after it stopped.
+func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, out streamreader.Outcome) (next pool.Next, ended bool) {
 	switch out.End {
 	case streamreader.EndYielded:
 		c.afterTurn(out, false)
-		return pool.Next{Again: true}
+		return pool.Next{Again: true}, false
 	case streamreader.EndCancelled:
 		c.afterTurn(out, false)
-		return pool.Next{}
+		return pool.Next{}, false
 	case streamreader.EndStreamClosed:
 		c.afterTurn(out, false)
 		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
 		// is one whose stream ended before the end of its log.
-		return pool.Next{Again: r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)}
+		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)
+		return pool.Next{Again: again}, !again
 	default:
-		return r.afterFailure(ctx, c, out, out.Err)
+		return r.afterFailure(ctx, c, out, out.Err), false
 	}
 }
 

@@ -1,0 +1,146 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+)
+
+// removalWatch is a receiver whose gap warnings and gap counter a test reads.
+type removalWatch struct {
+	r    *logsReceiver
+	logs *observer.ObservedLogs
+	tt   *componenttest.Telemetry
+}
+
+// startRemovalWatch starts a receiver over host (storage, if any) for a removal test; it is shut down when the test ends
+// unless the test does it first.
+func startRemovalWatch(t *testing.T, cfg *Config, host component.Host, next *collector) *removalWatch {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	set := receiverSettings(t)
+	set.ID = component.NewIDWithName(metadata.Type, "removal")
+	set.TelemetrySettings.MeterProvider = tt.NewTelemetrySettings().MeterProvider
+	core, logs := observer.New(zap.WarnLevel)
+	set.Logger = zap.New(zapcore.NewTee(set.Logger.Core(), core))
+	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
+	require.NoError(t, err)
+	r := rcv.(*logsReceiver)
+	require.NoError(t, r.Start(context.Background(), host))
+	w := &removalWatch{r: r, logs: logs, tt: tt}
+	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
+	return w
+}
+
+// removedUnreadWarnings returns the removed_unread warnings that name the container.
+func (w *removalWatch) removedUnreadWarnings(id string) []observer.LoggedEntry {
+	return w.logs.FilterField(zap.String("cause", "removed_unread")).FilterField(zap.String("container.id", id)).All()
+}
+
+// removedUnreadGaps reads the gap counter for removed_unread.
+func (w *removalWatch) removedUnreadGaps(t *testing.T) float64 {
+	t.Helper()
+	return sums(t, w.tt, "otelcol_docker_logs_gaps", "cause")["removed_unread"]
+}
+
+// removeNow removes a container and waits until the receiver forgot it.
+func removeAndForget(t *testing.T, cli *client.Client, r *logsReceiver, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
+	if r != nil {
+		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, time.Minute, 10*time.Millisecond,
+			"the receiver forgets the removed container")
+	}
+}
+
+// TestContainerRemovedBeforeItWasReadIsReported: with one stream held by a container that never stops, another
+// container writes, exits and is removed while it waits for a slot: its lines are gone, and the receiver says
+// so once (warning naming it, removed_unread gap). A container read to its end and then removed is not reported.
+func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	cfg.MaxConcurrentStreams = 1
+	cfg.RotationInterval = time.Hour
+	cfg.TimeSlice = time.Hour
+	sink := &collector{}
+	w := startRemovalWatch(t, cfg, nopHost(), sink)
+
+	// Read to its end while the stream is free.
+	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
+	require.Eventually(t, func() bool { return sink.count(done) == 20 }, time.Minute, 10*time.Millisecond)
+	dockertest.WaitExit(t, cli, done, time.Minute)
+
+	hog := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "10"}})
+	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, time.Minute, 10*time.Millisecond, "the hog holds the stream")
+	waiting := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "50"}})
+	dockertest.WaitExit(t, cli, waiting, time.Minute)
+
+	removeAndForget(t, cli, w.r, done)
+	removeAndForget(t, cli, w.r, waiting)
+	assert.Zero(t, sink.count(waiting), "never read: the only stream was busy")
+	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, time.Minute, 10*time.Millisecond,
+		"one warning names the container removed unread")
+	assert.Empty(t, w.removedUnreadWarnings(done), "a container read to its end is removed silently")
+	assert.InDelta(t, 1.0, w.removedUnreadGaps(t), 0)
+	warning := w.removedUnreadWarnings(waiting)[0]
+	fields := warning.ContextMap()
+	from, err := time.Parse(time.RFC3339Nano, fmt.Sprint(fields["from"]))
+	require.NoError(t, err)
+	info, err := cli.ContainerInspect(context.Background(), hog)
+	require.NoError(t, err)
+	assert.Greater(t, from.UnixNano(), int64(0), "the span starts at the container's start")
+	t.Logf("warning: %s %v (hog %s still read: %d lines)", warning.Message, fields, info.Name, sink.count(hog))
+}
+
+// TestContainerRemovedWhileNoReceiverRanIsReported: of two containers removed while the receiver was stopped, the
+// one whose log was read to its end is forgotten silently at the next start, the one still being written is
+// reported as removed unread.
+func TestContainerRemovedWhileNoReceiverRanIsReported(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	sink := &collector{}
+	st := &memoryStorage{data: map[string][]byte{}}
+	storageID := component.MustNewID("memory_storage")
+	cfg.Storage = &storageID
+	host := storageHost{Host: nopHost(), id: storageID, ext: st}
+
+	first := startRemovalWatch(t, cfg, host, sink)
+	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
+	writing := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "50"}})
+	require.Eventually(t, func() bool { return sink.count(done) == 20 && sink.count(writing) > 10 }, time.Minute, 10*time.Millisecond)
+	dockertest.WaitExit(t, cli, done, time.Minute)
+	// The stopped container's last turn saves that its log was read to the end.
+	require.Eventually(t, func() bool {
+		c := first.r.containers.get(done)
+		return c != nil && c.position().Ended
+	}, time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
+	require.NoError(t, first.r.Shutdown(context.Background()))
+
+	removeAndForget(t, cli, nil, done)
+	removeAndForget(t, cli, nil, writing)
+	second := startRemovalWatch(t, cfg, host, sink)
+	require.Eventually(t, func() bool { return len(second.removedUnreadWarnings(writing)) == 1 }, time.Minute, 10*time.Millisecond,
+		"the container removed while it was being written is reported at start")
+	assert.Empty(t, second.removedUnreadWarnings(done), "the container read to its end is forgotten silently")
+	assert.InDelta(t, 1.0, second.removedUnreadGaps(t), 0)
+}
