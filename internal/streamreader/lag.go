@@ -26,8 +26,8 @@ type lagWatch struct {
 	// windowStart and windowBytes measure the write rate: the log bytes of the lines stamped since windowStart.
 	windowStart int64
 	windowBytes int64
-	least  time.Duration
-	seen   bool
+	least       time.Duration
+	seen        bool
 	// newest is the newest timestamp read.
 	newest int64
 	last   time.Duration
