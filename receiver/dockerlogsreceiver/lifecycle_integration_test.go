@@ -126,3 +126,59 @@ func TestLifecycleEventsOfContainersThatFail(t *testing.T) {
 		})
 	}
 }
+
+// TestLifecycleEventsOfARestartedHealthyContainer checks the health and restart records, between a start and
+// the removal: start, healthy, the die and start of the restart, restart, destroy.
+func TestLifecycleEventsOfARestartedHealthyContainer(t *testing.T) {
+	cli := dockertest.Engine(t)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := dockertest.NamePrefix + "health-" + hex.EncodeToString(b)
+	cfg := testConfig()
+	cfg.LifecycleEvents.Enabled = true
+	cfg.Include.Names = []string{name}
+	sink := &eventSink{}
+	startReceiver(t, cfg, sink, nil)
+
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Name: name, Cmd: []string{"-rate", "2"},
+		// loggen writing one line and exiting 0 is a passing check.
+		Healthcheck: &container.HealthConfig{Test: []string{"CMD", "/loggen", "-count", "1"}, Interval: 500 * time.Millisecond, Retries: 1}})
+	has := func(event string) func() bool {
+		return func() bool {
+			for _, r := range sink.of(id) {
+				if r.name == event {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	require.Eventually(t, has("container.health_status"), time.Minute, 20*time.Millisecond, "a health record")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, cli.ContainerRestart(ctx, id, container.StopOptions{}))
+	require.Eventually(t, has("container.restart"), time.Minute, 20*time.Millisecond, "the restart record")
+	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
+	require.Eventually(t, has("container.destroy"), time.Minute, 20*time.Millisecond, "the destroy record")
+
+	var names []string
+	for _, r := range sink.of(id) {
+		names = append(names, r.name)
+		t.Logf("event.name=%s body=%q", r.name, r.body)
+	}
+	// Health checks go on meanwhile, and a forced removal kills the container: match the order of the others only.
+	want := []string{"container.start", "container.health_status", "container.die", "container.start", "container.restart", "container.destroy"}
+	i := 0
+	for _, n := range names {
+		if i < len(want) && n == want[i] {
+			i++
+		}
+	}
+	assert.Equal(t, len(want), i, "records %v do not hold %v in this order", names, want)
+	assert.Equal(t, "container.destroy", names[len(names)-1])
+	for _, r := range sink.of(id) {
+		if r.name == "container.health_status" {
+			assert.Equal(t, "container "+name+" is healthy", r.body)
+		}
+	}
+}
