@@ -109,14 +109,19 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 	return body, nil
 }
 
-// ContainerEvents subscribes to the container events that change what is read, of containers carrying every
-// label filter ("key=value"); since, when not zero, replays from then.
-func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []string) (<-chan events.Message, <-chan error) {
+// ContainerEvents subscribes to the container events that change what is read, and to the extra actions, of
+// containers carrying every label filter ("key=value"); since, when not zero, replays from then.
+func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []string, extra ...events.Action) (<-chan events.Message, <-chan error) {
 	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
 	for _, l := range labels {
 		f.Add("label", l)
 	}
 	for _, a := range []events.Action{events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionRename, events.ActionRestart} {
+		f.Add("event", string(a))
+	}
+	// Adding an action already listed is harmless: filter values are a set. The daemon matches health_status
+	// as a prefix of "health_status: healthy".
+	for _, a := range extra {
 		f.Add("event", string(a))
 	}
 	opts := events.ListOptions{Filters: f}

@@ -72,6 +72,7 @@ func TestConfigEveryKey(t *testing.T) {
 		Exclude:                     selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
 		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team"},
 		EnvVarsToAttributes:         map[string]string{"APP_VERSION": "app.version"},
+		LifecycleEvents:             LifecycleEventsConfig{Enabled: true, Events: []string{"start", "die", "oom"}},
 		Storage:                     &storage,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
@@ -104,6 +105,7 @@ flush_interval must be positive
 max_buffered_bytes (0) must be at least max_log_size (10)
 include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
 exclude.images[0]: invalid glob "app[:1": unexpected end of input
+lifecycle_events.events[1]: unknown event "stop" (want one of start, restart, health_status, oom, die, destroy)
 env_vars_to_attributes[SECRET] needs an attribute name`, err.Error())
 }
 
@@ -126,6 +128,8 @@ func TestConfigEachValidationError(t *testing.T) {
 		{"buffer smaller than a larger line", func(c *Config) { c.MaxLogSize, c.MaxBufferedBytes = 4<<20, 2<<20 },
 			"max_buffered_bytes (2097152) must be at least max_log_size (4194304)"},
 		{"start_at", func(c *Config) { c.StartAt = "" }, `start_at "" is not one of "end" or "beginning"`},
+		{"lifecycle event", func(c *Config) { c.LifecycleEvents.Events = []string{"health_status: healthy"} },
+			`lifecycle_events.events[0]: unknown event "health_status: healthy" (want one of start, restart, health_status, oom, die, destroy)`},
 		{"tls", func(c *Config) {
 			c.Endpoint = "tcp://127.0.0.1:2376"
 			c.TLS = &configtls.ClientConfig{Config: configtls.Config{MinVersion: "1.9"}}

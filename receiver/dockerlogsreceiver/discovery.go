@@ -29,7 +29,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	resumed := false
 	for ctx.Err() == nil {
 		subscribed := time.Now()
-		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters())
+		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters(), r.cfg.LifecycleEvents.actions()...)
 		// Listing after subscribing leaves no gap in which a container could start unseen.
 		listed := r.reconcile(ctx)
 		if listed && !resumed {
@@ -79,6 +79,13 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	id := msg.Actor.ID
 	r.telemetry.event(ctx, msg)
+	if msg.Action == events.ActionDestroy {
+		// Before the container is forgotten, so that its record carries what the receiver knew of it.
+		r.emitLifecycle(msg)
+	} else {
+		// After the switch: a container that starts is known once it is tracked.
+		defer r.emitLifecycle(msg)
+	}
 	switch msg.Action {
 	case events.ActionStart, events.ActionRestart:
 		// Started after the receiver: read from that start. A known container is read again even if its

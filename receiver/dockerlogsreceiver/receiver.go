@@ -46,6 +46,9 @@ type logsReceiver struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
+	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
+	lifecycle *lifecycle
+
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
 
@@ -129,6 +132,14 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	// Background work outlives Start's context, which ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
+	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
+		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version)
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.lifecycle.run(runCtx)
+		}()
+	}
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -154,7 +165,7 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 	if r.client != nil {
 		errs = append(errs, r.client.Close())
 	}
-	r.cancel, r.pool, r.store, r.client, r.containers = nil, nil, nil, nil, nil
+	r.cancel, r.pool, r.store, r.client, r.containers, r.lifecycle = nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -33,6 +33,10 @@ type ContainerSpec struct {
 	LogOpts   map[string]string // logging driver options, e.g. {"max-size": "100k", "max-file": "2"}
 	// RestartPolicy, e.g. "always", makes the engine start the container again when it exits or the engine restarts.
 	RestartPolicy container.RestartPolicyMode
+	// Healthcheck, when set, is the container's health check.
+	Healthcheck *container.HealthConfig
+	// Memory limits the container's memory in bytes (0 = no limit); with swap as large, going past it means an OOM kill.
+	Memory int64
 }
 
 // CreateContainer creates (does not start) a container without network and registers its forced removal with t.Cleanup.
@@ -49,10 +53,13 @@ func CreateContainer(t testing.TB, cli *client.Client, spec ContainerSpec) (id s
 		labels[k] = v
 	}
 	labels[TestLabel] = "1"
-	cfg := &container.Config{Image: spec.Image, Cmd: spec.Cmd, Tty: spec.TTY, Labels: labels, Env: spec.Env}
+	cfg := &container.Config{Image: spec.Image, Cmd: spec.Cmd, Tty: spec.TTY, Labels: labels, Env: spec.Env, Healthcheck: spec.Healthcheck}
 	// The engine here has no bridge network (no iptables), and test containers need none.
 	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver, Config: spec.LogOpts},
 		RestartPolicy: container.RestartPolicy{Name: spec.RestartPolicy}}
+	if spec.Memory > 0 {
+		host.Resources = container.Resources{Memory: spec.Memory, MemorySwap: spec.Memory}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
 	defer cancel()

@@ -16,9 +16,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var code exitCode
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		os.Exit(0)
+	case errors.As(err, &code):
+		os.Exit(int(code))
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "loggen:", err)
 		os.Exit(2)

@@ -22,7 +22,16 @@ type options struct {
 	linger  time.Duration
 	// unterminated leaves the last line without its newline, as a program that ends with printf "done" or dies mid-line.
 	unterminated bool
+	// exit is the exit code once the lines are written (a container that fails).
+	exit int
+	// allocMiB is memory allocated and touched after the last line, kept until the end (under a memory limit: an OOM kill).
+	allocMiB int
 }
+
+// exitCode is what run returns for -exit: the code the program ends with.
+type exitCode int
+
+func (c exitCode) Error() string { return fmt.Sprintf("exit code %d", int(c)) }
 
 func parseFlags(args []string, usage io.Writer) (options, error) {
 	var o options
@@ -36,14 +45,18 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
 	fs.DurationVar(&o.linger, "linger", 0, "with -count, stay running this long after the last line (a container with a finished history)")
 	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
+	fs.IntVar(&o.exit, "exit", 0, "exit with this code once the lines are written (1-125)")
+	fs.IntVar(&o.allocMiB, "alloc-mib", 0, "after the last line, allocate and touch this many MiB and keep them (with a memory limit: an OOM kill)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0:
-		return o, errors.New("-count, -rate, -size, -delay and -linger must not be negative")
+	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0, o.allocMiB < 0:
+		return o, errors.New("-count, -rate, -size, -delay, -linger and -alloc-mib must not be negative")
+	case o.exit < 0 || o.exit > 125:
+		return o, fmt.Errorf("-exit %d: want 0 to 125 (above are the shell's and signals' codes)", o.exit)
 	case o.unterminated && o.count == 0:
 		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
@@ -88,8 +101,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("write line %d to %s: %w", seq, stream, err)
 		}
 	}
+	held := allocate(o.allocMiB)
 	sleep(ctx, o.linger)
+	if held != nil && held[0] != 1 {
+		return errors.New("allocated memory lost") // keeps held alive until here
+	}
+	if o.exit != 0 {
+		return exitCode(o.exit)
+	}
 	return nil
+}
+
+// allocate returns n MiB with every page written, so that they are resident; nil for 0.
+func allocate(n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, n<<20)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	return b
 }
 
 // sleep waits d and reports whether ctx is still live.

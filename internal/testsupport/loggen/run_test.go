@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -173,5 +174,22 @@ func TestUnterminatedLastLine(t *testing.T) {
 	}
 	if err := run(t.Context(), []string{"-unterminated"}, &out, &errw); err == nil {
 		t.Fatal("-unterminated without -count was accepted")
+	}
+}
+
+func TestExitCodeAndAllocation(t *testing.T) {
+	var out, errw bytes.Buffer
+	err := run(t.Context(), []string{"-count", "1", "-exit", "3", "-alloc-mib", "1"}, &out, &errw)
+	var code exitCode
+	if !errors.As(err, &code) || code != 3 {
+		t.Fatalf("run = %v, want exit code 3", err)
+	}
+	if out.Len() == 0 {
+		t.Fatal("no line written before the exit")
+	}
+	for _, bad := range [][]string{{"-exit", "126"}, {"-exit", "-1"}, {"-alloc-mib", "-1"}} {
+		if err := run(t.Context(), bad, &out, &errw); err == nil || errors.As(err, &code) {
+			t.Errorf("run(%q) = %v, want a usage error", bad, err)
+		}
 	}
 }
