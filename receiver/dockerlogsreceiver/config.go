@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configtls"
 
@@ -83,6 +84,10 @@ type Config struct {
 
 	// LifecycleEvents emits container lifecycle events (start, die, oom, ...) as log records; off by default.
 	LifecycleEvents LifecycleEventsConfig `mapstructure:"lifecycle_events"`
+
+	// Operators are stanza operators (json_parser, regex_parser, move, router, ...) run on each batch's records
+	// before it is handed on; none by default.
+	Operators []operator.Config `mapstructure:"operators"`
 
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
@@ -163,7 +168,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate())
+	errs = append(errs, cfg.LifecycleEvents.validate(), validateOperators(cfg.Operators))
 	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
 		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)

@@ -26,9 +26,18 @@ func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines [
 	wait := retryInitial
 	for attempt := 1; ; attempt++ {
 		logs := buildLogs(c.metadata(), r.settings.BuildInfo.Version, lines, time.Now())
+		records := len(lines)
+		if r.operators != nil {
+			logs = r.operators.apply(ctx, logs)
+			if records = logs.LogRecordCount(); records == 0 {
+				// The operators dropped every record (filter): the lines are delivered.
+				r.telemetry.handedOn(ctx, lines, true, time.Now())
+				return nil
+			}
+		}
 		opCtx := r.obsrecv.StartLogsOp(ctx)
 		err := r.next.ConsumeLogs(opCtx, logs)
-		r.obsrecv.EndLogsOp(opCtx, "docker", len(lines), err)
+		r.obsrecv.EndLogsOp(opCtx, "docker", records, err)
 		if err == nil {
 			r.telemetry.handedOn(ctx, lines, true, time.Now())
 			return nil

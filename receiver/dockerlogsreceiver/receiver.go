@@ -49,6 +49,9 @@ type logsReceiver struct {
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
 	lifecycle *lifecycle
 
+	// operators runs the operators key on each batch; nil when it is empty.
+	operators *operatorRunner
+
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
 
@@ -72,8 +75,14 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	if err != nil {
 		return nil, err
 	}
-	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
-		telemetry: newReceiverTelemetry(tb, set.ID.String())}, nil
+	r := &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
+		telemetry: newReceiverTelemetry(tb, set.ID.String())}
+	if len(cfg.Operators) > 0 {
+		if r.operators, err = newOperatorRunner(set.TelemetrySettings, cfg.Operators); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
 }
 
 // Start connects to the daemon and begins discovering and reading containers in the background.
@@ -128,6 +137,11 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.telemetry.zeroGaps(ctx)
+	if r.operators != nil {
+		if err := r.operators.start(); err != nil {
+			return errors.Join(err, r.Shutdown(ctx))
+		}
+	}
 
 	// Background work outlives Start's context, which ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -159,6 +173,9 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 		r.pool.Stop()
 	}
 	var errs []error
+	if r.operators != nil {
+		errs = append(errs, r.operators.stop())
+	}
 	if r.store != nil {
 		errs = append(errs, r.store.Close(ctx))
 	}
