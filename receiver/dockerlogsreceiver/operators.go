@@ -170,9 +170,9 @@ func (*collectOutput) GetOutputIDs() []string         { return nil }
 func (*collectOutput) SetOutputs([]operator.Operator) error {
 	return nil
 }
-func (*collectOutput) SetOutputIDs([]string)  {}
-func (*collectOutput) CanProcess() bool       { return true }
-func (o *collectOutput) Logger() *zap.Logger  { return o.logger }
+func (*collectOutput) SetOutputIDs([]string) {}
+func (*collectOutput) CanProcess() bool      { return true }
+func (o *collectOutput) Logger() *zap.Logger { return o.logger }
 func (o *collectOutput) Process(ctx context.Context, e *entry.Entry) error {
 	return o.ProcessBatch(ctx, []*entry.Entry{e})
 }
