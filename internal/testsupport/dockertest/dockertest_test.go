@@ -151,9 +151,9 @@ func TestCreateContainerSettingsAndCleanup(t *testing.T) {
 func TestLoggenImageOnceForConcurrentCallers(t *testing.T) {
 	cli := Engine(t)
 	// Forget this process's earlier build so the parallel callers below race for it.
-	loggenImages.Lock()
-	delete(loggenImages.byHost, cli.DaemonHost())
-	loggenImages.Unlock()
+	programImages.Lock()
+	delete(programImages.done, cli.DaemonHost()+" "+LoggenTag)
+	programImages.Unlock()
 	t.Run("callers", func(t *testing.T) {
 		for i := range 4 {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
@@ -164,4 +164,20 @@ func TestLoggenImageOnceForConcurrentCallers(t *testing.T) {
 			})
 		}
 	})
+}
+
+func TestPrintLinesImageWritesItsArguments(t *testing.T) {
+	cli := Engine(t)
+	id := StartContainer(t, cli, ContainerSpec{Image: PrintLinesImage(t, cli),
+		Cmd: []string{`stdout:{"level":"info"}`, "stderr:ERROR boom", "stdout:plain"}})
+	if code := WaitExit(t, cli, id, time.Minute); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	stdout, stderr := Logs(t, cli, id)
+	if want := "{\"level\":\"info\"}\nplain\n"; stdout != want {
+		t.Errorf("stdout %q, want %q", stdout, want)
+	}
+	if want := "ERROR boom\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
 }
