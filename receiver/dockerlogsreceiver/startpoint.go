@@ -51,9 +51,11 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 
 // runStart returns the time from which the log holds the current run's lines, or 0 when it holds no other.
 //
-// The run before ended at FinishedAt, once the daemon had logged its last line, and the current one began after
-// it; a container that exited again before it was inspected has lost that time, and StartedAt, less the slack,
-// stands in for it.
+// While the run goes on, FinishedAt is the end of the run before, once the daemon had logged its last line, and
+// the current one began after it. Once the run has exited, FinishedAt is its own end and the end of the run
+// before is lost: the run's start, less the slack, stands in for it. That start is the earlier of StartedAt and
+// FinishedAt: a process that exits at once can end before the daemon records StartedAt (seen here: FinishedAt
+// 1 ms before StartedAt, on a container's first run), and its lines are stamped before both.
 func runStart(s *container.State) int64 {
 	if s == nil {
 		return 0
@@ -66,8 +68,15 @@ func runStart(s *container.State) int64 {
 	case errF != nil || finished.Year() <= 1:
 		// Never finished a run: this one is its first.
 		return 0
-	case finished.Before(started):
+	case s.Running && finished.Before(started):
 		return finished.UnixNano() + 1
 	}
-	return started.Add(-startSlack).UnixNano()
+	return earlier(started, finished).Add(-startSlack).UnixNano()
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

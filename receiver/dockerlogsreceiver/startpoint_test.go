@@ -21,17 +21,21 @@ func TestRunStart(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name              string
+		running           bool
 		started, finished string
 		want              int64
 	}{
-		{"never started", zero, zero, 0},
-		{"first run, running", "2026-01-01T10:00:00.5Z", zero, 0},
-		{"run again after an earlier one", "2026-01-01T10:00:05Z", "2026-01-01T10:00:01.000000007Z", at("2026-01-01T10:00:01.000000008Z")},
-		{"exited again before it was inspected", "2026-01-01T10:00:05Z", "2026-01-01T10:00:06Z", at("2026-01-01T10:00:05Z") - int64(startSlack)},
-		{"unreadable times", "garbage", "garbage", 0},
+		{"never started", false, zero, zero, 0},
+		{"first run, running", true, "2026-01-01T10:00:00.5Z", zero, 0},
+		{"run again after an earlier one", true, "2026-01-01T10:00:05Z", "2026-01-01T10:00:01.000000007Z", at("2026-01-01T10:00:01.000000008Z")},
+		{"exited again before it was inspected", false, "2026-01-01T10:00:05Z", "2026-01-01T10:00:06Z", at("2026-01-01T10:00:05Z") - int64(startSlack)},
+		// The process exited before the daemon recorded StartedAt: FinishedAt is this run's end, not an earlier run's.
+		{"exited before its start was recorded", false, "2026-12-02T03:37:15.596654965Z", "2026-12-02T03:37:15.595504687Z",
+			at("2026-12-02T03:37:15.595504687Z") - int64(startSlack)},
+		{"unreadable times", false, "garbage", "garbage", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, runStart(&container.State{StartedAt: tc.started, FinishedAt: tc.finished}))
+			assert.Equal(t, tc.want, runStart(&container.State{Running: tc.running, StartedAt: tc.started, FinishedAt: tc.finished}))
 		})
 	}
 	assert.Zero(t, runStart(nil))
