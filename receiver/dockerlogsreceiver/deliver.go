@@ -28,7 +28,9 @@ func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines [
 		logs := buildLogs(c.metadata(), r.settings.BuildInfo.Version, lines, time.Now())
 		records := len(lines)
 		if r.operators != nil {
-			logs = r.operators.apply(ctx, logs)
+			var failed int
+			logs, failed = r.operators.apply(ctx, logs)
+			r.telemetry.operatorErrors(ctx, failed)
 			if records = logs.LogRecordCount(); records == 0 {
 				// The operators dropped every record (filter): the lines are delivered.
 				r.telemetry.handedOn(ctx, lines, true, time.Now())

@@ -100,6 +100,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	tel.handedOn(ctx, []streamreader.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
 	tel.event(ctx, events.Message{Action: events.ActionStart, Actor: events.Actor{ID: "c"}, TimeNano: 1})
 	tel.reconnect(ctx)
+	tel.operatorErrors(ctx, 1)
 
 	families, err := reg.Gather()
 	require.NoError(t, err)
@@ -160,6 +161,7 @@ func TestExportedPrometheusNames(t *testing.T) {
 		"docker_logs_gap_duration":       "otelcol_docker_logs_gap_duration counter",
 		"docker_logs_gaps":               "otelcol_docker_logs_gaps counter",
 		"docker_logs_lines_read":         "otelcol_docker_logs_lines_read counter",
+		"docker_logs_operator_errors":    "otelcol_docker_logs_operator_errors counter",
 		"docker_logs_pool_utilization":   "otelcol_docker_logs_pool_utilization gauge",
 		"docker_logs_positions_saved":    "otelcol_docker_logs_positions_saved gauge",
 		"docker_logs_process_goroutines": "otelcol_docker_logs_process_goroutines gauge",

@@ -34,7 +34,7 @@ type operatorRunner struct {
 	startOnce sync.Once
 	stopOnce  sync.Once
 
-	// failed counts the records on which an operator reported an error (on_error send or drop).
+	// failed counts the records on which an operator reported an error (on_error send or drop), for tests.
 	failed atomic.Int64
 }
 
@@ -79,16 +79,19 @@ var errAlreadyStarted = fmt.Errorf("operators already started")
 //
 // A record on which an operator fails follows that operator's on_error: with stanza's default, send, it goes
 // on unchanged by that operator; the failure is counted and logged at debug level only.
-func (r *operatorRunner) apply(ctx context.Context, logs plog.Logs) plog.Logs {
+//
+// failed is how many records an operator failed on (docker_logs_operator_errors).
+func (r *operatorRunner) apply(ctx context.Context, logs plog.Logs) (_ plog.Logs, failed int) {
 	in := toEntries(logs)
 	out := &collected{entries: make([]*entry.Entry, 0, len(in))}
 	ctx = context.WithValue(ctx, collectedKey{}, out)
 	for _, e := range in {
 		if err := r.first.Process(ctx, e); err != nil {
-			r.failed.Add(1)
+			failed++
 		}
 	}
-	return fromEntries(out.entries, logs)
+	r.failed.Add(int64(failed))
+	return fromEntries(out.entries, logs), failed
 }
 
 // toEntries converts the records of logs into stanza entries, each with its own copy of its resource.

@@ -66,7 +66,8 @@ var testObserved = time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)
 
 // apply builds the records of lines and runs r on them.
 func (r *operatorRunner) applyTo(lines []streamreader.Line) plog.Logs {
-	return r.apply(context.Background(), buildLogs(testMeta, "1.2.3", lines, testObserved))
+	logs, _ := r.apply(context.Background(), buildLogs(testMeta, "1.2.3", lines, testObserved))
+	return logs
 }
 
 // allRecords lists the records of logs in order.

@@ -94,6 +94,13 @@ func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0, t.receiver)
 }
 
+// operatorErrors counts the records an operator failed on.
+func (t *receiverTelemetry) operatorErrors(ctx context.Context, n int) {
+	if n > 0 {
+		t.tb.DockerLogsOperatorErrors.Add(ctx, int64(n), t.receiver)
+	}
+}
+
 // observePool registers the gauges read at each collection; shutdown unregisters them.
 func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams int) error {
 	return errors.Join(

@@ -39,6 +39,7 @@ type TelemetryBuilder struct {
 	DockerLogsGapDuration       metric.Float64Counter
 	DockerLogsGaps              metric.Int64Counter
 	DockerLogsLinesRead         metric.Int64Counter
+	DockerLogsOperatorErrors    metric.Int64Counter
 	DockerLogsPoolUtilization   metric.Float64ObservableGauge
 	DockerLogsPositionsSaved    metric.Int64ObservableGauge
 	DockerLogsProcessGoroutines metric.Int64ObservableGauge
@@ -252,6 +253,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_lines_read",
 		metric.WithDescription("Log lines read and handed to the next consumer (accepted, or permanently refused and dropped), by container output. [Development]"),
 		metric.WithUnit("{line}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsOperatorErrors, err = builder.meter.Int64Counter(
+		"otelcol_docker_logs_operator_errors",
+		metric.WithDescription("Records on which one of the operators of the operators key reported an error. [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DockerLogsPoolUtilization, err = builder.meter.Float64ObservableGauge(

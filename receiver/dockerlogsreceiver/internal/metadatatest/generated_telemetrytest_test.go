@@ -53,6 +53,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DockerLogsGapDuration.Add(context.Background(), 1)
 	tb.DockerLogsGaps.Add(context.Background(), 1)
 	tb.DockerLogsLinesRead.Add(context.Background(), 1)
+	tb.DockerLogsOperatorErrors.Add(context.Background(), 1)
 	tb.DockerLogsRotations.Add(context.Background(), 1)
 	tb.DockerLogsStreamAge.Record(context.Background(), 1)
 	tb.DockerLogsStreamErrors.Add(context.Background(), 1)
@@ -87,6 +88,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsLinesRead(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDockerLogsOperatorErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsPoolUtilization(t, testTel,
