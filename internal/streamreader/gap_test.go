@@ -27,7 +27,9 @@ func TestRunReportsLinesRotatedAwayOnce(t *testing.T) {
 		"from the newest delivered line to the first line the log still holds")
 	assert.Equal(t, 16*time.Duration(sec), out.Gaps[0].Duration())
 	assert.Equal(t, bodies(40, 100), s.bodies(), "everything the log still holds, once")
-	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Tail: 80, Follow: true},
+		{Since: base + 3*sec, Tail: 640, Follow: true}, {Since: base + 3*sec, Tail: 5120, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests,
+		"no tail finds the floor line: grown 3 times, then read in full")
 
 	again := Run(context.Background(), turnFor(f, s, out.Cursor, 100), nil)
 	assert.Empty(t, again.Gaps, "the cursor moved past the gap")
@@ -78,7 +80,7 @@ func TestRunReportsAGapOnlyWithTheLineAfterIt(t *testing.T) {
 	assert.Eventually(t, func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return len(f.requests) == 3
+		return len(f.requests) == 3+tailGrowths
 	}, 5*time.Second, time.Millisecond, "the full read is open")
 	cancel()
 	out := <-done

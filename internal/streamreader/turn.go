@@ -128,12 +128,20 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 		return out
 	}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
+	grown := 0
 	for {
 		switch n := runStream(ctx, &t, out.Cursor, req, anchor, yield, &out); n {
 		case done:
 			return out
 		case reopenInFull:
-			// The last entries did not reach back to the cursor: read everything since the cursor instead.
+			// After a clock step old lines are stamped after the floor: no tail reaches it, the log is read in full.
+			if req.Tail > 0 && req.Tail < maxTail && grown < tailGrowths && out.Cursor.Stepped == 0 {
+				// The last entries did not reach back to the cursor: ask for more of them, which costs the daemon
+				// about as many entries as it returns, before a read since the cursor, which costs it the whole log.
+				grown++
+				req.Tail = min(req.Tail*tailGrowth, maxTail)
+				continue
+			}
 			out.WindowMissed = true
 			since, _ := out.Cursor.Since()
 			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
@@ -153,6 +161,14 @@ func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
 		}
 	}
 }
+
+// A tail that does not reach back to the cursor grows tailGrowth times, up to tailGrowths times, before the log is
+// read since the cursor. When the floor line was rotated away, no tail reaches it: the growths are then wasted, at
+// most tailGrowth^tailGrowths times the first tail's entries.
+const (
+	tailGrowth  = 8
+	tailGrowths = 3
+)
 
 // next says what a turn does after one of its streams ended.
 type next uint8

@@ -223,14 +223,26 @@ func TestRunResumesWithABoundedTailAndDropsRepeats(t *testing.T) {
 	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 14, Follow: true}}, f.requests)
 }
 
-func TestRunFallsBackToAFullReadWhenTheTailMissesTheCursor(t *testing.T) {
+func TestRunGrowsATailThatMissesTheCursor(t *testing.T) {
 	f := &fakeLog{entries: makeLog(100)}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 10), nil)
+	assert.False(t, out.WindowMissed, "a grown tail reached the floor line")
+	assert.Empty(t, out.Gaps)
+	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the first tail was too short")
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Tail: 80, Follow: true},
+		{Since: base + 3*sec, Tail: 640, Follow: true}}, f.requests)
+}
+
+func TestRunFallsBackToAFullReadWhenNoGrownTailReachesTheCursor(t *testing.T) {
+	f := &fakeLog{entries: makeLog(6000)}
 	s := &sink{}
 	out := Run(context.Background(), turnFor(f, s, deliveredUpTo(f.entries, 10), 10), nil)
 	assert.True(t, out.WindowMissed)
 	assert.Empty(t, out.Gaps, "the full read starts at the floor line: nothing rotated away")
-	assert.Equal(t, bodies(10, 100), s.bodies(), "nothing lost although the tail was too short")
-	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
+	assert.Equal(t, bodies(10, 6000), s.bodies(), "nothing lost although every tail was too short")
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Tail: 80, Follow: true},
+		{Since: base + 3*sec, Tail: 640, Follow: true}, {Since: base + 3*sec, Tail: 5120, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests)
 }
 
 func TestRunYieldsAfterDeliveringWhatWasRead(t *testing.T) {
