@@ -142,8 +142,8 @@ urlencode() {
 }
 
 # The collector's fixed addresses (collector-config.yaml), and ours.
-for port in 8888 13133; do
-	! listening "$port" || die "127.0.0.1:$port is in use: is another collector running? (the collector needs :8888 and :13133)"
+for port in 8888 13133 1777; do
+	! listening "$port" || die "127.0.0.1:$port is in use: is another collector running? (the collector needs :8888, :13133 and :1777)"
 done
 
 # 1. Where the logs go.
