@@ -94,13 +94,20 @@ func TestRunLocal(t *testing.T) {
 		}
 	})
 
-	var logsURL, metricsURL string
-	eventually(t, 3*time.Minute, 200*time.Millisecond, "run-local.sh to print the addresses", func() error {
+	// running fails the check that calls it once the script has ended.
+	running := func() error {
 		select {
 		case err := <-exited:
 			exited <- err
 			return fmt.Errorf("run-local.sh exited: %v", err)
 		default:
+			return nil
+		}
+	}
+	var logsURL, metricsURL string
+	eventually(t, 3*time.Minute, 200*time.Millisecond, "run-local.sh to print the addresses", func() error {
+		if err := running(); err != nil {
+			return err
 		}
 		logs, metrics := printedLogsURL.FindStringSubmatch(out.String()), printedMetricsURL.FindStringSubmatch(out.String())
 		if logs == nil || metrics == nil {
@@ -118,6 +125,9 @@ func TestRunLocal(t *testing.T) {
 
 	// The demo container's lines reach the store, then the page at the printed address shows them.
 	eventually(t, 2*time.Minute, time.Second, "the demo container's lines in the log store", func() error {
+		if err := running(); err != nil {
+			return err
+		}
 		n, err := vl.count(fmt.Sprintf("container.name:=%q", demo))
 		if err != nil || n < 4 {
 			return fmt.Errorf("%w: %d lines of %s stored (%v)", errNotYet, n, demo, err)
@@ -126,6 +136,9 @@ func TestRunLocal(t *testing.T) {
 	})
 	var text string
 	eventually(t, 3*time.Minute, time.Second, "the log store's page to show the demo lines", func() error {
+		if err := running(); err != nil {
+			return err
+		}
 		dom, err := chromium(t, chromiumBin, logsURL, "--dump-dom")
 		if err != nil {
 			return err
@@ -155,6 +168,9 @@ func TestRunLocal(t *testing.T) {
 	}
 	prom := &prometheus{base: "http://" + u.Host}
 	eventually(t, 2*time.Minute, time.Second, "Prometheus to have the collector's lines read", func() error {
+		if err := running(); err != nil {
+			return err
+		}
 		series, err := prom.query(u.Query().Get("g0.expr"))
 		if err != nil {
 			return err

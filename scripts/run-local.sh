@@ -50,9 +50,11 @@ started_names=()
 started_pids=()
 collector=
 
-# alive tells whether pid is a running process; an exited child stays a zombie that kill -0 still finds.
+# alive tells whether pid is a running process: an exited child stays a zombie (state Z) that kill -0 still
+# finds, and a process that is exiting can have a stat file that reads empty for a moment.
 alive() {
-	kill -0 "$1" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" != Z ]
+	local state
+	state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) && [ -n "$state" ] && [ "$state" != Z ]
 }
 
 # stop_pid sends SIGTERM, waits up to 20 s, then sends SIGKILL; it reaps the child.
@@ -60,13 +62,14 @@ stop_pid() {
 	local pid=$1 i
 	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 200; i++)); do
-		alive "$pid" || break
+		if ! alive "$pid"; then
+			wait "$pid" 2>/dev/null || true
+			return 0
+		fi
 		sleep 0.1
 	done
-	if alive "$pid"; then
-		say "pid $pid still running 20s after SIGTERM; sending SIGKILL"
-		kill -KILL "$pid" 2>/dev/null || true
-	fi
+	say "pid $pid still running 20s after SIGTERM; sending SIGKILL"
+	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 }
 
@@ -141,10 +144,15 @@ urlencode() {
 	printf '%s' "$out"
 }
 
-# The collector's fixed addresses (collector-config.yaml), and ours.
-for port in 8888 13133 1777; do
-	! listening "$port" || die "127.0.0.1:$port is in use: is another collector running? (the collector needs :8888, :13133 and :1777)"
-done
+# check_ports fails when the collector's fixed addresses (collector-config.yaml) are taken: checked first, so
+# nothing is started in vain, and again just before the collector starts.
+check_ports() {
+	local port
+	for port in 8888 13133 1777; do
+		! listening "$port" || die "127.0.0.1:$port is in use: is another collector running? (the collector needs :8888, :13133 and :1777)"
+	done
+}
+check_ports
 
 # 1. Where the logs go.
 configs=(--config collector-config.yaml)
@@ -210,6 +218,7 @@ if [ "${CONSOLE:-1}" != 0 ]; then
 	# The shipped configuration plus a console view, so there is something to watch here too.
 	configs+=(--config deploy/run/console.yaml)
 fi
+check_ports
 say "collector: $bin ${configs[*]} (engine $DOCKER_HOST); Ctrl-C stops everything"
 "$bin" "${configs[@]}" --feature-gates=+extension.healthcheck.useComponentStatus &
 collector=$!
