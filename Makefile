@@ -85,11 +85,11 @@ image: otelcol
 	cp collector-config.yaml $(IMAGE_CTX)/config.yaml
 	scripts/with-docker.sh docker build -q -t $(IMAGE) -f Dockerfile $(IMAGE_CTX)
 
-## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none).
-run: otelcol
-	scripts/with-docker.sh scripts/run-local.sh
+## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none), next to a log store with a web UI (VictoriaLogs, unless LOKI_ENDPOINT is set) and Prometheus with the alert rules; prints their addresses, and stops them all on Ctrl-C.
+run: otelcol $(if $(LOKI_ENDPOINT),,victoria-logs)
+	VLOGS_BIN=$(VLOGS) scripts/with-docker.sh scripts/run-local.sh
 
-## victoria-logs: install the VictoriaLogs log store the end-to-end test (e2e/) ships logs to, when missing.
+## victoria-logs: install the VictoriaLogs log store that make run and the end-to-end tests (e2e/) ship logs to, when missing.
 VLOGS_VERSION := v1.52.1
 VLOGS := $(CURDIR)/.cache/tools/victoria-logs-$(VLOGS_VERSION)/victoria-logs
 victoria-logs: $(VLOGS)
