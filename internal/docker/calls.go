@@ -110,13 +110,14 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 }
 
 // ContainerEvents subscribes to the container events that change what is read, of containers carrying every
-// label filter ("key=value"); since, when not zero, replays from then.
+// label filter ("key=value"); since, when not zero, replays from then. Podman's actions are subscribed to as well:
+// pass each message's Action through NormalizeAction.
 func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []string) (<-chan events.Message, <-chan error) {
 	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
 	for _, l := range labels {
 		f.Add("label", l)
 	}
-	for _, a := range []events.Action{events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionRename, events.ActionRestart} {
+	for _, a := range eventFilterActions {
 		f.Add("event", string(a))
 	}
 	opts := events.ListOptions{Filters: f}

@@ -78,6 +78,7 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 // handleEvent applies one container event; events may repeat after a resubscription, so each is idempotent.
 func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	id := msg.Actor.ID
+	msg.Action = docker.NormalizeAction(msg.Action)
 	r.telemetry.event(ctx, msg)
 	switch msg.Action {
 	case events.ActionStart, events.ActionRestart:
