@@ -22,6 +22,8 @@ type options struct {
 	linger  time.Duration
 	// unterminated leaves the last line without its newline, as a program that ends with printf "done" or dies mid-line.
 	unterminated bool
+	// same writes the prefix alone as every line: identical lines, as a program that prints one message in a loop.
+	same bool
 }
 
 func parseFlags(args []string, usage io.Writer) (options, error) {
@@ -36,6 +38,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
 	fs.DurationVar(&o.linger, "linger", 0, "with -count, stay running this long after the last line (a container with a finished history)")
 	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
+	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -79,7 +82,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
 			w, stream = stderr, loggenline.Stderr
 		}
-		buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		if o.same {
+			buf = append(buf[:0], o.prefix...)
+		} else {
+			buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		}
 		if !o.unterminated || seq < o.count-1 {
 			buf = append(buf, '\n')
 		}

@@ -175,3 +175,11 @@ func TestUnterminatedLastLine(t *testing.T) {
 		t.Fatal("-unterminated without -count was accepted")
 	}
 }
+
+func TestSameLines(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "4", "-streams", "both", "-same", "-prefix", "again")
+	want := []string{"again\n", "again\n"}
+	if fmt.Sprint(stdout) != fmt.Sprint(want) || fmt.Sprint(stderr) != fmt.Sprint(want) {
+		t.Fatalf("stdout %q, stderr %q; want %q on each", stdout, stderr, want)
+	}
+}
