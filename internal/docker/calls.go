@@ -97,6 +97,8 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 		opts.Since = time.Unix(0, req.Since).UTC().Format(time.RFC3339Nano)
 	}
 	switch {
+	case req.Tail > 0 && req.Follow && c.IsPodman(ctx):
+		// Podman would skip the lines written while it reads the tail: everything since req.Since instead.
 	case req.Tail > 0:
 		opts.Tail = strconv.Itoa(req.Tail)
 	case req.Tail < 0:
