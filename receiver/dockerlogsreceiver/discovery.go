@@ -78,6 +78,7 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 // handleEvent applies one container event; events may repeat after a resubscription, so each is idempotent.
 func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	id := msg.Actor.ID
+	msg.Action = docker.NormalizeAction(msg.Action)
 	r.telemetry.event(ctx, msg)
 	if msg.Action == events.ActionDestroy {
 		// Before the container is forgotten, so that its record carries what the receiver knew of it.

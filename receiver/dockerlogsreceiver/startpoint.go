@@ -33,6 +33,11 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 		return checkpoint.AtEnd(ts), nil
 	}
 	start := runStart(info.State)
+	if start != 0 && r.client.IsPodman(ctx) {
+		// Podman stamps lines with the second they were written in, though it records the run's times to the
+		// nanosecond and filters since by the lines' own: the run's first lines carry its start's second.
+		start -= start % int64(time.Second)
+	}
 	if start == 0 {
 		// Its first run: the whole log is this run's.
 		return checkpoint.Cursor{}, nil

@@ -34,10 +34,11 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		return pool.Next{}
 	}
 	c.beginTurn()
+	from := c.position()
 	out := streamreader.Run(ctx, streamreader.Turn{
 		Open:          r.opener(id),
 		Deliver:       func(ctx context.Context, lines []streamreader.Line) error { return r.deliver(ctx, c, lines) },
-		Cursor:        c.position(),
+		Cursor:        from,
 		TailHint:      c.tailHint(time.Now()),
 		TTY:           c.tty,
 		MaxLineBytes:  r.cfg.MaxLogSize,
@@ -61,7 +62,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 
 	next, ended := pool.Next{}, out.End == streamreader.EndStreamClosed
 	if !c.is(forgotten) {
-		next, ended = r.afterRun(ctx, c, out)
+		next, ended = r.afterRun(ctx, c, from, out)
 	}
 	gone, unread := c.endTurn(ended)
 	switch {
@@ -83,7 +84,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 
 // afterRun records what a turn learnt and says whether and when the container is read again, and whether the
 // turn read its log to the end after it stopped.
-func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, out streamreader.Outcome) (next pool.Next, ended bool) {
+func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from checkpoint.Cursor, out streamreader.Outcome) (next pool.Next, ended bool) {
 	switch out.End {
 	case streamreader.EndYielded:
 		c.afterTurn(out, false)
@@ -95,7 +96,7 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, out st
 		c.afterTurn(out, false)
 		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
 		// is one whose stream ended before the end of its log.
-		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)
+		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor, out.Cursor.Newest() != from.Newest())
 		return pool.Next{Again: again}, !again
 	default:
 		return r.afterFailure(ctx, c, out, out.Err), false
@@ -150,9 +151,17 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 //
 // A last line without a newline counts too: the turn whose stream ends at the end of the log delivers it
 // (streamreader), which moves the position to its time, so it is read again only while it is not delivered.
-func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) bool {
+//
+// Podman stamps whole seconds, so lines after the position can share its time, and it ends a follow stream about
+// half a second after its container stopped, whether the stream reached the end of the log or not: a turn that
+// advanced to the log's last second is read again, until one finds nothing more.
+func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced bool) bool {
 	last, err := streamreader.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
-	return err == nil && last.Timestamp > cur.Newest()
+	if err != nil {
+		return false
+	}
+	wholeSecond := last.Timestamp%int64(time.Second) == 0
+	return last.Timestamp > cur.Newest() || advanced && wholeSecond && last.Timestamp == cur.Newest()
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.

@@ -26,6 +26,8 @@ type options struct {
 	exit int
 	// allocMiB is memory allocated and touched after the last line, kept until the end (under a memory limit: an OOM kill).
 	allocMiB int
+	// same writes the prefix alone as every line: identical lines, as a program that prints one message in a loop.
+	same bool
 }
 
 // exitCode is what run returns for -exit: the code the program ends with.
@@ -47,6 +49,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
 	fs.IntVar(&o.exit, "exit", 0, "exit with this code once the lines are written (1-125)")
 	fs.IntVar(&o.allocMiB, "alloc-mib", 0, "after the last line, allocate and touch this many MiB and keep them (with a memory limit: an OOM kill)")
+	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -92,7 +95,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
 			w, stream = stderr, loggenline.Stderr
 		}
-		buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		if o.same {
+			buf = append(buf[:0], o.prefix...)
+		} else {
+			buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		}
 		if !o.unterminated || seq < o.count-1 {
 			buf = append(buf, '\n')
 		}

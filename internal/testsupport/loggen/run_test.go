@@ -193,3 +193,11 @@ func TestExitCodeAndAllocation(t *testing.T) {
 		}
 	}
 }
+
+func TestSameLines(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "4", "-streams", "both", "-same", "-prefix", "again")
+	want := []string{"again\n", "again\n"}
+	if fmt.Sprint(stdout) != fmt.Sprint(want) || fmt.Sprint(stderr) != fmt.Sprint(want) {
+		t.Fatalf("stdout %q, stderr %q; want %q on each", stdout, stderr, want)
+	}
+}
