@@ -66,7 +66,7 @@ func removeAndForget(t *testing.T, cli *client.Client, r *logsReceiver, id strin
 	defer cancel()
 	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
 	if r != nil {
-		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, time.Minute, 10*time.Millisecond,
+		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, 2*time.Minute, 10*time.Millisecond,
 			"the receiver forgets the removed container")
 	}
 }
@@ -86,18 +86,18 @@ func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
 
 	// Read to its end while the stream is free.
 	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
-	require.Eventually(t, func() bool { return sink.count(done) == 20 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(done) == 20 }, 2*time.Minute, 10*time.Millisecond)
 	dockertest.WaitExit(t, cli, done, time.Minute)
 
 	hog := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "10"}})
-	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, time.Minute, 10*time.Millisecond, "the hog holds the stream")
+	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, 2*time.Minute, 10*time.Millisecond, "the hog holds the stream")
 	waiting := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "50"}})
 	dockertest.WaitExit(t, cli, waiting, time.Minute)
 
 	removeAndForget(t, cli, w.r, done)
 	removeAndForget(t, cli, w.r, waiting)
 	assert.Zero(t, sink.count(waiting), "never read: the only stream was busy")
-	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, 2*time.Minute, 10*time.Millisecond,
 		"one warning names the container removed unread")
 	assert.Empty(t, w.removedUnreadWarnings(done), "a container read to its end is removed silently")
 	assert.InDelta(t, 1.0, w.removedUnreadGaps(t), 0)
@@ -127,19 +127,19 @@ func TestContainerRemovedWhileNoReceiverRanIsReported(t *testing.T) {
 	first := startRemovalWatch(t, cfg, host, sink)
 	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
 	writing := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "50"}})
-	require.Eventually(t, func() bool { return sink.count(done) == 20 && sink.count(writing) > 10 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(done) == 20 && sink.count(writing) > 10 }, 2*time.Minute, 10*time.Millisecond)
 	dockertest.WaitExit(t, cli, done, time.Minute)
 	// The stopped container's last turn saves that its log was read to the end.
 	require.Eventually(t, func() bool {
 		c := first.r.containers.get(done)
 		return c != nil && c.position().Ended
-	}, time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
+	}, 2*time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
 	require.NoError(t, first.r.Shutdown(context.Background()))
 
 	removeAndForget(t, cli, nil, done)
 	removeAndForget(t, cli, nil, writing)
 	second := startRemovalWatch(t, cfg, host, sink)
-	require.Eventually(t, func() bool { return len(second.removedUnreadWarnings(writing)) == 1 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return len(second.removedUnreadWarnings(writing)) == 1 }, 2*time.Minute, 10*time.Millisecond,
 		"the container removed while it was being written is reported at start")
 	assert.Empty(t, second.removedUnreadWarnings(done), "the container read to its end is forgotten silently")
 	assert.InDelta(t, 1.0, second.removedUnreadGaps(t), 0)
