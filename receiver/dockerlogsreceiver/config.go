@@ -81,6 +81,9 @@ type Config struct {
 	// ExcludeOwnContainer skips the container the collector itself runs in, whose output may contain the records it exports.
 	ExcludeOwnContainer bool `mapstructure:"exclude_own_container"`
 
+	// Multiline, when set, joins the lines of one event into one record (see MultilineConfig).
+	Multiline *MultilineConfig `mapstructure:"multiline"`
+
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
 
@@ -160,6 +163,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, cfg.validateMultiline())
 	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
 		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)

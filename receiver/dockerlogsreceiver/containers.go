@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
@@ -31,6 +32,10 @@ type trackedContainer struct {
 	logFileSize int64
 	// entryBytes is the mean text length of the lines the last turn delivered.
 	entryBytes int
+	// multiline joins its lines into records; nil when every line is a record.
+	multiline *multiline.Rule
+	// waiting are the multiline records the last turn left open, by output.
+	waiting [3]streamreader.Waiting
 }
 
 // readState says why a known container is not read.
@@ -90,6 +95,7 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cursor = out.Cursor
+	c.waiting = out.Waiting
 	if secs := out.Duration.Seconds(); secs > 0.1 {
 		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the
 		// next tail below what the container writes, so a lower rate only halves the estimate.
@@ -108,6 +114,13 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	} else {
 		c.failures = 0
 	}
+}
+
+// openRecords returns the multiline records the last turn left open.
+func (c *trackedContainer) openRecords() [3]streamreader.Waiting {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting
 }
 
 // failureCount returns how many turns in a row failed.
