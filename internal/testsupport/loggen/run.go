@@ -22,6 +22,8 @@ type options struct {
 	linger  time.Duration
 	// unterminated leaves the last line without its newline, as a program that ends with printf "done" or dies mid-line.
 	unterminated bool
+	// traces writes numbered stack traces (loggenline.AppendTraceLine) instead of lines; count and rate count traces.
+	traces bool
 }
 
 func parseFlags(args []string, usage io.Writer) (options, error) {
@@ -36,6 +38,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.DurationVar(&o.delay, "delay", 0, "wait this long before the first line")
 	fs.DurationVar(&o.linger, "linger", 0, "with -count, stay running this long after the last line (a container with a finished history)")
 	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
+	fs.BoolVar(&o.traces, "traces", false, "write numbered stack traces of 20 to 40 lines instead of single lines (-count and -rate count traces; with both streams, even traces to stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -44,6 +47,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0:
 		return o, errors.New("-count, -rate, -size, -delay and -linger must not be negative")
+	case o.traces && (o.unterminated || o.size > 0):
+		return o, errors.New("-traces cannot be combined with -unterminated or -size")
 	case o.unterminated && o.count == 0:
 		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
@@ -79,6 +84,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
 			w, stream = stderr, loggenline.Stderr
 		}
+		if o.traces {
+			if err := writeTrace(w, buf, o.prefix, seq); err != nil {
+				return fmt.Errorf("write trace %d to %s: %w", seq, stream, err)
+			}
+			continue
+		}
 		buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
 		if !o.unterminated || seq < o.count-1 {
 			buf = append(buf, '\n')
@@ -89,6 +100,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	sleep(ctx, o.linger)
+	return nil
+}
+
+// writeTrace writes trace n one line per Write, as a logger that prints a stack trace frame by frame.
+func writeTrace(w io.Writer, buf []byte, prefix string, n int) error {
+	for k := range loggenline.TraceLines(n) {
+		buf = append(loggenline.AppendTraceLine(buf[:0], prefix, n, k), '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
