@@ -2,6 +2,7 @@ package streamreader
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -89,7 +90,7 @@ func TestMultilineRecordsAreWholeAndStampedWithTheirFirstLine(t *testing.T) {
 }
 
 // TestMultilineRecordsSurviveRotationsWhole grows the log by a few lines per turn, cutting records anywhere,
-// and rotates each turn once it delivered every record complete so far: every record arrives once and whole,
+// and rotates each turn once it delivered every record complete so far (every fifth as a restart would): every record arrives once and whole,
 // since an open record is never delivered in part, and is read again from its first line by the next turn.
 func TestMultilineRecordsSurviveRotationsWhole(t *testing.T) {
 	const traces = 60
@@ -113,6 +114,13 @@ func TestMultilineRecordsSurviveRotationsWhole(t *testing.T) {
 		out := <-done
 		cur = out.Cursor
 		reread += out.Undelivered
+		if turns%5 == 0 {
+			// A collector restart: the cursor comes back from storage, and nothing else does.
+			data, err := json.Marshal(cur)
+			require.NoError(t, err)
+			cur = checkpoint.Cursor{}
+			require.NoError(t, json.Unmarshal(data, &cur))
+		}
 	}
 	// The last turn's stream ends with the log: the record open on each output is complete.
 	f.follow = false
