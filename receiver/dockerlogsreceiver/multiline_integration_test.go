@@ -14,7 +14,8 @@ import (
 
 // TestMultilineTracesArriveWholeAcrossRotations runs one receiver for two services: a "Java" container printing
 // 1,000 numbered stack traces of 20 to 40 lines (even ones on stdout, odd ones on stderr, one line per write),
-// grouped by the receiver's line_start_pattern, and a "Go" container whose label turns multiline off. Both share
+// grouped by the receiver's line_start_pattern, and a "Go" container whose label turns multiline off (its lines
+// do not match that pattern: without the label they would be joined). Both share
 // one stream rotated every 200 ms and handed over every 150 ms, so records are cut by rotations and handovers
 // again and again. The Java container lingers after its last trace, so that each output's last trace, which no
 // next trace ends, is flushed by its timeout (1 s, longer than a turn). Every trace must arrive as exactly one
@@ -27,7 +28,7 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 	cfg.RotationInterval = 200 * time.Millisecond
 	cfg.TimeSlice = 150 * time.Millisecond
 	cfg.MaxConcurrentStreams = 1
-	cfg.Multiline = &MultilineConfig{LineStartPattern: `^\S`, MaxLines: 500, MaxBytes: 1 << 20, FlushTimeout: time.Second}
+	cfg.Multiline = &MultilineConfig{LineStartPattern: `^java trace=`, MaxLines: 500, MaxBytes: 1 << 20, FlushTimeout: time.Second}
 	labels := isolate(t, cfg)
 	sink := &collector{}
 	turns := newTurnLog()
@@ -46,7 +47,7 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 
 	started := time.Now()
 	require.Eventually(t, func() bool { return sink.count(java) >= traces && sink.count(gosvc) >= goLines }, 5*time.Minute, 100*time.Millisecond,
-		"java: %d of %d records, go: %d of %d", sink.count(java), traces, sink.count(gosvc), goLines)
+		"java: %d of %d records, go: %d of %d; rotations %d, ends %v", sink.count(java), traces, sink.count(gosvc), goLines, turns.rotations(), turns.ends)
 	arrived := time.Since(started)
 	dockertest.WaitExit(t, cli, java, time.Minute)
 	// Anything repeated late would show up now.
