@@ -27,6 +27,8 @@ type delivery struct {
 	yield <-chan pool.Reason
 	// reason is why the pool asked the turn to end, or empty.
 	reason pool.Reason
+	// groups holds the multiline records still open; nil when every line is a record.
+	groups *groups
 }
 
 // yielded records the pool's request to end the turn and stops reading.
@@ -69,13 +71,32 @@ func (d *delivery) deliver(ctx context.Context) bool {
 func (d *delivery) advance() {
 	// Released first: saving the cursor below may take a while, and other readers may be waiting.
 	d.turn.Budget.release(d.batch...)
+	// The floor must not pass the first line of an open record: it is not delivered yet, and its output may
+	// have no position to hold the floor back.
+	var open int64
+	if d.groups != nil {
+		open = d.groups.earliest()
+	}
 	for _, l := range d.batch {
-		d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, l.unfinished)
-		d.out.Lines[l.Stream]++
+		unfinished := l.unfinished
+		if open != 0 && (unfinished == 0 || open < unfinished) {
+			unfinished = open
+		}
+		if l.stamps == nil {
+			d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, unfinished)
+		}
+		// A record's position is its last line's: each of its lines is counted at its own time.
+		for _, ts := range l.stamps {
+			d.out.Cursor.Advance(uint8(l.Stream), ts, unfinished)
+		}
+		d.out.Lines[l.Stream] += l.LineCount()
 		d.out.Bytes[l.Stream] += len(l.Body)
 		if l.gap != nil {
 			d.out.Gaps = append(d.out.Gaps, *l.gap)
 		}
+	}
+	if d.groups != nil {
+		d.out.Cursor.Hold(open)
 	}
 	if d.turn.OnAdvance != nil {
 		d.turn.OnAdvance(d.out.Cursor)
@@ -159,13 +180,26 @@ func tailAfterStall(hint, entries int, elapsed, waited time.Duration) int {
 // maxTail bounds a tail: reading back further costs the daemon about as much as reading the whole log.
 const maxTail = 1 << 20
 
-// discard drops the pending batch, which the next turn reads again.
+// discard drops the pending batch and the open multiline records, which the next turn reads again.
 func (d *delivery) discard() {
 	d.turn.Budget.release(d.batch...)
 	for _, l := range d.batch {
 		d.out.Undelivered += l.entries
 	}
 	d.batch = nil
+	d.discardGroups()
+}
+
+// discardGroups drops the open multiline records: they are read again from their first line, never split.
+func (d *delivery) discardGroups() {
+	if d.groups == nil {
+		return
+	}
+	lines := d.groups.discard()
+	d.turn.Budget.release(lines...)
+	for _, l := range lines {
+		d.out.Undelivered += l.entries
+	}
 }
 
 // drain waits for the reader goroutine after the stream was stopped, discarding the pending batch and what it still sends.
@@ -195,9 +229,11 @@ func (d *delivery) finish(ctx context.Context, res readResult) next {
 	// A yield that came before the reader ended stopped the stream: its read error is our own.
 	stopped := d.reason != ""
 	d.account(res)
+	d.closeGroups(ctx, res, stopped)
 	if !d.deliver(ctx) {
 		return done
 	}
+	d.discardGroups()
 	switch {
 	case stopped:
 		d.endYielded()
@@ -211,4 +247,21 @@ func (d *delivery) finish(ctx context.Context, res readResult) next {
 		d.out.End, d.out.Err = EndReadFailed, res.err
 	}
 	return done
+}
+
+// closeGroups adds to the batch the open multiline records that are complete when the stream ended: those that
+// timed out, and every one when the stream ended with its log (the container stopped, and a record does not
+// span two runs). A stream that ended before the end of its log (one that fell behind ends when its container
+// stops) leaves them open: the next turn reads them whole.
+func (d *delivery) closeGroups(ctx context.Context, res readResult, stopped bool) {
+	if d.groups == nil || d.groups.earliest() == 0 {
+		return
+	}
+	if !stopped && errors.Is(res.err, io.EOF) && ctx.Err() == nil {
+		if last, err := LastEntry(ctx, d.turn.Open, d.turn.TTY); err == nil && last.Timestamp != 0 && last.Timestamp <= res.last {
+			d.batch = append(d.batch, d.groups.flushAll()...)
+			return
+		}
+	}
+	d.batch = append(d.batch, d.groups.expired(time.Now())...)
 }

@@ -45,6 +45,7 @@ func readLines(ctx context.Context, body io.Reader, t *Turn, cur checkpoint.Curs
 			break
 		}
 	}
+	s.res.last = s.previous
 	result <- s.res
 }
 

@@ -10,14 +10,19 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 )
 
-// Line is one whole log line, owned by the receiver of the batch.
+// Line is one record, owned by the receiver of the batch: one whole log line, or with a multiline rule the
+// lines of one event joined by a newline, stamped with its first line's time.
 type Line struct {
 	Stream    logstream.Stream
 	Timestamp int64
 	Body      string
+
+	// stamps holds the timestamp of each line of a multiline record, in order; nil for a single line.
+	stamps []int64
 
 	// unfinished is the start of the earliest line still being assembled when this one was read, or 0.
 	unfinished int64
@@ -27,6 +32,11 @@ type Line struct {
 	charge int64
 	// entries is how many daemon log entries the line completes, as logstream.Line.Entries.
 	entries int
+}
+
+// LineCount returns how many log lines the record holds.
+func (l Line) LineCount() int {
+	return max(len(l.stamps), 1)
 }
 
 // Opener opens a container's log stream.
@@ -69,6 +79,10 @@ type Turn struct {
 	// SkipMalformed, if set, says whether a malformed entry read after the line stamped after (0: the first) is
 	// passed over instead of ending the turn (see Malformed).
 	SkipMalformed func(after int64) bool
+	// Multiline, if set, joins the lines of one output into records; nil makes every line a record.
+	Multiline *multiline.Rule
+	// Waiting are the records an earlier turn left unfinished (Outcome.Waiting).
+	Waiting [3]Waiting
 }
 
 // End says how a turn ended.
@@ -116,6 +130,8 @@ type Outcome struct {
 	MalformedAfter *int64
 	// Skipped are the malformed entries the turn passed over.
 	Skipped []Skipped
+	// Waiting are the multiline records left unfinished, by output: the next turn reads them again.
+	Waiting [3]Waiting
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration
@@ -123,7 +139,7 @@ type Outcome struct {
 
 // Run reads the container until the pool asks it to yield, the stream ends, or ctx ends.
 func Run(ctx context.Context, t Turn, yield <-chan pool.Reason) Outcome {
-	out := Outcome{Cursor: t.Cursor}
+	out := Outcome{Cursor: t.Cursor, Waiting: t.Waiting}
 	if !t.Cursor.IsZero() && !checkClock(ctx, &t, &out) {
 		return out
 	}
@@ -204,6 +220,8 @@ type readResult struct {
 	// skipped are the malformed entries passed over; malformedAfter is the timestamp before the one that ended the stream.
 	skipped        []Skipped
 	malformedAfter int64
+	// last is the timestamp of the last line read.
+	last int64
 }
 
 // runStream reads one stream opened from cur and says whether the turn opens another.
@@ -230,10 +248,29 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 	result := make(chan readResult, 1)
 	go readLines(streamCtx, body, t, cur, anchor, lines, result)
 
-	d := delivery{turn: t, out: out, stop: stopStream, yield: yield}
+	d := delivery{turn: t, out: out, stop: stopStream, yield: yield, groups: newGroups(t.Multiline, &out.Waiting)}
 	lag := newLagWatch(t.LagLimit, t.LogFileSize, opened)
 	flush := time.NewTimer(t.FlushInterval)
 	defer flush.Stop()
+	// groupDue fires when the first open multiline record times out; nil while none is open.
+	groupTimer := time.NewTimer(time.Hour)
+	groupTimer.Stop()
+	defer groupTimer.Stop()
+	var groupDue <-chan time.Time
+	armGroups := func() {
+		groupDue = nil
+		if at, ok := d.groups.deadline(); ok {
+			groupTimer.Reset(time.Until(at))
+			groupDue = groupTimer.C
+		}
+	}
+	// queue adds complete records to the batch; a batch that was empty starts waiting for its flush.
+	queue := func(records ...Line) {
+		if len(records) > 0 && len(d.batch) == 0 {
+			flush.Reset(t.FlushInterval)
+		}
+		d.batch = append(d.batch, records...)
+	}
 	// handOn delivers the pending batch while the stream is live.
 	handOn := func() (next, bool) {
 		ok, stalled, behind, waited := d.deliverLive(ctx, &lag)
@@ -253,27 +290,57 @@ func runStream(ctx context.Context, t *Turn, cur checkpoint.Cursor, req docker.L
 		}
 		return done, true
 	}
+	// take adds a line read to its record, and the records it completes to the batch.
+	take := func(l Line) (next, bool) {
+		if d.groups == nil {
+			queue(l)
+		} else {
+			queue(d.groups.add(l, time.Now())...)
+			armGroups()
+		}
+		if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
+			// Hand on what was read, then open the stream again at the cursor.
+			stopStream()
+			delivered := d.deliver(ctx)
+			d.drain(lines, result)
+			if !delivered {
+				return done, false
+			}
+			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
+			return reopenBehind, false
+		}
+		if len(d.batch) >= t.MaxBatch {
+			return handOn()
+		}
+		return done, true
+	}
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				return d.finish(ctx, <-result)
 			}
-			if len(d.batch) == 0 {
-				flush.Reset(t.FlushInterval)
+			if n, goOn := take(l); !goOn {
+				return n
 			}
-			d.batch = append(d.batch, l)
-			if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
-				// Hand on what was read, then open the stream again at the cursor.
-				stopStream()
-				delivered := d.deliver(ctx)
-				d.drain(lines, result)
-				if !delivered {
-					return done
+		case <-groupDue:
+			// Lines already read come first: a record may go on in them.
+			for range cap(lines) {
+				var l Line
+				var ok bool
+				select {
+				case l, ok = <-lines:
+				default:
 				}
-				t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
-				return reopenBehind
+				if !ok {
+					break
+				}
+				if n, goOn := take(l); !goOn {
+					return n
+				}
 			}
+			queue(d.groups.expired(time.Now())...)
+			armGroups()
 			if len(d.batch) >= t.MaxBatch {
 				if n, goOn := handOn(); !goOn {
 					return n

@@ -83,6 +83,8 @@ type Config struct {
 
 	// LifecycleEvents emits container lifecycle events (start, die, oom, ...) as log records; off by default.
 	LifecycleEvents LifecycleEventsConfig `mapstructure:"lifecycle_events"`
+	// Multiline, when set, joins the lines of one event into one record (see MultilineConfig).
+	Multiline *MultilineConfig `mapstructure:"multiline"`
 
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
@@ -164,6 +166,7 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, cfg.LifecycleEvents.validate())
+	errs = append(errs, cfg.validateMultiline())
 	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
 		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 )
 
@@ -39,6 +40,10 @@ type trackedContainer struct {
 	// inTurn is set while a turn reads the container; prior is its state before it was forgotten.
 	inTurn bool
 	prior  readState
+	// multiline joins its lines into records; nil when every line is a record.
+	multiline *multiline.Rule
+	// waiting are the multiline records the last turn left open, by output.
+	waiting [3]streamreader.Waiting
 }
 
 // readState says why a known container is not read.
@@ -99,6 +104,7 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	defer c.mu.Unlock()
 	c.writeRate = writeRate(c.cursor, out, c.writeRate)
 	c.cursor = out.Cursor
+	c.waiting = out.Waiting
 	if secs := out.Duration.Seconds(); secs > 0.1 {
 		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the
 		// next tail below what the container writes, so a lower rate only halves the estimate.
@@ -117,6 +123,13 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	} else {
 		c.failures = 0
 	}
+}
+
+// openRecords returns the multiline records the last turn left open.
+func (c *trackedContainer) openRecords() [3]streamreader.Waiting {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting
 }
 
 // failureCount returns how many turns in a row failed.

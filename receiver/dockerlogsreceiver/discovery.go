@@ -190,6 +190,11 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		r.excluded.add(id)
 		return false
 	}
+	if c.multiline, err = r.cfg.multilineOf(c.meta.Labels); err != nil {
+		c.multiline = r.cfg.Multiline.ruleOrNil()
+		r.settings.Logger.Warn("A container's multiline labels are invalid; its lines are grouped by the receiver's multiline setting",
+			zap.String("container.id", id), zap.String("container.name", c.meta.Name), zap.Error(err))
+	}
 	startedAfterReceiver := fromStartEvent
 	if info.State != nil {
 		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {

@@ -202,7 +202,7 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []streamreader.L
 	var count, size [3]int64
 	var newest int64
 	for _, l := range lines {
-		count[l.Stream]++
+		count[l.Stream] += int64(l.LineCount())
 		size[l.Stream] += int64(len(l.Body))
 		newest = max(newest, l.Timestamp)
 	}

@@ -547,7 +547,7 @@ func TestGapsCountedByCause(t *testing.T) {
 	tel := newReceiverTelemetry(tb, "docker_logs")
 	ctx := context.Background()
 	tel.zeroGaps(ctx)
-	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
+	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
 
 	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Gaps: []streamreader.Gap{
 		{Cause: streamreader.GapClockSteppedBack, From: 0, To: int64(3 * time.Second)},
@@ -556,6 +556,6 @@ func TestGapsCountedByCause(t *testing.T) {
 	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndStreamClosed, Gaps: []streamreader.Gap{
 		{Cause: streamreader.GapRotatedAway, From: 0, To: int64(time.Second)},
 	}})
-	assert.Equal(t, map[string]float64{"rotated_away": 2, "clock_stepped_back": 1}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
-	assert.Equal(t, map[string]float64{"rotated_away": 2.5, "clock_stepped_back": 3}, sums(t, tt, "otelcol_docker_logs_gap_duration", "cause"))
+	assert.Equal(t, map[string]float64{"rotated_away": 2, "clock_stepped_back": 1, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
+	assert.Equal(t, map[string]float64{"rotated_away": 2.5, "clock_stepped_back": 3, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gap_duration", "cause"))
 }

@@ -50,6 +50,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		LagLimit:      c.lagLimit(),
 		LogFileSize:   c.logFileSize,
 		SkipMalformed: r.malformed.of(id).Skip,
+		Multiline:     c.multiline,
+		Waiting:       c.openRecords(),
 	}, yield)
 	// Only the skips not reported before are counted and logged.
 	out.Skipped = r.malformed.observe(id, out)
