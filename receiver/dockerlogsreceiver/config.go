@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // Values accepted by start_at.
@@ -72,6 +73,8 @@ type Config struct {
 	// Include and Exclude select the containers that are read; exclude wins.
 	Include selection.Rules `mapstructure:"include"`
 	Exclude selection.Rules `mapstructure:"exclude"`
+	// ResourceAttributes switches each resource attribute declared in metadata.yaml on or off.
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
 	// ContainerLabelsToAttributes copies the named container labels to resource attributes (label -> attribute).
 	ContainerLabelsToAttributes map[string]string `mapstructure:"container_labels_to_attributes"`
 	// EnvVarsToAttributes copies the named environment variables to resource attributes (variable -> attribute);
@@ -104,6 +107,7 @@ func createDefaultConfig() component.Config {
 		FlushInterval:        200 * time.Millisecond,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
+		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),
 	}
 }
 

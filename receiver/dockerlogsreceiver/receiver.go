@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -45,6 +46,11 @@ type logsReceiver struct {
 	health     *health
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+
+	// daemon is the daemon's host name and ID as last read, nil before the first read; identityWarned is set while
+	// a failed read was warned about. Both are written by the discovery goroutine alone.
+	daemon         atomic.Pointer[daemonIdentity]
+	identityWarned bool
 
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
