@@ -75,7 +75,9 @@ type Config struct {
 	Exclude selection.Rules `mapstructure:"exclude"`
 	// ResourceAttributes switches each resource attribute declared in metadata.yaml on or off.
 	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
-	// ContainerLabelsToAttributes copies the named container labels to resource attributes (label -> attribute).
+	// ContainerLabelsToAttributes copies container labels to resource attributes (label -> attribute): a key is a
+	// label key or a pattern with one "*"; an empty name means the label's own key, and for a pattern a "*" in the
+	// name stands for what the key's "*" matched (labelmap.go).
 	ContainerLabelsToAttributes map[string]string `mapstructure:"container_labels_to_attributes"`
 	// EnvVarsToAttributes copies the named environment variables to resource attributes (variable -> attribute);
 	// no other variable is read, since environments often hold secrets.
@@ -164,8 +166,8 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
-		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
+	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)
 }
 

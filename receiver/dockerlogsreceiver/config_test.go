@@ -79,11 +79,12 @@ func TestConfigEveryKey(t *testing.T) {
 		ExcludeOwnContainer:  false,
 		Include: selection.Rules{Names: []string{"shop-*"}, Images: []string{`/^registry:5000\//`},
 			Labels: map[string]string{"team": "payments"}},
-		Exclude:                     selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
-		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team"},
-		EnvVarsToAttributes:         map[string]string{"APP_VERSION": "app.version"},
-		ResourceAttributes:          cfg.ResourceAttributes, // compared above
-		Storage:                     &storage,
+		Exclude: selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
+		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team", "org.opencontainers.image.*": "image.*",
+			"com.example.billing.*": ""},
+		EnvVarsToAttributes: map[string]string{"APP_VERSION": "app.version"},
+		ResourceAttributes:  cfg.ResourceAttributes, // compared above
+		Storage:             &storage,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
 }
@@ -124,6 +125,7 @@ flush_interval must be positive
 max_buffered_bytes (0) must be at least max_log_size (10)
 include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
 exclude.images[0]: invalid glob "app[:1": unexpected end of input
+container_labels_to_attributes[com.example.*]: attribute name "team" must have a "*", standing for what the key's "*" matched, or be empty for the label's own key
 env_vars_to_attributes[SECRET] needs an attribute name`, err.Error())
 }
 

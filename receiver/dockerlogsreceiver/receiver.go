@@ -47,6 +47,9 @@ type logsReceiver struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 
+	// labelMapping is container_labels_to_attributes, compiled by Start.
+	labelMapping labelMapping
+
 	// daemon is the daemon's host name and ID as last read, nil before the first read; identityWarned is set while
 	// a failed read was warned about. Both are written by the discovery goroutine alone.
 	daemon         atomic.Pointer[daemonIdentity]
@@ -107,6 +110,9 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.containers = newContainers()
 	// Validate already compiled these rules; a failure here is a programming error, not a user's.
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	if r.labelMapping, err = compileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.excluded = newExcludedSet()

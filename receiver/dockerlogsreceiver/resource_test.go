@@ -39,6 +39,40 @@ func TestRecordsCarryTheDaemonIdentity(t *testing.T) {
 	}
 }
 
+// TestLabelPatternsBecomeResourceAttributes maps a real container's labels by pattern: under their own keys,
+// under a new prefix, and a literal key beside them.
+func TestLabelPatternsBecomeResourceAttributes(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	cfg.StartAt = StartAtBeginning
+	cfg.ContainerLabelsToAttributes = map[string]string{
+		"com.example.*":              "",
+		"org.opencontainers.image.*": "image.*",
+		"owner":                      "team.owner",
+	}
+	cfg.ResourceAttributes.HostName.Enabled = false
+	cfg.ResourceAttributes.DockerEngineID.Enabled = false
+	labels["com.example.team"] = "payments"
+	labels["com.example.tier"] = "web"
+	labels["org.opencontainers.image.version"] = "1.4.2"
+	labels["owner"] = "ops"
+	labels["unmapped.key"] = "never"
+	sink := &collector{}
+	startReceiver(t, cfg, sink, nil)
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "5"}})
+	require.Eventually(t, func() bool { return sink.count(id) >= 5 }, time.Minute, 20*time.Millisecond)
+
+	res := sink.of(id)[0].resource
+	assert.Equal(t, "payments", res["com.example.team"])
+	assert.Equal(t, "web", res["com.example.tier"])
+	assert.Equal(t, "1.4.2", res["image.version"])
+	assert.Equal(t, "ops", res["team.owner"])
+	for _, absent := range []string{"unmapped.key", "org.opencontainers.image.version", "owner", "host.name", "docker.engine.id"} {
+		assert.NotContains(t, res, absent)
+	}
+}
+
 // TestDaemonIdentityIsReadAgainAfterAReconnect breaks every connection to the daemon and checks that the
 // receiver, subscribing to the events again, reads the daemon's identity again.
 func TestDaemonIdentityIsReadAgainAfterAReconnect(t *testing.T) {
