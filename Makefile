@@ -30,10 +30,12 @@ load-reopen:
 load-pipeline:
 	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadPipelines -timeout 60m ./e2e/
 
-## lint: formatting and vet.
+## lint: formatting, a tidy go.mod and go.sum, and vet.
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	@# -diff prints what tidy would change as a unified diff and fails, without touching the files.
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: the diff above is what 'go mod tidy' would change; run it and commit the result"; exit 1; }
 	go vet $(GO_PACKAGES)
 
 # ---------------------------------------------------------------------------------------------------------------

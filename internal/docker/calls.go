@@ -153,3 +153,22 @@ func shortID(id string) string {
 	}
 	return id
 }
+
+// DaemonInfo is what the receiver reads of the daemon itself.
+type DaemonInfo struct {
+	// Name is the name of the host the daemon runs on.
+	Name string
+	// ID is the daemon's own identifier, made with its data directory.
+	ID string
+}
+
+// Info returns the daemon's host name and ID.
+func (c *Client) Info(ctx context.Context) (DaemonInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	info, err := c.api.Info(ctx)
+	if err != nil {
+		return DaemonInfo{}, fmt.Errorf("read daemon info: %w", err)
+	}
+	return DaemonInfo{Name: info.Name, ID: info.ID}, nil
+}

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // Values accepted by start_at.
@@ -72,7 +73,11 @@ type Config struct {
 	// Include and Exclude select the containers that are read; exclude wins.
 	Include selection.Rules `mapstructure:"include"`
 	Exclude selection.Rules `mapstructure:"exclude"`
-	// ContainerLabelsToAttributes copies the named container labels to resource attributes (label -> attribute).
+	// ResourceAttributes switches each resource attribute declared in metadata.yaml on or off.
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
+	// ContainerLabelsToAttributes copies container labels to resource attributes (label -> attribute): a key is a
+	// label key or a pattern with one "*"; an empty name means the label's own key, and for a pattern a "*" in the
+	// name stands for what the key's "*" matched (labelmap.go).
 	ContainerLabelsToAttributes map[string]string `mapstructure:"container_labels_to_attributes"`
 	// EnvVarsToAttributes copies the named environment variables to resource attributes (variable -> attribute);
 	// no other variable is read, since environments often hold secrets.
@@ -109,6 +114,7 @@ func createDefaultConfig() component.Config {
 		FlushInterval:        200 * time.Millisecond,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
+		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),
 	}
 }
 
@@ -167,8 +173,8 @@ func (cfg *Config) Validate() error {
 	}
 	errs = append(errs, cfg.LifecycleEvents.validate())
 	errs = append(errs, cfg.validateMultiline())
-	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
-		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
+	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)
 }
 

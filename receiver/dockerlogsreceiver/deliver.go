@@ -25,7 +25,7 @@ const (
 func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines []streamreader.Line) error {
 	wait := retryInitial
 	for attempt := 1; ; attempt++ {
-		logs := buildLogs(c.metadata(), r.settings.BuildInfo.Version, lines, time.Now())
+		logs := buildLogs(r.resourceOf(c.metadata()), r.settings.BuildInfo.Version, lines, time.Now())
 		opCtx := r.obsrecv.StartLogsOp(ctx)
 		err := r.next.ConsumeLogs(opCtx, logs)
 		r.obsrecv.EndLogsOp(opCtx, "docker", len(lines), err)

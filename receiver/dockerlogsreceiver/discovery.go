@@ -28,6 +28,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	wait := resubscribeInitial
 	resumed := false
 	for ctx.Err() == nil {
+		r.readDaemonIdentity(ctx)
 		subscribed := time.Now()
 		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters(), r.cfg.LifecycleEvents.actions()...)
 		// Listing after subscribing leaves no gap in which a container could start unseen.
@@ -121,6 +122,9 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 		return false
 	}
 	r.health.daemonAnswered()
+	if !r.identityRead() {
+		r.readDaemonIdentity(ctx)
+	}
 	for _, s := range list {
 		if r.track(ctx, s.ID, false) {
 			r.pool.Add(s.ID)

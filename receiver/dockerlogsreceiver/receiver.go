@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -48,6 +49,14 @@ type logsReceiver struct {
 
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
 	lifecycle *lifecycle
+
+	// labelMapping is container_labels_to_attributes, compiled by Start.
+	labelMapping labelMapping
+
+	// daemon is the daemon's host name and ID as last read, nil before the first read; identityWarned is set while
+	// a failed read was warned about. Both are written by the discovery goroutine alone.
+	daemon         atomic.Pointer[daemonIdentity]
+	identityWarned bool
 
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
@@ -106,6 +115,9 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
+	if r.labelMapping, err = compileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
 	r.excluded = newExcludedSet()
 	r.health = newHealth(host)
 	r.startedAt = time.Now()
@@ -133,7 +145,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
-		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version)
+		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resourceOf)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
