@@ -109,7 +109,7 @@ func TestPermanentRefusalReleasesTheBudget(t *testing.T) {
 	const lines = 500
 	dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
 		Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.records.Load() >= lines }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return sink.records.Load() >= lines }, 3*time.Minute, 10*time.Millisecond,
 		"%d of %d lines offered", sink.records.Load(), lines)
 	budget := r.budget
 	require.NoError(t, r.Shutdown(context.Background()))

@@ -128,13 +128,13 @@ func TestLinesRotatedAwayAreReportedOnce(t *testing.T) {
 	stalls := 0
 	for _, out := range seen.all {
 		gaps = append(gaps, out.Gaps...)
-		stalls += out.Stalls
+		stalls += out.Stalls + out.FellBehind
 	}
 	seen.mu.Unlock()
 	require.Len(t, gaps, 1, "one gap, reported once")
 	gap := gaps[0]
 	assert.Equal(t, streamreader.GapRotatedAway, gap.Cause)
-	assert.Positive(t, stalls, "the stream was closed while the pipeline held a batch")
+	assert.Positive(t, stalls, "the stream was closed while the pipeline held a batch (stalled or fallen behind)")
 
 	// The span runs from the newest line delivered before the gap to the first line delivered after it.
 	var newestBefore time.Time
@@ -157,7 +157,7 @@ func TestLinesRotatedAwayAreReportedOnce(t *testing.T) {
 
 	// The metrics: one gap, of that span; the other cause at 0.
 	gapsBy := sums(t, tt, "otelcol_docker_logs_gaps", "cause")
-	assert.Equal(t, map[string]float64{"rotated_away": 1, "clock_stepped_back": 0}, gapsBy)
+	assert.Equal(t, map[string]float64{"rotated_away": 1, "clock_stepped_back": 0, "removed_unread": 0}, gapsBy)
 	spans := sums(t, tt, "otelcol_docker_logs_gap_duration", "cause")
 	assert.InDelta(t, gap.Duration().Seconds(), spans["rotated_away"], 1e-9)
 	assert.Zero(t, spans["clock_stepped_back"])

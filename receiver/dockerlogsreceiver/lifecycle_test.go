@@ -157,7 +157,7 @@ func TestLifecycleRefusalsAreBounded(t *testing.T) {
 	}()
 
 	l.offer(meta, eventMsg("c1", events.ActionStart, at.Add(time.Hour), nil))
-	require.Eventually(t, func() bool { a, _ := next.state(); return a >= 2 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { a, _ := next.state(); return a >= 2 }, 2*time.Minute, 10*time.Millisecond,
 		"a refused record is offered again")
 	// Once its time is up, the refused record is dropped and the next ones go through in order.
 	time.Sleep(l.retryFor)
@@ -166,7 +166,7 @@ func TestLifecycleRefusalsAreBounded(t *testing.T) {
 	l.offer(meta, die)
 	l.offer(meta, die) // replayed after a resubscription: dropped
 	l.offer(meta, eventMsg("c1", events.ActionDestroy, at.Add(3*time.Hour), nil))
-	require.Eventually(t, func() bool { _, n := next.state(); return len(n) >= 2 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { _, n := next.state(); return len(n) >= 2 }, 2*time.Minute, 10*time.Millisecond)
 	time.Sleep(100 * time.Millisecond)
 	_, names := next.state()
 	assert.Equal(t, []string{"container.die", "container.destroy"}, names)

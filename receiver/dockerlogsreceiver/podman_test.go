@@ -41,10 +41,10 @@ func TestPodman(t *testing.T) {
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
 			Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "100", "-streams", "both"}})
 		// Followed: lines arrive while the container still writes.
-		require.Eventually(t, func() bool { return sink.count(id) >= lines/4 }, time.Minute, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sink.count(id) >= lines/4 }, 3*time.Minute, 20*time.Millisecond)
 		assert.Less(t, sink.count(id), lines, "lines arrive while the container writes")
 		dockertest.WaitExit(t, cli, id, time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, time.Minute, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 20*time.Millisecond)
 		byStream := seqsByStream(t, sink.of(id))
 		assert.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"])
 		assert.Equal(t, wantSeqs(1, lines, 2), byStream["stderr"])
@@ -56,7 +56,7 @@ func TestPodman(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
-		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, time.Minute, 20*time.Millisecond,
+		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, 3*time.Minute, 20*time.Millisecond,
 			"Podman's remove event forgets the container")
 	})
 
@@ -118,7 +118,7 @@ func TestPodman(t *testing.T) {
 		startReceiver(t, cfg, sink, nil)
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels, TTY: true,
 			Cmd: []string{"-count", "300", "-streams", "both"}})
-		require.Eventually(t, func() bool { return sink.count(id) >= 300 }, time.Minute, 20*time.Millisecond)
+		require.Eventually(t, func() bool { return sink.count(id) >= 300 }, 3*time.Minute, 20*time.Millisecond)
 		time.Sleep(500 * time.Millisecond)
 		recs := sink.of(id)
 		require.Len(t, recs, 300)
@@ -145,7 +145,7 @@ func TestPodman(t *testing.T) {
 		defer cancel()
 		require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
 		dockertest.WaitExit(t, cli, id, time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= 200 }, time.Minute, 20*time.Millisecond,
+		require.Eventually(t, func() bool { return sink.count(id) >= 200 }, 3*time.Minute, 20*time.Millisecond,
 			"the second run's 200 lines: %d arrived", sink.count(id))
 		time.Sleep(time.Second)
 		byStream := seqsByStream(t, sink.of(id))

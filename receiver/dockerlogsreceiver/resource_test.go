@@ -32,7 +32,7 @@ func TestRecordsCarryTheDaemonIdentity(t *testing.T) {
 	sink := &collector{}
 	startReceiver(t, cfg, sink, nil)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20", "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.count(id) >= 20 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 20 }, 3*time.Minute, 20*time.Millisecond)
 	for _, r := range sink.of(id) {
 		assert.Equal(t, info.Name, r.resource["host.name"])
 		assert.Equal(t, info.ID, r.resource["docker.engine.id"])
@@ -61,7 +61,7 @@ func TestLabelPatternsBecomeResourceAttributes(t *testing.T) {
 	sink := &collector{}
 	startReceiver(t, cfg, sink, nil)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "5"}})
-	require.Eventually(t, func() bool { return sink.count(id) >= 5 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 5 }, 3*time.Minute, 20*time.Millisecond)
 
 	res := sink.of(id)[0].resource
 	assert.Equal(t, "payments", res["com.example.team"])
@@ -94,7 +94,7 @@ func TestDaemonIdentityIsReadAgainAfterAReconnect(t *testing.T) {
 		proxy.cut()
 		return sleep(context.Background(), 5*time.Second) && proxy.calls("GET /v{api}/events") >= 2
 	}, 2*time.Minute, time.Millisecond, "the events stream was subscribed to again")
-	require.Eventually(t, func() bool { return proxy.calls(info) >= 2 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return proxy.calls(info) >= 2 }, 3*time.Minute, 10*time.Millisecond,
 		"read again when subscribing again")
 }
 
@@ -123,9 +123,9 @@ func TestRecordsGoOnWhenInfoIsRefused(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
 
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "5"}})
-	require.Eventually(t, func() bool { return sink.count(id) >= 5 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 5 }, 3*time.Minute, 20*time.Millisecond)
 	// Reconciles go on trying: wait for a few refusals before counting the warnings.
-	require.Eventually(t, func() bool { return len(proxy.refusals()) >= 3 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(proxy.refusals()) >= 3 }, 3*time.Minute, 20*time.Millisecond)
 	res := sink.of(id)[0].resource
 	assert.NotContains(t, res, "host.name")
 	assert.NotContains(t, res, "docker.engine.id")
