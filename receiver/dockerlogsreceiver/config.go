@@ -84,6 +84,9 @@ type Config struct {
 	// LifecycleEvents emits container lifecycle events (start, die, oom, ...) as log records; off by default.
 	LifecycleEvents LifecycleEventsConfig `mapstructure:"lifecycle_events"`
 
+	// LogFiles reads json-file logs from the daemon's files instead of through the API; off by default.
+	LogFiles LogFilesConfig `mapstructure:"log_files"`
+
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
 
@@ -163,7 +166,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate())
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate())
 	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
 		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)

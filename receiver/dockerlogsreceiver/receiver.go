@@ -49,6 +49,9 @@ type logsReceiver struct {
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
 	lifecycle *lifecycle
 
+	// files are the containers read from their json-file logs (log_files).
+	files logFiles
+
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
 
