@@ -97,13 +97,13 @@ func assertOnce(t *testing.T, sink *collector, id string, lines int) {
 }
 
 // TestLogFilesEveryLineOnceAcrossRotations reads a container whose json-file log rotates many times from its
-// files, through streams rotated every 300 ms: every line arrives once.
+// files, through streams rotated every second: every line arrives once.
 func TestLogFilesEveryLineOnceAcrossRotations(t *testing.T) {
 	cli := dockertest.Engine(t)
 	cfg := testConfig()
 	labels := isolate(t, cfg)
 	cfg.StartAt = StartAtBeginning
-	cfg.RotationInterval = 300 * time.Millisecond
+	cfg.RotationInterval = time.Second
 	cfg.LogFiles.Enabled = true
 	const lines = 30000
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
