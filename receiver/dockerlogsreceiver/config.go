@@ -91,6 +91,9 @@ type Config struct {
 	// Multiline, when set, joins the lines of one event into one record (see MultilineConfig).
 	Multiline *MultilineConfig `mapstructure:"multiline"`
 
+	// LogFiles reads json-file logs from the daemon's files instead of through the API; off by default.
+	LogFiles LogFilesConfig `mapstructure:"log_files"`
+
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
 
@@ -171,7 +174,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate())
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate())
 	errs = append(errs, cfg.validateMultiline())
 	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
 	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))

@@ -205,6 +205,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 			startedAfterReceiver = true
 		}
 	}
+	r.considerFiles(info)
 	cursor, saved, err := r.store.Load(ctx, id)
 	if err != nil {
 		// Reading it as new could deliver its whole log again: wait for the storage instead.
@@ -267,6 +268,7 @@ func (r *logsReceiver) forget(ctx context.Context, id string) {
 	}
 	r.pool.Remove(id)
 	r.containers.remove(id)
+	r.files.forget(id)
 	r.deletePosition(ctx, id)
 }
 

@@ -58,6 +58,9 @@ type logsReceiver struct {
 	daemon         atomic.Pointer[daemonIdentity]
 	identityWarned bool
 
+	// files are the containers read from their json-file logs (log_files).
+	files logFiles
+
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
 

@@ -107,6 +107,9 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from c
 
 // opener opens one container's log stream.
 func (r *logsReceiver) opener(id string) streamreader.Opener {
+	if open := r.fileOpener(id); open != nil {
+		return open
+	}
 	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
 		return r.client.Logs(ctx, id, req)
 	}
