@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -55,6 +56,15 @@ func (p *pausingCollector) ConsumeLogs(ctx context.Context, ld plog.Logs) error 
 // as to the test's log, and whose turns' outcomes go to onTurnEnd.
 func startObserved(t *testing.T, cfg *Config, tt *componenttest.Telemetry, next *pausingCollector, onTurnEnd func(string, streamreader.Outcome)) *observer.ObservedLogs {
 	t.Helper()
+	_, logs := startObservedOn(t, cfg, tt, nopHost(), next, onTurnEnd)
+	return logs
+}
+
+// startObservedOn is startObserved over any consumer and host (a storage extension, say); it also returns the receiver.
+func startObservedOn(t *testing.T, cfg *Config, tt *componenttest.Telemetry, host component.Host, next consumer.Logs,
+	onTurnEnd func(string, streamreader.Outcome),
+) (*logsReceiver, *observer.ObservedLogs) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set := receiverSettings(t)
 	set.ID = component.NewIDWithName(metadata.Type, "gaps")
@@ -65,9 +75,9 @@ func startObserved(t *testing.T, cfg *Config, tt *componenttest.Telemetry, next 
 	require.NoError(t, err)
 	r := rcv.(*logsReceiver)
 	r.onTurnEnd = onTurnEnd
-	require.NoError(t, r.Start(context.Background(), nopHost()))
+	require.NoError(t, r.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return logs
+	return r, logs
 }
 
 // TestLinesRotatedAwayAreReportedOnce holds the pipeline while a container with a small json-file log writes on,

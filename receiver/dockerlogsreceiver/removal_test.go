@@ -13,11 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // removalWatch is a receiver whose gap warnings and gap counter a test reads.
@@ -31,21 +29,10 @@ type removalWatch struct {
 // unless the test does it first.
 func startRemovalWatch(t *testing.T, cfg *Config, host component.Host, next *collector) *removalWatch {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	set := receiverSettings(t)
-	set.ID = component.NewIDWithName(metadata.Type, "removal")
-	set.TelemetrySettings.MeterProvider = tt.NewTelemetrySettings().MeterProvider
-	core, logs := observer.New(zap.WarnLevel)
-	set.Logger = zap.New(zapcore.NewTee(set.Logger.Core(), core))
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
-	require.NoError(t, err)
-	r := rcv.(*logsReceiver)
-	require.NoError(t, r.Start(context.Background(), host))
-	w := &removalWatch{r: r, logs: logs, tt: tt}
-	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return w
+	r, logs := startObservedOn(t, cfg, tt, host, next, nil)
+	return &removalWatch{r: r, logs: logs, tt: tt}
 }
 
 // removedUnreadWarnings returns the removed_unread warnings that name the container.
