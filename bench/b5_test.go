@@ -1,0 +1,73 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+const b5Overlay = `
+receivers:
+  docker_logs:
+    start_at: beginning
+    rotation_interval: 2s
+    include:
+      names: [%q]
+`
+
+// TestB5 soaks -b5-containers containers at 5 lines/s with rotation_interval 2s for -b5-duration.
+func TestB5(t *testing.T) {
+	benchEnabled(t)
+	cli := engine(t, "")
+	n, d := *flagB5Containers, *flagB5Duration
+	prefix := fmt.Sprintf("bench-%d-soak-", time.Now().Unix())
+	r := runSteady(t, cli, prefix, n, fmt.Sprintf(b5Overlay, prefix+"*"), d, 10*time.Second, 10*time.Second, 2*time.Minute)
+	// The first minute (30 s in a run shorter than 3 minutes) is the warm-up: pools, queue files and caches fill.
+	warm := time.Minute
+	if d < 3*time.Minute {
+		warm = 30 * time.Second
+	}
+	var x, g, f, m []float64
+	var s0, s1 sample
+	for _, s := range r.samples {
+		if s.at < warm {
+			continue
+		}
+		if len(x) == 0 {
+			s0 = s
+		}
+		s1 = s
+		x = append(x, s.at.Minutes())
+		g, f, m = append(g, float64(s.goroutines)), append(f, float64(s.fds)), append(m, float64(s.rss)/(1<<20))
+	}
+	gs, fs, ms := slope(x, g), slope(x, f), slope(x, m)
+	minMax := func(v []float64) (float64, float64) {
+		lo, hi := v[0], v[0]
+		for _, e := range v {
+			lo, hi = min(lo, e), max(hi, e)
+		}
+		return lo, hi
+	}
+	glo, ghi := minMax(g)
+	flo, fhi := minMax(f)
+	mlo, mhi := minMax(m)
+	var b strings.Builder
+	fmt.Fprintf(&b, "## %s\n\n%s\n\n", sectionTitles["B5"], runContext(cli))
+	b.WriteString("| target | measured | met |\n|---|---|---|\n")
+	fmt.Fprintf(&b, "| goroutine slope \\|s\\| < 0.1/min | %+.3f/min (%.0f-%.0f) | %s |\n", gs, glo, ghi, yes(gs < 0.1 && gs > -0.1))
+	fmt.Fprintf(&b, "| open files flat | %+.3f/min (%.0f-%.0f) | %s |\n", fs, flo, fhi, yes(fhi-flo <= 2))
+	fmt.Fprintf(&b, "| RSS growth < 1 MiB over 10 minutes | %+.2f MiB/min: %+.1f MiB over 10 min at that slope; %+.1f MiB from %v to %v (%.0f-%.0f MiB) | %s |\n",
+		ms, ms*10, float64(s1.rss-s0.rss)/(1<<20), s0.at, s1.at, mlo, mhi, yes(ms*10 < 1))
+	fmt.Fprintf(&b, "| (every line once) | %d lines: %d missing, %d duplicated | %s |\n\n", r.total.want, r.total.missing, r.total.dups, yes(r.total.missing == 0 && r.total.dups == 0))
+	fmt.Fprintf(&b, "%d containers writing 5 lines/s each, `rotation_interval: 2s` (every stream closed and reopened every 2 s; the\n"+
+		"pool's default 50 streams), for %v, sampled every 10 s: goroutines (pprof), open files (`/proc/PID/fd`), RSS\n"+
+		"(`VmRSS`). Slopes are least-squares fits per minute from %v on.\n\n", n, d, warm)
+	b.WriteString("| t | records | goroutines | open files | RSS | collector CPU |\n|---|---|---|---|---|---|\n")
+	for _, s := range r.samples {
+		fmt.Fprintf(&b, "| %v | %d | %d | %d | %.1f MiB | %.1f s |\n", s.at, s.records, s.goroutines, s.fds, float64(s.rss)/(1<<20), s.cpu.Seconds())
+	}
+	b.WriteString("\n")
+	setSection("B5", b.String())
+	fmt.Print(b.String())
+}
