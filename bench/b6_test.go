@@ -25,21 +25,15 @@ receivers:
       names: [%q]
     container_labels_to_attributes:
       ` + hostLabel + `: host.name
-exporters:
-  otlp_http:
-    endpoint: http://127.0.0.1:%d
 `
 
-const b6Gateway = `
+// b6GatewayPort moves the gateway overlay of deploy/swarm/gateway.yaml from 0.0.0.0:4318 to a free local port.
+const b6GatewayPort = `
 receivers:
   otlp:
     protocols:
       http:
         endpoint: 127.0.0.1:%d
-service:
-  pipelines:
-    logs:
-      receivers: [otlp]
 `
 
 // TestB6 runs two engines (the shared one and a private dockerd), one agent per engine, both sending OTLP/HTTP
@@ -60,15 +54,18 @@ func TestB6(t *testing.T) {
 	s := startSink(t, true)
 	gwPort := freePort(t)
 	gw := startCollector(t, "gateway", map[string]string{"DOCKER_HOST": cliA.DaemonHost(), "LOKI_ENDPOINT": s.URL,
-		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "gw.yaml", fmt.Sprintf(b6Gateway, gwPort)))
+		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t),
+		filepath.Join(moduleRoot(t), "deploy", "swarm", "gateway.yaml"), writeFile(t, t.TempDir(), "gw.yaml", fmt.Sprintf(b6GatewayPort, gwPort)))
 	gw.waitHealthy(t)
 	ids := map[string]map[string]string{}
 	agents := map[string]*collector{}
 	began := time.Now()
 	for _, e := range engines {
 		ids[e.host] = startFleet(t, e.cli, prefix+e.host+"-", n, map[string]string{hostLabel: e.host}, "-rate", "20", "-both")
+		// As in deploy/: the agent's LOKI_ENDPOINT is the gateway, which serves the path the exporter posts to.
 		agents[e.host] = startCollector(t, "agent-"+e.host, map[string]string{"DOCKER_HOST": e.cli.DaemonHost(),
-			"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "agent.yaml", fmt.Sprintf(b6Agent, prefix+"*", gwPort)))
+			"LOKI_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", gwPort), "OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")},
+			shippedConfig(t), writeFile(t, t.TempDir(), "agent.yaml", fmt.Sprintf(b6Agent, prefix+"*")))
 	}
 	time.Sleep(time.Until(began.Add(d)))
 	cut := time.Now()
@@ -121,8 +118,8 @@ func TestB6(t *testing.T) {
 	fmt.Fprintf(&b, "| both hosts complete, once each | %s; records without their host: %d | %s |\n\n", strings.Join(parts, "; "), len(stray), yes(ok))
 	fmt.Fprintf(&b, "Two engines on one machine: the shared one and a private `dockerd` (`dockertest.StartDaemon`: its own socket, data\n"+
 		"and exec roots). One agent per engine (`bin/otelcol-dockerlogs`, shipped configuration, `otlp_http` pointed at the\n"+
-		"gateway), one gateway (the shipped configuration with the `otlp` receiver on HTTP instead of `docker_logs`, its\n"+
-		"disk queue exporting to the sink). %d containers per engine writing 20 lines/s for %v; every line each wrote up\n"+
+		"gateway through `LOKI_ENDPOINT`), one gateway (the shipped configuration plus `deploy/swarm/gateway.yaml`: the `otlp`\n"+
+		"receiver on HTTP instead of `docker_logs`, its disk queue exporting to the sink). %d containers per engine writing 20 lines/s for %v; every line each wrote up\n"+
 		"to the cut checked in the sink by host and container. The hosts are told apart by `host.name`, which each agent maps\n"+
 		"from a container label (`container_labels_to_attributes`), since neither the receiver nor a processor of the\n"+
 		"distribution sets a per-agent attribute yet (see [deploy.md](deploy.md)).\n\n", n, d)
