@@ -18,18 +18,17 @@ import (
 
 // history is the container of B1 (and of B3's planned rotations): -lines lines of ~100 B written at once, then
 // 10 lines/s, as a long-lived service with a long log.
-var history struct {
+var history = struct {
 	sync.Mutex
-	id, name string
-	path     string // its json-file
-}
+	byHost map[string][3]string // engine -> id, name, json-file
+}{byHost: map[string][3]string{}}
 
 func historyContainer(t *testing.T, cli *client.Client) (id, name, logPath string) {
 	t.Helper()
 	history.Lock()
 	defer history.Unlock()
-	if history.id != "" {
-		return history.id, history.name, history.path
+	if h, ok := history.byHost[cli.DaemonHost()]; ok {
+		return h[0], h[1], h[2]
 	}
 	name = fmt.Sprintf("bench-%d-history", time.Now().Unix())
 	id = startGen(t, cli, name, nil, "-burst", strconv.Itoa(*flagLines), "-size", "100", "-rate", "10")
@@ -43,7 +42,7 @@ func historyContainer(t *testing.T, cli *client.Client) (id, name, logPath strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	history.id, history.name, history.path = id, name, info.LogPath
+	history.byHost[cli.DaemonHost()] = [3]string{id, name, info.LogPath}
 	return id, name, info.LogPath
 }
 
@@ -61,7 +60,11 @@ type reading struct {
 	daemonPerLine float64
 }
 
+// background is the daemon's CPU per second with no reader, measured before B1's readers.
+var background float64
+
 func (r *reading) finish() {
+	r.daemon -= time.Duration(background * r.wall.Seconds() * float64(time.Second))
 	r.rate = float64(r.lines) / r.wall.Seconds()
 	r.usPerLine = float64(r.cpu.Nanoseconds()) / 1e3 / float64(r.lines)
 	r.daemonPerLine = float64(r.daemon.Nanoseconds()) / 1e3 / float64(r.lines)
@@ -117,12 +120,18 @@ service:
 // as shipped (docker_logs) and the same distribution with file_log + container parser, one after the other.
 func TestB1(t *testing.T) {
 	benchEnabled(t)
-	cli := engine(t, "")
+	cli := benchEngine(t)
 	id, name, logPath := historyContainer(t, cli)
 	daemon, err := daemonPID(cli.DaemonHost())
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The daemon's CPU with no reader (the container's 10 lines/s, and whatever else uses the engine) is taken off
+	// each reader's figure.
+	i0 := must(procCPU(daemon))
+	time.Sleep(10 * time.Second)
+	idle := float64(must(procCPU(daemon))-i0) / 10
+	background = idle
 	lines := int64(*flagLines)
 	dockerLogs := func() reading {
 		cmd := exec.Command("docker", "logs", "--timestamps", id)
@@ -158,8 +167,9 @@ func TestB1(t *testing.T) {
 	fmt.Fprintf(&b, "## %s\n\n%s\n\n", sectionTitles["B1"], runContext(cli))
 	fmt.Fprintf(&b, "One container holding %d lines of ~100 B (json-file, %.0f MiB), read from its first line by each reader in turn.\n"+
 		"`docker logs` ran first and last; its figure in the ratios is the mean of the two. The collector's wall time runs from\n"+
-		"its process start to the last record in the sink (start-up and the exporter's 1 s batch timeout included).\n\n",
-		lines, fileMiB(logPath))
+		"its process start to the last record in the sink (start-up and the exporter's 1 s batch timeout included). dockerd\n"+
+		"CPU is net of its CPU with no reader, %.3f CPU-s/s measured over 10 s before (times each reader's wall time).\n\n",
+		lines, fileMiB(logPath), background)
 	b.WriteString("| target | measured | met |\n|---|---|---|\n")
 	fmt.Fprintf(&b, "| collector rate >= 0.9x `docker logs` | %.2fx (%.0f vs %.0f lines/s) | %s |\n", col.rate/dl.rate, col.rate, dl.rate, yes(col.rate/dl.rate >= 0.9))
 	fmt.Fprintf(&b, "| collector CPU per line <= 1.3x minimal client | %.2fx (%.2f vs %.2f us/line) | %s |\n", col.usPerLine/mc.usPerLine, col.usPerLine, mc.usPerLine, yes(col.usPerLine/mc.usPerLine <= 1.3))
@@ -173,7 +183,7 @@ func TestB1(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %d | %.2f s | %.0f/s | %.2fx | %.2f s | %.2f us | %.2f s | %.2f us | %s |\n",
 			r.what, r.lines, r.wall.Seconds(), r.rate, r.rate/dl.rate, r.cpu.Seconds(), r.usPerLine, r.daemon.Seconds(), r.daemonPerLine, rss)
 	}
-	fmt.Fprintf(&b, "\n`file_log` costs the daemon nothing for reading (its dockerd CPU is the engine's background); per line of the host\n"+
+	fmt.Fprintf(&b, "\n`file_log` costs the daemon nothing for reading (what is left of its dockerd CPU is noise); per line of the host\n"+
 		"(collector + dockerd): `docker_logs` %.2f us, `file_log` %.2f us, minimal client %.2f us.\n\n",
 		col.usPerLine+col.daemonPerLine, fl.usPerLine+fl.daemonPerLine, mc.usPerLine+mc.daemonPerLine)
 	b.WriteString(profileSection(t, profPath, profFor))

@@ -64,7 +64,7 @@ func median(d []time.Duration) time.Duration {
 // and a collector restart with saved positions while -b3-containers containers keep writing.
 func TestB3(t *testing.T) {
 	benchEnabled(t)
-	cli := engine(t, "")
+	cli := benchEngine(t)
 	daemon, err := daemonPID(cli.DaemonHost())
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ receivers:
 // TestB4 runs -b4-containers containers at 5 lines/s each on 20 streams (time_slice at its default, 10 s).
 func TestB4(t *testing.T) {
 	benchEnabled(t)
-	cli := engine(t, "")
+	cli := benchEngine(t)
 	const streams = 20
 	const slice = 10 * time.Second // the receiver's default time_slice
 	n := *flagB4Containers

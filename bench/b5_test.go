@@ -19,7 +19,7 @@ receivers:
 // TestB5 soaks -b5-containers containers at 5 lines/s with rotation_interval 2s for -b5-duration.
 func TestB5(t *testing.T) {
 	benchEnabled(t)
-	cli := engine(t, "")
+	cli := benchEngine(t)
 	n, d := *flagB5Containers, *flagB5Duration
 	prefix := fmt.Sprintf("bench-%d-soak-", time.Now().Unix())
 	r := runSteady(t, cli, prefix, n, fmt.Sprintf(b5Overlay, prefix+"*"), d, 10*time.Second, 10*time.Second, 2*time.Minute)

@@ -40,7 +40,7 @@ receivers:
 // to one gateway collector that exports to the sink: every line of every container of both engines, once.
 func TestB6(t *testing.T) {
 	benchEnabled(t)
-	cliA := engine(t, "")
+	cliA := benchEngine(t)
 	priv := dockertest.StartDaemon(t, dockertest.DaemonOptions{})
 	cliB := priv.Client(t)
 	// The private daemon removes its containers itself when it stops.
@@ -116,7 +116,7 @@ func TestB6(t *testing.T) {
 		parts = append(parts, fmt.Sprintf("%s: %d lines of %d containers, %d missing, %d duplicated", e.host, p.want, n, p.missing, p.dups))
 	}
 	fmt.Fprintf(&b, "| both hosts complete, once each | %s; records without their host: %d | %s |\n\n", strings.Join(parts, "; "), len(stray), yes(ok))
-	fmt.Fprintf(&b, "Two engines on one machine: the shared one and a private `dockerd` (`dockertest.StartDaemon`: its own socket, data\n"+
+	fmt.Fprintf(&b, "Two engines on one machine: the benchmark's engine and a second, private `dockerd` (`dockertest.StartDaemon`: its own socket, data\n"+
 		"and exec roots). One agent per engine (`bin/otelcol-dockerlogs`, shipped configuration, `otlp_http` pointed at the\n"+
 		"gateway through `LOKI_ENDPOINT`), one gateway (the shipped configuration plus `deploy/swarm/gateway.yaml`: the `otlp`\n"+
 		"receiver on HTTP instead of `docker_logs`, its disk queue exporting to the sink). %d containers per engine writing 20 lines/s for %v; every line each wrote up\n"+

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
 // Flags of the benchmarks; `make bench` passes them after -args. The defaults are the workloads of the targets.
@@ -27,6 +29,7 @@ var (
 	flagB5Duration   = flag.Duration("b5-duration", 10*time.Minute, "B5: length of the soak")
 	flagB6Containers = flag.Int("b6-containers", 5, "B6: containers per engine")
 	flagB6Duration   = flag.Duration("b6-duration", 30*time.Second, "B6: how long the containers write")
+	flagOwnEngine    = flag.Bool("own-engine", false, "run each benchmark on a private dockerd of its own (dockertest.StartDaemon, root), so that no other user of the engine adds to its CPU")
 	flagDoc          = flag.String("doc", "docs/benchmarks.md", "page rewritten with the figures, relative to the module root")
 )
 
@@ -97,6 +100,20 @@ func engine(t testing.TB, host string) *client.Client {
 	if _, err := cli.Ping(ctx); err != nil {
 		t.Fatalf("no Docker engine answers at %s: %v (run through scripts/with-docker.sh)", cli.DaemonHost(), err)
 	}
+	return cli
+}
+
+// benchEngine is the engine a benchmark runs on: the one at DOCKER_HOST, or with -own-engine a private dockerd
+// that lives as long as the test.
+func benchEngine(t *testing.T) *client.Client {
+	t.Helper()
+	if !*flagOwnEngine {
+		return engine(t, "")
+	}
+	d := dockertest.StartDaemon(t, dockertest.DaemonOptions{})
+	cli := engine(t, d.Host)
+	// Runs before the daemon's own cleanup, which removes its containers with it.
+	t.Cleanup(func() { forget(cli) })
 	return cli
 }
 

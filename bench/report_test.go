@@ -131,7 +131,8 @@ const pageHeader = "# Benchmarks\n\n" +
 	"sections of this page that the run measured; the others are kept. Flags (after `-args`, or in `BENCH_ARGS`):\n" +
 	"`-lines` (B1, 1,000,000), `-b3-containers` (5), `-b3-history` (200,000), `-b4-containers` (200),\n" +
 	"`-b4-duration` (5m), `-b5-containers` (50), `-b5-duration` (10m), `-b6-containers` (5 per engine),\n" +
-	"`-b6-duration` (30s). Collector logs and the CPU profile are left in `.cache/bench/`.\n\n" +
+	"`-b6-duration` (30s), `-own-engine` (each benchmark on a private `dockerd` of its own, so that no other user of a\n" +
+	"shared engine adds to the daemon CPU measured; needs root). Collector logs and the CPU profile are left in `.cache/bench/`.\n\n" +
 	"Every collector runs the shipped `collector-config.yaml` (receiver -> `memory_limiter` -> `otlp_http` with\n" +
 	"its queue on disk), with the log store replaced by a local OTLP/HTTP sink that counts and checks the\n" +
 	"records, plus a small overlay per benchmark (which containers, the setting under test, free ports).\n" +
