@@ -130,7 +130,7 @@ func TestB1(t *testing.T) {
 	// each reader's figure.
 	i0 := must(procCPU(daemon))
 	time.Sleep(10 * time.Second)
-	idle := float64(must(procCPU(daemon))-i0) / 10
+	idle := (must(procCPU(daemon)) - i0).Seconds() / 10
 	background = idle
 	lines := int64(*flagLines)
 	dockerLogs := func() reading {

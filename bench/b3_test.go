@@ -84,7 +84,7 @@ func TestB3(t *testing.T) {
 	b0, _ := procCPU(daemon)
 	time.Sleep(10 * time.Second)
 	b1, _ := procCPU(daemon)
-	idle := float64(b1-b0) / 10 // daemon CPU per second with no reader: the container's own writing and others' use
+	idle := (b1 - b0).Seconds() / 10 // daemon CPU per second with no reader: the container's own writing and others' use
 	s := startSink(t, false)
 	c := startCollector(t, "b3-rotation", map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
 		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "rot.yaml", fmt.Sprintf(b3Rotation, name)))
@@ -99,7 +99,7 @@ func TestB3(t *testing.T) {
 	if rotations <= 0 {
 		t.Fatalf("no rotations counted in %v (otelcol_docker_logs_rotations %v -> %v)", window, r0, r1)
 	}
-	perRotation := (float64(d1-d0) - idle*window.Seconds()) / rotations
+	perRotation := ((d1 - d0).Seconds() - idle*window.Seconds()) / rotations
 	fmt.Fprintf(&b, "**Planned rotations.** The history container of B1 (%d lines, still writing 10 lines/s), read with\n"+
 		"`rotation_interval: 1s` for %v: %.0f rotations, dockerd %.2f CPU-s in that window against %.3f CPU-s/s\n"+
 		"measured with no reader (the container's own writing and the engine's background). A naive reopen, `since`\n"+
@@ -144,7 +144,7 @@ func TestB3(t *testing.T) {
 	db0 := must(procCPU(daemon))
 	time.Sleep(down)
 	db1 := must(procCPU(daemon))
-	idleRestart := float64(db1-db0) / down.Seconds()
+	idleRestart := (db1 - db0).Seconds() / down.Seconds()
 	ts.watchNew(before)
 	dr0 := must(procCPU(daemon))
 	c2 := startCollector(t, "b3-after", env, shippedConfig(t), overlay)
@@ -157,7 +157,7 @@ func TestB3(t *testing.T) {
 	const after = 10 * time.Second
 	time.Sleep(time.Until(c2.started.Add(after)))
 	dr1 := must(procCPU(daemon))
-	restartPerContainer := (float64(dr1-dr0) - idleRestart*after.Seconds()) / float64(k)
+	restartPerContainer := ((dr1 - dr0).Seconds() - idleRestart*after.Seconds()) / float64(k)
 	var firsts []float64
 	for _, at := range ts.firstNewLines() {
 		firsts = append(firsts, at.Sub(c2.started).Seconds())
