@@ -85,7 +85,7 @@ func TestMicro(t *testing.T) {
 				}
 				return sortedCopy(v)[len(v)/2]
 			}
-			fmt.Fprintf(&b, "| `%s` (%s) | %s | %.1f | %.1f | %.3f |\n", name, strings.TrimSuffix(strings.TrimPrefix(mb.pkg, "./"), "/"), mb.what, med(0), med(1), med(2))
+			fmt.Fprintf(&b, "| `%s` (%s) | %s | %.1f | %.1f | %.4f |\n", name, strings.TrimSuffix(strings.TrimPrefix(mb.pkg, "./"), "/"), mb.what, med(0), med(1), med(2))
 		}
 	}
 	fmt.Fprintf(&b, "\n(%s/%s, GOMAXPROCS %d.)\n\n", runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0))

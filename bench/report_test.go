@@ -33,7 +33,7 @@ func setSection(id, body string) {
 
 // runContext says when, where and with which flags a section was measured.
 func runContext(cli *client.Client) string {
-	ver := "unknown engine"
+	ver := "no engine"
 	if cli != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
