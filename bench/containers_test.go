@@ -131,25 +131,39 @@ func startFleet(t testing.TB, cli *client.Client, prefix string, n int, labels m
 func removeContainers() {
 	started.Lock()
 	defer started.Unlock()
-	for cli, ids := range started.ids {
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, 8)
-		for _, id := range ids {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer wg.Done()
-				defer func() { <-sem }()
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-				defer cancel()
-				if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !strings.Contains(err.Error(), "No such container") {
-					fmt.Fprintf(os.Stderr, "bench: remove container %.12s: %v\n", id, err)
-				}
-			}()
-		}
-		wg.Wait()
+	for cli := range started.ids {
+		removeOf(cli)
 	}
 	started.ids = map[*client.Client][]string{}
+}
+
+// removeEngineContainers force-removes the containers the run started on one engine, a few at a time, and forgets them.
+func removeEngineContainers(cli *client.Client) {
+	started.Lock()
+	defer started.Unlock()
+	removeOf(cli)
+	delete(started.ids, cli)
+}
+
+// removeOf removes the containers of one engine; started must be locked.
+func removeOf(cli *client.Client) {
+	ids := started.ids[cli]
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 8)
+	for _, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !strings.Contains(err.Error(), "No such container") {
+				fmt.Fprintf(os.Stderr, "bench: remove container %.12s: %v\n", id, err)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // logLines reads a container's log (non-following) up to until (zero: all) and returns its lines with timestamps.

@@ -112,8 +112,8 @@ func benchEngine(t *testing.T) *client.Client {
 	}
 	d := dockertest.StartDaemon(t, dockertest.DaemonOptions{})
 	cli := engine(t, d.Host)
-	// Runs before the daemon's own cleanup, which removes its containers with it.
-	t.Cleanup(func() { forget(cli) })
+	// Runs before the daemon's own cleanup, whose removal of hundreds of containers one by one would not fit its timeout.
+	t.Cleanup(func() { removeEngineContainers(cli) })
 	return cli
 }
 
