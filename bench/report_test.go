@@ -120,10 +120,10 @@ const pageHeader = "# Benchmarks\n\n" +
 	"shared 2-core machines, so absolute times drift from run to run by up to 2x: compare the ratios measured in\n" +
 	"one run. The benchmarks print figures and assert no speed; they fail only when lines are lost or a process\n" +
 	"misbehaves. CPU is read from `/proc/PID/stat` (utime + stime) of the collector, the reference readers and\n" +
-	"`dockerd`; the engine is shared, so its CPU includes whatever else ran on it at the time.\n\n" +
+	"`dockerd`; on a shared engine its CPU includes whatever else ran on it at the time (`-own-engine` avoids that).\n\n" +
 	"## How to reproduce\n\n" +
 	"```sh\n" +
-	"make bench                                   # everything, with the defaults of the targets (about 35 minutes)\n" +
+	"make bench                                   # everything, with the defaults of the targets (about 40 minutes)\n" +
 	"make bench BENCH_RUN=TestB1                  # one benchmark: TestB1, TestB3, TestB4, TestB5, TestB6, TestMicro\n" +
 	"make bench BENCH_RUN=TestB4 BENCH_ARGS='-b4-containers=60 -b4-duration=3m'\n" +
 	"make bench BENCH_RUN=TestB5 BENCH_ARGS='-b5-duration=3m'\n" +
