@@ -101,3 +101,14 @@ VLOGS := $(CURDIR)/.cache/tools/victoria-logs-$(VLOGS_VERSION)/victoria-logs
 victoria-logs: $(VLOGS)
 $(VLOGS):
 	GOBIN=$(dir $(VLOGS)) go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VLOGS_VERSION)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Benchmarks (bench/): the distribution against the real engine, and the Go micro-benchmarks of the hot path.
+
+.PHONY: bench
+BENCH_RUN ?= Test
+BENCH_ARGS ?=
+
+## bench: B1 throughput, B3 reopen/restart cost, B4 many containers, B5 soak, B6 many hosts and the micro-benchmarks; prints figures, asserts no speed, rewrites docs/benchmarks.md (BENCH_RUN=TestB4 for one, BENCH_ARGS='-b4-containers=60' for flags).
+bench: otelcol
+	DOCKERLOGS_BENCH=1 scripts/with-docker.sh go test -count=1 -v -timeout 180m -run '$(BENCH_RUN)' ./bench/ -args $(BENCH_ARGS)
