@@ -10,6 +10,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // benchBatch is one receiver batch: max_batch_size lines of about 100 bytes, one in ten on stderr.
@@ -34,10 +35,11 @@ func BenchmarkBuildLogs(b *testing.B) {
 	lines := benchBatch(n)
 	meta := containerMeta{ID: strings.Repeat("ab", 32), Name: "shop-web-1", Image: "registry:5000/shop/web:1.2",
 		Labels: map[string]string{composeServiceKey: "web", composeProjectKey: "shop"}}
+	resource := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{HostName: "host-1", EngineID: "ENGINE:ID"}, meta)
 	b.ReportAllocs()
 	var logs plog.Logs
 	for b.Loop() {
-		logs = buildLogs(meta, "0.1.0", lines, time.Now())
+		logs = buildLogs(resource, "0.1.0", lines, time.Now())
 	}
 	if logs.LogRecordCount() != n {
 		b.Fatalf("%d records, want %d", logs.LogRecordCount(), n)
