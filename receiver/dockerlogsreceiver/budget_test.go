@@ -14,14 +14,14 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // fillGate holds every batch until the receiver's byte budget has been nearly full once, then takes each slowly.
 type fillGate struct {
 	*collector
-	budget    atomic.Pointer[streamreader.Budget]
+	budget    atomic.Pointer[turn.Budget]
 	threshold int64
 	filled    atomic.Bool
 }

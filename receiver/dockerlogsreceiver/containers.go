@@ -6,7 +6,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // Bounds of the tail a reopen asks for: enough for what a container wrote while it had no stream.
@@ -43,7 +43,7 @@ type trackedContainer struct {
 	// multiline joins its lines into records; nil when every line is a record.
 	multiline *multiline.Rule
 	// waiting are the multiline records the last turn left open, by output.
-	waiting [3]streamreader.Waiting
+	waiting [3]turn.Waiting
 }
 
 // readState says why a known container is not read.
@@ -99,7 +99,7 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 }
 
 // afterTurn records what a turn learnt of the container.
-func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
+func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writeRate = writeRate(c.cursor, out, c.writeRate)
@@ -126,7 +126,7 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 }
 
 // openRecords returns the multiline records the last turn left open.
-func (c *trackedContainer) openRecords() [3]streamreader.Waiting {
+func (c *trackedContainer) openRecords() [3]turn.Waiting {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.waiting
@@ -209,7 +209,7 @@ func (cs *containers) len() int {
 
 // writeRate estimates how fast the container writes from the lines a turn delivered and the span of their
 // timestamps since the cursor it started from; a turn that cannot tell halves the previous estimate.
-func writeRate(before checkpoint.Cursor, out streamreader.Outcome, previous float64) float64 {
+func writeRate(before checkpoint.Cursor, out turn.Outcome, previous float64) float64 {
 	lines := out.Lines[1] + out.Lines[2]
 	from, to := before.Newest(), out.Cursor.Newest()
 	if before.IsZero() || lines == 0 || to <= from {

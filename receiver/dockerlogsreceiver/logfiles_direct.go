@@ -15,7 +15,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/jsonfile"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // DefaultLogFilesDirectory is where the daemon keeps its containers' directories (<data-root>/containers).
@@ -118,7 +118,7 @@ func logFilePath(dir string, info container.InspectResponse) (path, reason strin
 
 // opener returns the opener of a container read from its files, or nil. A file that fails to open sends the
 // container back to the API, for good.
-func (r *logsReceiver) fileOpener(id string) streamreader.Opener {
+func (r *logsReceiver) fileOpener(id string) turn.Opener {
 	r.files.mu.Lock()
 	src, ok := r.files.byID[id]
 	r.files.mu.Unlock()

@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 func TestLogFilesConfigIsValidated(t *testing.T) {
@@ -204,13 +204,13 @@ func TestLogFilesRotatedAwayIsAGap(t *testing.T) {
 		assert.Equal(t, 1, jumps, "%s: the lost lines are one run", stream)
 	}
 	seen.mu.Lock()
-	var gaps []streamreader.Gap
+	var gaps []turn.Gap
 	for _, out := range seen.all {
 		gaps = append(gaps, out.Gaps...)
 	}
 	seen.mu.Unlock()
 	require.Len(t, gaps, 1, "one gap, reported once")
-	assert.Equal(t, streamreader.GapRotatedAway, gaps[0].Cause)
+	assert.Equal(t, turn.GapRotatedAway, gaps[0].Cause)
 	assert.Len(t, logs.FilterMessageSnippet("log rotation deleted them").All(), 1)
 	t.Logf("lines written %d, delivered %d, lost %d; gap of %v reported", lines, sink.count(id), lines-sink.count(id), gaps[0].Duration())
 }

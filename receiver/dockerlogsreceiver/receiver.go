@@ -20,7 +20,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -37,7 +37,7 @@ type logsReceiver struct {
 	client     *docker.Client
 	store      *checkpoint.Store
 	pool       *pool.Pool
-	budget     *streamreader.Budget // shared by every turn: bounds the lines read and not yet accepted
+	budget     *turn.Budget // shared by every turn: bounds the lines read and not yet accepted
 	containers *containers
 	startedAt  time.Time
 	ownID      string // the collector's own container, never read
@@ -65,7 +65,7 @@ type logsReceiver struct {
 	malformed malformedEntries
 
 	// onTurnEnd, if set, is told how each turn ended.
-	onTurnEnd func(id string, out streamreader.Outcome)
+	onTurnEnd func(id string, out turn.Outcome)
 }
 
 var _ receiver.Logs = (*logsReceiver)(nil)
@@ -130,7 +130,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 				zap.String("container.id", r.ownID))
 		}
 	}
-	r.budget = streamreader.NewBudget(int64(r.cfg.MaxBufferedBytes))
+	r.budget = turn.NewBudget(int64(r.cfg.MaxBufferedBytes))
 	r.pool = pool.Start(pool.Settings{
 		MaxStreams: r.cfg.MaxConcurrentStreams,
 		Rotation:   r.cfg.RotationInterval,

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -84,7 +84,7 @@ func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdent
 }
 
 // buildLogs turns delivered lines into one ResourceLogs with the container's resource, which it takes over.
-func buildLogs(resource pcommon.Resource, version string, lines []streamreader.Line, observed time.Time) plog.Logs {
+func buildLogs(resource pcommon.Resource, version string, lines []turn.Line, observed time.Time) plog.Logs {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	resource.MoveTo(rl.Resource())

@@ -8,22 +8,22 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // benchBatch is one receiver batch: max_batch_size lines of about 100 bytes, one in ten on stderr.
-func benchBatch(n int) []streamreader.Line {
-	lines := make([]streamreader.Line, n)
+func benchBatch(n int) []turn.Line {
+	lines := make([]turn.Line, n)
 	ts := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	for i := range lines {
-		stream := logstream.Stdout
+		stream := decode.Stdout
 		if i%10 == 9 {
-			stream = logstream.Stderr
+			stream = decode.Stderr
 		}
 		body := "level=info msg=\"request served\" n=" + strconv.Itoa(i) + " " + strings.Repeat("x", 60)
-		lines[i] = streamreader.Line{Stream: stream, Timestamp: ts + int64(i)*1000, Body: body}
+		lines[i] = turn.Line{Stream: stream, Timestamp: ts + int64(i)*1000, Body: body}
 	}
 	return lines
 }

@@ -6,8 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -48,9 +48,9 @@ func TestBuildLogs(t *testing.T) {
 	observed := time.Unix(1_700_000_100, 0)
 	daemon := daemonIdentity{HostName: "docker-host-1", EngineID: "4f3c-engine"}
 	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemon, meta)
-	logs := buildLogs(res, "1.0", []streamreader.Line{
-		{Stream: logstream.Stdout, Timestamp: 1_700_000_000_000_000_001, Body: "hello"},
-		{Stream: logstream.Stderr, Timestamp: 1_700_000_000_000_000_002, Body: "oops"},
+	logs := buildLogs(res, "1.0", []turn.Line{
+		{Stream: decode.Stdout, Timestamp: 1_700_000_000_000_000_001, Body: "hello"},
+		{Stream: decode.Stderr, Timestamp: 1_700_000_000_000_000_002, Body: "oops"},
 	}, observed)
 
 	rl := logs.ResourceLogs().At(0)

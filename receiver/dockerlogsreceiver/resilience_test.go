@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // memoryStorage is a storage extension that keeps its data across receiver instances, as file_storage does across restarts.
@@ -162,7 +162,7 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	assert.Equal(t, wantSeqs(1, 2*len(splitLines(stderr)), 2), byStream["stderr"], "every stderr line the daemon has, once")
 	turns.mu.Lock()
 	t.Logf("turn ends: %v", turns.ends)
-	assert.Positive(t, turns.ends[streamreader.EndReadFailed]+turns.ends[streamreader.EndStreamClosed], "the cuts broke streams")
+	assert.Positive(t, turns.ends[turn.EndReadFailed]+turns.ends[turn.EndStreamClosed], "the cuts broke streams")
 	assert.Empty(t, turns.gaps, "a broken connection loses no line")
 	turns.mu.Unlock()
 }

@@ -26,8 +26,8 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadatatest"
 )
@@ -78,7 +78,7 @@ func isolate(t *testing.T, cfg *Config) map[string]string {
 
 // startInstrumented starts a receiver whose telemetry goes to tt and whose status goes to host.
 func startInstrumented(t *testing.T, name string, cfg *Config, tt *componenttest.Telemetry, host component.Host, next consumer.Logs,
-	onTurnEnd func(string, streamreader.Outcome),
+	onTurnEnd func(string, turn.Outcome),
 ) *logsReceiver {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
@@ -147,13 +147,13 @@ func histogram(t *testing.T, tt *componenttest.Telemetry, name, key string) map[
 }
 
 // expectedReason is how a turn's end is counted, written out independently of rotationReason.
-func expectedReason(out streamreader.Outcome) string {
+func expectedReason(out turn.Outcome) string {
 	switch out.End {
-	case streamreader.EndYielded:
+	case turn.EndYielded:
 		return string(out.Yield)
-	case streamreader.EndStreamClosed:
+	case turn.EndStreamClosed:
 		return "container_stopped"
-	case streamreader.EndOpenFailed, streamreader.EndReadFailed:
+	case turn.EndOpenFailed, turn.EndReadFailed:
 		if errors.Is(out.Err, docker.ErrGone) {
 			return "container_stopped"
 		}
@@ -165,10 +165,10 @@ func expectedReason(out streamreader.Outcome) string {
 // outcomes keeps every turn's outcome.
 type outcomes struct {
 	mu  sync.Mutex
-	all []streamreader.Outcome
+	all []turn.Outcome
 }
 
-func (o *outcomes) observe(_ string, out streamreader.Outcome) {
+func (o *outcomes) observe(_ string, out turn.Outcome) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.all = append(o.all, out)
@@ -191,7 +191,7 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	turns := newTurnLog()
 	seen := &outcomes{}
 	r := startInstrumented(t, "metrics", cfg, tt, newStatusHost(), sink,
-		func(id string, out streamreader.Outcome) { turns.observe(id, out); seen.observe(id, out) })
+		func(id string, out turn.Outcome) { turns.observe(id, out); seen.observe(id, out) })
 
 	// Two containers write for about 6 s; two more start while both streams are taken and must wait. All four
 	// stay running after their last line until the test stops them, so the pool stays full however slow the machine.
@@ -392,17 +392,17 @@ func TestHealthPermanentWhenTheDaemonRefusesTheConfiguration(t *testing.T) {
 // TestRotationReason covers the ends a real engine rarely produces.
 func TestRotationReason(t *testing.T) {
 	for _, tc := range []struct {
-		out  streamreader.Outcome
+		out  turn.Outcome
 		want string
 	}{
-		{streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned}, "planned"},
-		{streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonHandover}, "handover"},
-		{streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonRemoved}, "removed"},
-		{streamreader.Outcome{End: streamreader.EndStreamClosed}, "container_stopped"},
-		{streamreader.Outcome{End: streamreader.EndOpenFailed, Err: fmt.Errorf("open: %w", docker.ErrGone)}, "container_stopped"},
-		{streamreader.Outcome{End: streamreader.EndOpenFailed, Err: errors.New("connection refused")}, "error"},
-		{streamreader.Outcome{End: streamreader.EndReadFailed, Err: io.ErrUnexpectedEOF}, "error"},
-		{streamreader.Outcome{End: streamreader.EndCancelled}, ""},
+		{turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned}, "planned"},
+		{turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonHandover}, "handover"},
+		{turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonRemoved}, "removed"},
+		{turn.Outcome{End: turn.EndStreamClosed}, "container_stopped"},
+		{turn.Outcome{End: turn.EndOpenFailed, Err: fmt.Errorf("open: %w", docker.ErrGone)}, "container_stopped"},
+		{turn.Outcome{End: turn.EndOpenFailed, Err: errors.New("connection refused")}, "error"},
+		{turn.Outcome{End: turn.EndReadFailed, Err: io.ErrUnexpectedEOF}, "error"},
+		{turn.Outcome{End: turn.EndCancelled}, ""},
 	} {
 		assert.Equal(t, tc.want, rotationReason(tc.out), "%+v", tc.out)
 		assert.Equal(t, tc.want, expectedReason(tc.out))
@@ -552,12 +552,12 @@ func TestGapsCountedByCause(t *testing.T) {
 	tel.zeroGaps(ctx)
 	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
 
-	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Gaps: []streamreader.Gap{
-		{Cause: streamreader.GapClockSteppedBack, From: 0, To: int64(3 * time.Second)},
-		{Cause: streamreader.GapRotatedAway, From: 10, To: 10 + int64(1500*time.Millisecond)},
+	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Gaps: []turn.Gap{
+		{Cause: turn.GapClockSteppedBack, From: 0, To: int64(3 * time.Second)},
+		{Cause: turn.GapRotatedAway, From: 10, To: 10 + int64(1500*time.Millisecond)},
 	}})
-	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndStreamClosed, Gaps: []streamreader.Gap{
-		{Cause: streamreader.GapRotatedAway, From: 0, To: int64(time.Second)},
+	tel.turnEnded(ctx, turn.Outcome{End: turn.EndStreamClosed, Gaps: []turn.Gap{
+		{Cause: turn.GapRotatedAway, From: 0, To: int64(time.Second)},
 	}})
 	assert.Equal(t, map[string]float64{"rotated_away": 2, "clock_stepped_back": 1, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))
 	assert.Equal(t, map[string]float64{"rotated_away": 2.5, "clock_stepped_back": 3, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gap_duration", "cause"))
