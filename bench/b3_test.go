@@ -131,7 +131,7 @@ func TestB3(t *testing.T) {
 		c1.alive(t)
 		got := ts.maxSeqs()
 		for n := range ids {
-			if got["/"+n] < hist {
+			if got[n] < hist {
 				return false, n + " not yet"
 			}
 		}
@@ -186,7 +186,7 @@ func TestB3(t *testing.T) {
 	cut := time.Now()
 	want := map[string]int{}
 	for n, id := range ids {
-		want["/"+n] = linesUntil(t, cli, id, cut)
+		want[n] = linesUntil(t, cli, id, cut)
 	}
 	eventually(t, 2*time.Minute, 200*time.Millisecond, "every line up to the cut", func() (bool, string) {
 		for key, n := range want {

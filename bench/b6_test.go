@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -13,18 +14,14 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
-// hostLabel is the container label each B6 agent maps to host.name: the receiver has no host attribute of its
-// own yet, and the distribution no processor that could add one from the agent's environment.
-const hostLabel = "otelcol-dockerlogs.bench.host"
-
+// b6Agent reads each agent's containers from their start; the records carry their engine's docker.engine.id (and
+// host.name, alike here: both engines run on one machine).
 const b6Agent = `
 receivers:
   docker_logs:
     start_at: beginning
     include:
       names: [%q]
-    container_labels_to_attributes:
-      ` + hostLabel + `: host.name
 `
 
 // b6GatewayPort moves the gateway overlay of deploy/swarm/gateway.yaml from 0.0.0.0:4318 to a free local port.
@@ -48,7 +45,8 @@ func TestB6(t *testing.T) {
 	engines := []struct {
 		host string
 		cli  *client.Client
-	}{{"engine-a", cliA}, {"engine-b", cliB}}
+		id   string
+	}{{"engine-a", cliA, engineID(t, cliA)}, {"engine-b", cliB, engineID(t, cliB)}}
 	n, d := *flagB6Containers, *flagB6Duration
 	prefix := fmt.Sprintf("bench-%d-hosts-", time.Now().Unix())
 	s := startSink(t, true)
@@ -61,7 +59,7 @@ func TestB6(t *testing.T) {
 	agents := map[string]*collector{}
 	began := time.Now()
 	for _, e := range engines {
-		ids[e.host] = startFleet(t, e.cli, prefix+e.host+"-", n, map[string]string{hostLabel: e.host}, "-rate", "20", "-both")
+		ids[e.host] = startFleet(t, e.cli, prefix+e.host+"-", n, nil, "-rate", "20", "-both")
 		// As in deploy/: the agent's LOKI_ENDPOINT is the gateway, which serves the path the exporter posts to.
 		agents[e.host] = startCollector(t, "agent-"+e.host, map[string]string{"DOCKER_HOST": e.cli.DaemonHost(),
 			"LOKI_ENDPOINT": fmt.Sprintf("http://127.0.0.1:%d", gwPort), "OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")},
@@ -76,7 +74,7 @@ func TestB6(t *testing.T) {
 	var wants []want
 	for _, e := range engines {
 		for name, id := range ids[e.host] {
-			wants = append(wants, want{e.host, e.host + "/" + name, linesUntil(t, e.cli, id, cut)})
+			wants = append(wants, want{e.host, name, linesUntil(t, e.cli, id, cut)})
 		}
 	}
 	eventually(t, 3*time.Minute, time.Second, "every line of both engines up to the cut in the sink", func() (bool, string) {
@@ -96,12 +94,13 @@ func TestB6(t *testing.T) {
 		p := per[w.host]
 		p.want, p.missing, p.dups = p.want+r.want, p.missing+r.missing, p.dups+r.dups
 	}
-	// Records that reached the sink without a host, or under a host other than their engine's.
+	// Records that reached the sink without their engine's docker.engine.id, or with another's.
 	var stray []string
-	for key := range s.maxSeqs() {
-		host, name, _ := strings.Cut(key, "/")
-		if host == "" || !strings.HasPrefix(name, prefix+host+"-") {
-			stray = append(stray, key)
+	for _, e := range engines {
+		for name := range ids[e.host] {
+			if got := s.enginesOf(name); len(got) != 1 || got[0] != e.id {
+				stray = append(stray, fmt.Sprintf("%s: engine ids %v, want %s", name, got, e.id))
+			}
 		}
 	}
 	sort.Strings(stray)
@@ -120,9 +119,9 @@ func TestB6(t *testing.T) {
 		"and exec roots). One agent per engine (`bin/otelcol-dockerlogs`, shipped configuration, `otlp_http` pointed at the\n"+
 		"gateway through `LOKI_ENDPOINT`), one gateway (the shipped configuration plus `deploy/swarm/gateway.yaml`: the `otlp`\n"+
 		"receiver on HTTP instead of `docker_logs`, its disk queue exporting to the sink). %d containers per engine writing 20 lines/s for %v; every line each wrote up\n"+
-		"to the cut checked in the sink by host and container. The hosts are told apart by `host.name`, which each agent maps\n"+
-		"from a container label (`container_labels_to_attributes`), since neither the receiver nor a processor of the\n"+
-		"distribution sets a per-agent attribute yet (see [deploy.md](deploy.md)).\n\n", n, d)
+		"to the cut checked in the sink by container. The hosts are told apart by `docker.engine.id`, which the receiver\n"+
+		"reads from each engine's `/info` (`host.name` too, the same for both engines here: they run on one machine); every\n"+
+		"container's records must carry its own engine's ID (see [deploy.md](deploy.md)).\n\n", n, d)
 	b.WriteString("| process | CPU |\n|---|---|\n")
 	for _, e := range engines {
 		c := agents[e.host]
@@ -141,4 +140,14 @@ func forget(cli *client.Client) {
 	started.Lock()
 	defer started.Unlock()
 	delete(started.ids, cli)
+}
+
+// engineID returns the engine's ID, which the receiver sets as docker.engine.id.
+func engineID(t *testing.T, cli *client.Client) string {
+	t.Helper()
+	info, err := cli.Info(context.Background())
+	if err != nil {
+		t.Fatalf("engine info: %v", err)
+	}
+	return info.ID
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -20,15 +21,17 @@ import (
 const sinkPath = "/otlp/v1/logs"
 
 // sink stands in for the log store: an OTLP/HTTP endpoint that counts records and, when tracking, checks every
-// loggen line once per host and container and measures each line's delivery lag.
+// loggen line once per container, the engine each container's records name, and each line's delivery lag.
 type sink struct {
 	URL     string // what LOKI_ENDPOINT is set to
 	track   bool
 	records atomic.Int64
 
 	mu sync.Mutex
-	// seen counts each line by key (host.name "/" container.name) and sequence number.
+	// seen counts each line by key (container.name) and sequence number.
 	seen map[string][]uint8
+	// engines holds, per key, the docker.engine.id values its records carried.
+	engines map[string]map[string]bool
 	// lags are delivery lags in ms (arrival minus the daemon's timestamp) of lines stamped in [lagFrom, lagTo].
 	lagFrom, lagTo int64
 	lags           []float64
@@ -41,7 +44,7 @@ type sink struct {
 // startSink serves on a free port of 127.0.0.1 until the test ends; track adds the per-line checks.
 func startSink(t testing.TB, track bool) *sink {
 	t.Helper()
-	s := &sink{track: track, seen: map[string][]uint8{}, firstNew: map[string]time.Time{}}
+	s := &sink{track: track, seen: map[string][]uint8{}, engines: map[string]map[string]bool{}, firstNew: map[string]time.Time{}}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +103,13 @@ func (s *sink) check(logs plog.Logs, now int64) {
 	rls := logs.ResourceLogs()
 	for i := range rls.Len() {
 		attrs := rls.At(i).Resource().Attributes()
-		host, _ := attrs.Get("host.name")
+		engine, _ := attrs.Get("docker.engine.id")
 		name, _ := attrs.Get("container.name")
-		key := host.Str() + "/" + name.Str()
+		key := name.Str()
+		if s.engines[key] == nil {
+			s.engines[key] = map[string]bool{}
+		}
+		s.engines[key][engine.Str()] = true
 		counts := s.seen[key]
 		last, watched := s.watch[key]
 		sls := rls.At(i).ScopeLogs()
@@ -214,4 +221,16 @@ func (s *sink) minSeq(key string) int {
 		}
 	}
 	return -1
+}
+
+// enginesOf returns the docker.engine.id values the records of a container carried.
+func (s *sink) enginesOf(key string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var ids []string
+	for id := range s.engines[key] {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

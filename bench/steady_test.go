@@ -58,7 +58,7 @@ func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay s
 	out.wall = d
 	want := map[string]int{}
 	for name, id := range ids {
-		want["/"+name] = linesUntil(t, cli, id, cut)
+		want[name] = linesUntil(t, cli, id, cut)
 	}
 	eventually(t, drain, time.Second, "every line up to the cut in the sink", func() (bool, string) {
 		c.alive(t)
