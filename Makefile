@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 1
 
 GO_PACKAGES := ./...
 
-.PHONY: build test unit lint load load-reopen load-pipeline
+.PHONY: build test unit lint load load-reopen load-pipeline load-files
 
 ## build: compile every package of the module.
 build:
@@ -30,10 +30,16 @@ load-reopen:
 load-pipeline:
 	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadPipelines -timeout 60m ./e2e/
 
-## lint: formatting and vet.
+## load-files: host CPU per line (collector + dockerd) reading 1,000,000 lines of history through the API and from the json-file files (prints figures).
+load-files:
+	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadLogFilesHostCPU -timeout 60m ./receiver/dockerlogsreceiver/
+
+## lint: formatting, a tidy go.mod and go.sum, and vet.
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	@# -diff prints what tidy would change as a unified diff and fails, without touching the files.
+	@go mod tidy -diff || { echo "go.mod/go.sum are not tidy: the diff above is what 'go mod tidy' would change; run it and commit the result"; exit 1; }
 	go vet $(GO_PACKAGES)
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -85,13 +91,24 @@ image: otelcol
 	cp collector-config.yaml $(IMAGE_CTX)/config.yaml
 	scripts/with-docker.sh docker build -q -t $(IMAGE) -f Dockerfile $(IMAGE_CTX)
 
-## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none).
-run: otelcol
-	scripts/with-docker.sh scripts/run-local.sh
+## run: the distribution with collector-config.yaml against the local engine (a private dockerd and a demo container when none), next to a log store with a web UI (VictoriaLogs, unless LOKI_ENDPOINT is set) and Prometheus with the alert rules; prints their addresses, and stops them all on Ctrl-C.
+run: otelcol $(if $(LOKI_ENDPOINT),,victoria-logs)
+	VLOGS_BIN=$(VLOGS) scripts/with-docker.sh scripts/run-local.sh
 
-## victoria-logs: install the VictoriaLogs log store the end-to-end test (e2e/) ships logs to, when missing.
+## victoria-logs: install the VictoriaLogs log store that make run and the end-to-end tests (e2e/) ship logs to, when missing.
 VLOGS_VERSION := v1.52.1
 VLOGS := $(CURDIR)/.cache/tools/victoria-logs-$(VLOGS_VERSION)/victoria-logs
 victoria-logs: $(VLOGS)
 $(VLOGS):
 	GOBIN=$(dir $(VLOGS)) go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@$(VLOGS_VERSION)
+
+# ---------------------------------------------------------------------------------------------------------------
+# Benchmarks (bench/): the distribution against the real engine, and the Go micro-benchmarks of the hot path.
+
+.PHONY: bench
+BENCH_RUN ?= Test
+BENCH_ARGS ?=
+
+## bench: B1 throughput, B3 reopen/restart cost, B4 many containers, B5 soak, B6 many hosts and the micro-benchmarks; prints figures, asserts no speed, rewrites docs/benchmarks.md (BENCH_RUN=TestB4 for one, BENCH_ARGS='-b4-containers=60' for flags).
+bench: otelcol
+	DOCKERLOGS_BENCH=1 scripts/with-docker.sh go test -count=1 -v -timeout 180m -run '$(BENCH_RUN)' ./bench/ -args $(BENCH_ARGS)

@@ -51,6 +51,9 @@ type Cursor struct {
 	// Ended is set when the log was read to its end after the container stopped: nothing of it is left to read
 	// until the container starts again. A container removed before that may take unread lines with it.
 	Ended bool `json:"ended,omitempty"`
+	// Held, when set, is the timestamp of the first line of the oldest multiline record still open when the
+	// cursor last advanced: its lines are not delivered, and a reopen must read them again (see Hold).
+	Held int64 `json:"held,omitempty"`
 
 	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
 	candidates [8]int64
@@ -86,7 +89,12 @@ func (c Cursor) Since() (since int64, anchored bool) {
 		return c.Start, false
 	}
 	// Lines before Start are never read: asking for them would only make the daemon send more.
-	return max(c.earliest()-InversionMargin, c.Start, 1), false
+	since = max(c.earliest()-InversionMargin, c.Start, 1)
+	if c.Held != 0 {
+		// An open record of an output with no position yet: earliest does not see it.
+		since = min(since, max(c.Held-InversionMargin, c.Start, 1))
+	}
+	return since, false
 }
 
 // Newest returns the latest of the positions' times: every line the log held up to the line stamped with it
@@ -130,6 +138,16 @@ func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
 	c.remember(ts)
 	c.raiseFloor(unfinished)
 	c.leaveStep()
+}
+
+// Hold records the first line of the oldest multiline record still open (0: none) after the cursor advanced.
+//
+// Records of the two outputs complete in their own order, so a record delivered on one output can follow in
+// the log an open record of the other: that record's lines are behind the cursor. Advance keeps the floor before
+// it (pass its first line as unfinished); Held keeps a cursor without floor from starting after it, when its
+// output has no position.
+func (c *Cursor) Hold(first int64) {
+	c.Held = first
 }
 
 // remember keeps ts as a floor candidate when it is a step newer than the last one kept.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,4 +237,26 @@ func TestEndedLastsUntilTheNextDeliveredLine(t *testing.T) {
 	data, err = json.Marshal(back)
 	require.NoError(t, err)
 	assert.NotContains(t, string(data), "ended", "omitted while not set")
+}
+
+// TestSinceWithoutFloorStaysBeforeAHeldRecord: an open multiline record of an output with no position yet is not
+// seen by the positions; Held keeps the reopen from starting after its first line, and survives a save.
+func TestSinceWithoutFloorStaysBeforeAHeldRecord(t *testing.T) {
+	const s = int64(time.Second)
+	var c Cursor
+	c.Advance(streamStderr, 100*s, 10*s)
+	c.Hold(10 * s)
+	since, anchored := c.Since()
+	assert.False(t, anchored)
+	assert.Equal(t, 10*s-InversionMargin, since)
+
+	data, err := json.Marshal(c)
+	require.NoError(t, err)
+	var back Cursor
+	require.NoError(t, json.Unmarshal(data, &back))
+	assert.Equal(t, int64(10*s), back.Held)
+
+	c.Hold(0)
+	since, _ = c.Since()
+	assert.Equal(t, 100*s-InversionMargin, since, "no record open: the positions decide")
 }

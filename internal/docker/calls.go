@@ -97,6 +97,8 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 		opts.Since = time.Unix(0, req.Since).UTC().Format(time.RFC3339Nano)
 	}
 	switch {
+	case req.Tail > 0 && req.Follow && c.IsPodman(ctx):
+		// Podman would skip the lines written while it reads the tail: everything since req.Since instead.
 	case req.Tail > 0:
 		opts.Tail = strconv.Itoa(req.Tail)
 	case req.Tail < 0:
@@ -110,13 +112,14 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 }
 
 // ContainerEvents subscribes to the container events that change what is read, and to the extra actions, of
-// containers carrying every label filter ("key=value"); since, when not zero, replays from then.
+// containers carrying every label filter ("key=value"); since, when not zero, replays from then. Podman's actions
+// are subscribed to as well: pass each message's Action through NormalizeAction.
 func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []string, extra ...events.Action) (<-chan events.Message, <-chan error) {
 	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)))
 	for _, l := range labels {
 		f.Add("label", l)
 	}
-	for _, a := range []events.Action{events.ActionStart, events.ActionDie, events.ActionDestroy, events.ActionRename, events.ActionRestart} {
+	for _, a := range eventFilterActions {
 		f.Add("event", string(a))
 	}
 	// Adding an action already listed is harmless: filter values are a set. The daemon matches health_status
@@ -149,4 +152,23 @@ func shortID(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// DaemonInfo is what the receiver reads of the daemon itself.
+type DaemonInfo struct {
+	// Name is the name of the host the daemon runs on.
+	Name string
+	// ID is the daemon's own identifier, made with its data directory.
+	ID string
+}
+
+// Info returns the daemon's host name and ID.
+func (c *Client) Info(ctx context.Context) (DaemonInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	info, err := c.api.Info(ctx)
+	if err != nil {
+		return DaemonInfo{}, fmt.Errorf("read daemon info: %w", err)
+	}
+	return DaemonInfo{Name: info.Name, ID: info.ID}, nil
 }

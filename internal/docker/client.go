@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -26,6 +27,8 @@ type Settings struct {
 type Client struct {
 	api     *client.Client
 	timeout time.Duration
+	// kind is whether the daemon is Docker or Podman, once known (see IsPodman).
+	kind atomic.Int32
 }
 
 // NewClient creates a client; it does not contact the daemon.

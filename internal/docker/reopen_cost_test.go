@@ -11,8 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -60,7 +60,7 @@ func readAll(t *testing.T, c *docker.Client, id string, req docker.LogsRequest) 
 	body, err := c.Logs(context.Background(), id, req)
 	require.NoError(t, err)
 	defer body.Close()
-	r := logstream.NewReader(body, logstream.Options{})
+	r := decode.NewReader(body, decode.Options{})
 	var out []int64
 	for {
 		l, err := r.Next()

@@ -21,6 +21,20 @@ func TestContainerIDFromProc(t *testing.T) {
 			"22 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n", ""},
 		{"overlay layer ids are not container ids", "0::/\n",
 			"600 1 0:50 / / rw - overlay overlay rw,lowerdir=/var/lib/docker/overlay2/" + testID + "/diff\n", ""},
+		// Podman: cgroup and mountinfo lines as seen in a container of podman 4.3.1 (cgroupfs, cgroup v1, vfs).
+		{"podman cgroupfs", "1:cpu:/libpod_parent/libpod-" + testID + "\n0::/libpod_parent/libpod-" + testID + "\n", "", testID},
+		{"podman systemd", "0::/machine.slice/libpod-" + testID + ".scope\n", "", testID},
+		{"podman systemd in the container", "0::/machine.slice/libpod-" + testID + ".scope/container\n", "", testID},
+		{"podman rootless", "0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + testID + ".scope\n", "", testID},
+		{"podman pod", "0::/machine.slice/machine-libpod_pod_0123.slice/libpod-" + testID + ".scope\n", "", testID},
+		{"podman cgroup v2 with mountinfo", "0::/\n",
+			"2911 2905 254:0 /var/lib/containers/storage/overlay-containers/" + testID + "/userdata/hosts /etc/hosts rw,relatime - ext4 /dev/vda rw\n", testID},
+		{"podman vfs, .containerenv only", "0::/\n",
+			"2914 2905 254:0 /tmp/pm/run/vfs-containers/" + testID + "/userdata/.containerenv /run/.containerenv rw,relatime - ext4 /dev/vda rw\n", testID},
+		{"podman rootless hostname", "0::/\n",
+			"700 690 0:40 /home/u/.local/share/containers/storage/overlay-containers/" + testID + "/userdata/hostname /etc/hostname rw - ext4 /dev/vda rw\n", testID},
+		{"podman storage layers are not container ids", "0::/\n",
+			"600 1 0:50 / / rw - overlay overlay rw,lowerdir=/var/lib/containers/storage/overlay/" + testID + "/diff\n", ""},
 		{"empty", "", "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

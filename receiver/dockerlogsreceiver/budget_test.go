@@ -14,14 +14,14 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // fillGate holds every batch until the receiver's byte budget has been nearly full once, then takes each slowly.
 type fillGate struct {
 	*collector
-	budget    atomic.Pointer[streamreader.Budget]
+	budget    atomic.Pointer[turn.Budget]
 	threshold int64
 	filled    atomic.Bool
 }
@@ -109,7 +109,7 @@ func TestPermanentRefusalReleasesTheBudget(t *testing.T) {
 	const lines = 500
 	dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
 		Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.records.Load() >= lines }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return sink.records.Load() >= lines }, 3*time.Minute, 10*time.Millisecond,
 		"%d of %d lines offered", sink.records.Load(), lines)
 	budget := r.budget
 	require.NoError(t, r.Shutdown(context.Background()))

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // Values accepted by start_at.
@@ -73,7 +74,11 @@ type Config struct {
 	// Include and Exclude select the containers that are read; exclude wins.
 	Include selection.Rules `mapstructure:"include"`
 	Exclude selection.Rules `mapstructure:"exclude"`
-	// ContainerLabelsToAttributes copies the named container labels to resource attributes (label -> attribute).
+	// ResourceAttributes switches each resource attribute declared in metadata.yaml on or off.
+	ResourceAttributes metadata.ResourceAttributesConfig `mapstructure:"resource_attributes"`
+	// ContainerLabelsToAttributes copies container labels to resource attributes (label -> attribute): a key is a
+	// label key or a pattern with one "*"; an empty name means the label's own key, and for a pattern a "*" in the
+	// name stands for what the key's "*" matched (labelmap.go).
 	ContainerLabelsToAttributes map[string]string `mapstructure:"container_labels_to_attributes"`
 	// EnvVarsToAttributes copies the named environment variables to resource attributes (variable -> attribute);
 	// no other variable is read, since environments often hold secrets.
@@ -84,6 +89,11 @@ type Config struct {
 
 	// LifecycleEvents emits container lifecycle events (start, die, oom, ...) as log records; off by default.
 	LifecycleEvents LifecycleEventsConfig `mapstructure:"lifecycle_events"`
+	// Multiline, when set, joins the lines of one event into one record (see MultilineConfig).
+	Multiline *MultilineConfig `mapstructure:"multiline"`
+
+	// LogFiles reads json-file logs from the daemon's files instead of through the API; off by default.
+	LogFiles LogFilesConfig `mapstructure:"log_files"`
 
 	// Operators are stanza operators (json_parser, regex_parser, move, router, ...) run on each batch's records
 	// before it is handed on; none by default.
@@ -112,6 +122,7 @@ func createDefaultConfig() component.Config {
 		FlushInterval:        200 * time.Millisecond,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
+		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),
 	}
 }
 
@@ -168,9 +179,10 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate(), validateOperators(cfg.Operators))
-	errs = append(errs, validateAttributeMap("container_labels_to_attributes", cfg.ContainerLabelsToAttributes),
-		validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators(cfg.Operators))
+	errs = append(errs, cfg.validateMultiline())
+	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -43,12 +45,20 @@ func TestDefaultConfig(t *testing.T) {
 		FlushInterval:        200 * time.Millisecond,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
+		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
 }
 
 func TestConfigEveryKey(t *testing.T) {
 	cfg := loadConfig(t, "all_keys")
+	wantAttrs := metadata.DefaultResourceAttributesConfig()
+	wantAttrs.ContainerID.Enabled = false
+	wantAttrs.DockerEngineID.Enabled = false
+	wantAttrs.HostName.Enabled = false
+	// The generated config remembers which switches the YAML set; only the switches themselves are compared.
+	assert.Empty(t, cmp.Diff(wantAttrs, cfg.ResourceAttributes, cmpopts.IgnoreUnexported(metadata.ResourceAttributeConfig{})),
+		"resource_attributes")
 	storage := component.MustNewIDWithName("file_storage", "positions")
 	tls := configtls.NewDefaultClientConfig()
 	tls.CAFile, tls.CertFile, tls.KeyFile = "/etc/docker/ca.pem", "/etc/docker/cert.pem", "/etc/docker/key.pem"
@@ -69,11 +79,13 @@ func TestConfigEveryKey(t *testing.T) {
 		ExcludeOwnContainer:  false,
 		Include: selection.Rules{Names: []string{"shop-*"}, Images: []string{`/^registry:5000\//`},
 			Labels: map[string]string{"team": "payments"}},
-		Exclude:                     selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
-		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team"},
-		EnvVarsToAttributes:         map[string]string{"APP_VERSION": "app.version"},
-		LifecycleEvents:             LifecycleEventsConfig{Enabled: true, Events: []string{"start", "die", "oom"}},
-		Storage:                     &storage,
+		Exclude: selection.Rules{Names: []string{"!shop-web-*"}, Labels: map[string]string{"env": "dev"}},
+		ContainerLabelsToAttributes: map[string]string{"com.example.team": "team", "org.opencontainers.image.*": "image.*",
+			"com.example.billing.*": ""},
+		EnvVarsToAttributes: map[string]string{"APP_VERSION": "app.version"},
+		LifecycleEvents:     LifecycleEventsConfig{Enabled: true, Events: []string{"start", "die", "oom"}},
+		ResourceAttributes:  cfg.ResourceAttributes, // compared above
+		Storage:             &storage,
 	}, cfg)
 	require.NoError(t, confmap.Validate(cfg))
 }
@@ -85,6 +97,15 @@ func TestConfigUnquotedAPIVersionIsRefusedByKey(t *testing.T) {
 	require.NoError(t, err)
 	err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
 	assert.ErrorContains(t, err, `'api_version' expected type 'string', got unconvertible type 'float64'`)
+}
+
+func TestConfigUnknownResourceAttributeIsRefusedByKey(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+	sub, err := cm.Sub("docker_logs/unknown_resource_attribute")
+	require.NoError(t, err)
+	err = sub.Unmarshal(NewFactory().CreateDefaultConfig())
+	assert.ErrorContains(t, err, "'resource_attributes' has invalid keys: container.ip")
 }
 
 func TestConfigValidationNamesEveryKey(t *testing.T) {
@@ -106,6 +127,7 @@ max_buffered_bytes (0) must be at least max_log_size (10)
 include.names[0]: invalid regular expression "/[/": error parsing regexp: missing closing ]: `+"`[`"+`
 exclude.images[0]: invalid glob "app[:1": unexpected end of input
 lifecycle_events.events[1]: unknown event "stop" (want one of start, restart, health_status, oom, die, destroy)
+container_labels_to_attributes[com.example.*]: attribute name "team" must have a "*", standing for what the key's "*" matched, or be empty for the label's own key
 env_vars_to_attributes[SECRET] needs an attribute name`, err.Error())
 }
 

@@ -5,7 +5,8 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // Bounds of the tail a reopen asks for: enough for what a container wrote while it had no stream.
@@ -39,6 +40,10 @@ type trackedContainer struct {
 	// inTurn is set while a turn reads the container; prior is its state before it was forgotten.
 	inTurn bool
 	prior  readState
+	// multiline joins its lines into records; nil when every line is a record.
+	multiline *multiline.Rule
+	// waiting are the multiline records the last turn left open, by output.
+	waiting [3]turn.Waiting
 }
 
 // readState says why a known container is not read.
@@ -94,11 +99,12 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 }
 
 // afterTurn records what a turn learnt of the container.
-func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
+func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writeRate = writeRate(c.cursor, out, c.writeRate)
 	c.cursor = out.Cursor
+	c.waiting = out.Waiting
 	if secs := out.Duration.Seconds(); secs > 0.1 {
 		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the
 		// next tail below what the container writes, so a lower rate only halves the estimate.
@@ -117,6 +123,13 @@ func (c *trackedContainer) afterTurn(out streamreader.Outcome, failed bool) {
 	} else {
 		c.failures = 0
 	}
+}
+
+// openRecords returns the multiline records the last turn left open.
+func (c *trackedContainer) openRecords() [3]turn.Waiting {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting
 }
 
 // failureCount returns how many turns in a row failed.
@@ -196,7 +209,7 @@ func (cs *containers) len() int {
 
 // writeRate estimates how fast the container writes from the lines a turn delivered and the span of their
 // timestamps since the cursor it started from; a turn that cannot tell halves the previous estimate.
-func writeRate(before checkpoint.Cursor, out streamreader.Outcome, previous float64) float64 {
+func writeRate(before checkpoint.Cursor, out turn.Outcome, previous float64) float64 {
 	lines := out.Lines[1] + out.Lines[2]
 	from, to := before.Newest(), out.Cursor.Newest()
 	if before.IsZero() || lines == 0 || to <= from {

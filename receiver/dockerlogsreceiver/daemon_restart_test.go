@@ -60,15 +60,15 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 		ids[i] = dockertest.StartContainer(t, cli, spec)
 	}
 	for _, id := range ids {
-		require.Eventually(t, func() bool { return sink.count(id) >= 200 }, time.Minute, 10*time.Millisecond, "reading %.12s", id)
+		require.Eventually(t, func() bool { return sink.count(id) >= 200 }, 3*time.Minute, 10*time.Millisecond, "reading %.12s", id)
 	}
-	require.Eventually(t, func() bool { return r.pool.Stats().Open == restartContainers }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return r.pool.Stats().Open == restartContainers }, 3*time.Minute, 10*time.Millisecond)
 	goroutinesBefore := countGoroutines(cli)
 	require.Empty(t, host.statuses(), "nothing to report while the daemon answers")
 
 	d.Stop(t)
 	stopped := time.Now()
-	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusRecoverableError }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusRecoverableError }, 3*time.Minute, 10*time.Millisecond,
 		"the status during the outage")
 	time.Sleep(time.Until(stopped.Add(restartOutage)))
 	d.Start(t)
@@ -76,7 +76,7 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 
 	require.Eventually(t, func() bool { return !sink.firstAfterMark().IsZero() }, 2*time.Minute, 10*time.Millisecond, "reading resumed")
 	resumed := sink.firstAfterMark().Sub(answered)
-	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusOK }, time.Minute, 10*time.Millisecond, "the status after the outage")
+	require.Eventually(t, func() bool { return host.last() == componentstatus.StatusOK }, 3*time.Minute, 10*time.Millisecond, "the status after the outage")
 	atAnswer := map[string]int{}
 	for _, id := range ids {
 		atAnswer[id] = sink.countBefore(id, answered)
@@ -85,14 +85,14 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 		require.Eventually(t, func() bool { return sink.count(id) >= atAnswer[id]+linesAfterRestart }, 2*time.Minute, 10*time.Millisecond,
 			"container %.12s after the restart: %d lines, %d before it", id, sink.count(id), atAnswer[id])
 	}
-	require.Eventually(t, func() bool { return r.pool.Stats().Open == restartContainers }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return r.pool.Stats().Open == restartContainers }, 3*time.Minute, 10*time.Millisecond)
 	// The idle connections of the receiver's client come and go (at most two, two goroutines each).
 	const idleConnGoroutines = 4
 	var goroutinesAfter atomic.Int64
 	assert.Eventually(t, func() bool {
 		goroutinesAfter.Store(int64(countGoroutines(cli)))
 		return goroutinesAfter.Load() <= int64(goroutinesBefore+idleConnGoroutines)
-	}, 30*time.Second, 100*time.Millisecond, "goroutines back to %d (+%d), with as many streams open as before the restart", goroutinesBefore, idleConnGoroutines)
+	}, 2*time.Minute, 100*time.Millisecond, "goroutines back to %d (+%d), with as many streams open as before the restart", goroutinesBefore, idleConnGoroutines)
 
 	// Stopped, the containers' logs are final: the daemon's own copy is what must have arrived, each line once.
 	for _, id := range ids {
@@ -102,7 +102,7 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 	for _, id := range ids {
 		stdout, stderr := dockertest.Logs(t, cli, id)
 		want := map[string][]string{"stdout": splitLines(stdout), "stderr": splitLines(stderr)}
-		require.Eventually(t, func() bool { return sink.count(id) >= len(want["stdout"])+len(want["stderr"]) }, time.Minute, 10*time.Millisecond,
+		require.Eventually(t, func() bool { return sink.count(id) >= len(want["stdout"])+len(want["stderr"]) }, 3*time.Minute, 10*time.Millisecond,
 			"container %.12s: %d of %d lines", id, sink.count(id), len(want["stdout"])+len(want["stderr"]))
 		time.Sleep(500 * time.Millisecond) // a late duplicate would arrive now
 		got := bodiesByStream(sink.of(id))

@@ -7,7 +7,7 @@ import (
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // Backoff between attempts to hand the same batch on again.
@@ -22,10 +22,10 @@ const (
 //
 // The records are rebuilt for each attempt: a consumer that refused them may have changed them.
 // Only a permanent error ends the attempts early: the data itself was refused, and retrying cannot change that.
-func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines []streamreader.Line) error {
+func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines []turn.Line) error {
 	wait := retryInitial
 	for attempt := 1; ; attempt++ {
-		logs := buildLogs(c.metadata(), r.settings.BuildInfo.Version, lines, time.Now())
+		logs := buildLogs(r.resourceOf(c.metadata()), r.settings.BuildInfo.Version, lines, time.Now())
 		records := len(lines)
 		if r.operators != nil {
 			var failed int

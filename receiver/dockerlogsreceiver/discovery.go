@@ -28,6 +28,7 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	wait := resubscribeInitial
 	resumed := false
 	for ctx.Err() == nil {
+		r.readDaemonIdentity(ctx)
 		subscribed := time.Now()
 		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters(), r.cfg.LifecycleEvents.actions()...)
 		// Listing after subscribing leaves no gap in which a container could start unseen.
@@ -78,6 +79,7 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 // handleEvent applies one container event; events may repeat after a resubscription, so each is idempotent.
 func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 	id := msg.Actor.ID
+	msg.Action = docker.NormalizeAction(msg.Action)
 	r.telemetry.event(ctx, msg)
 	if msg.Action == events.ActionDestroy {
 		// Before the container is forgotten, so that its record carries what the receiver knew of it.
@@ -120,6 +122,9 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 		return false
 	}
 	r.health.daemonAnswered()
+	if !r.identityRead() {
+		r.readDaemonIdentity(ctx)
+	}
 	for _, s := range list {
 		if r.track(ctx, s.ID, false) {
 			r.pool.Add(s.ID)
@@ -189,12 +194,18 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		r.excluded.add(id)
 		return false
 	}
+	if c.multiline, err = r.cfg.multilineOf(c.meta.Labels); err != nil {
+		c.multiline = r.cfg.Multiline.ruleOrNil()
+		r.settings.Logger.Warn("A container's multiline labels are invalid; its lines are grouped by the receiver's multiline setting",
+			zap.String("container.id", id), zap.String("container.name", c.meta.Name), zap.Error(err))
+	}
 	startedAfterReceiver := fromStartEvent
 	if info.State != nil {
 		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {
 			startedAfterReceiver = true
 		}
 	}
+	r.considerFiles(info)
 	cursor, saved, err := r.store.Load(ctx, id)
 	if err != nil {
 		// Reading it as new could deliver its whole log again: wait for the storage instead.
@@ -257,6 +268,7 @@ func (r *logsReceiver) forget(ctx context.Context, id string) {
 	}
 	r.pool.Remove(id)
 	r.containers.remove(id)
+	r.files.forget(id)
 	r.deletePosition(ctx, id)
 }
 

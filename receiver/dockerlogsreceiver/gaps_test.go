@@ -11,14 +11,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -53,7 +54,16 @@ func (p *pausingCollector) ConsumeLogs(ctx context.Context, ld plog.Logs) error 
 
 // startObserved starts a receiver whose telemetry goes to tt, whose warnings go to the returned observer as well
 // as to the test's log, and whose turns' outcomes go to onTurnEnd.
-func startObserved(t *testing.T, cfg *Config, tt *componenttest.Telemetry, next *pausingCollector, onTurnEnd func(string, streamreader.Outcome)) *observer.ObservedLogs {
+func startObserved(t *testing.T, cfg *Config, tt *componenttest.Telemetry, next *pausingCollector, onTurnEnd func(string, turn.Outcome)) *observer.ObservedLogs {
+	t.Helper()
+	_, logs := startObservedOn(t, cfg, tt, nopHost(), next, onTurnEnd)
+	return logs
+}
+
+// startObservedOn is startObserved over any consumer and host (a storage extension, say); it also returns the receiver.
+func startObservedOn(t *testing.T, cfg *Config, tt *componenttest.Telemetry, host component.Host, next consumer.Logs,
+	onTurnEnd func(string, turn.Outcome),
+) (*logsReceiver, *observer.ObservedLogs) {
 	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set := receiverSettings(t)
@@ -65,9 +75,9 @@ func startObserved(t *testing.T, cfg *Config, tt *componenttest.Telemetry, next 
 	require.NoError(t, err)
 	r := rcv.(*logsReceiver)
 	r.onTurnEnd = onTurnEnd
-	require.NoError(t, r.Start(context.Background(), nopHost()))
+	require.NoError(t, r.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return logs
+	return r, logs
 }
 
 // TestLinesRotatedAwayAreReportedOnce holds the pipeline while a container with a small json-file log writes on,
@@ -124,17 +134,17 @@ func TestLinesRotatedAwayAreReportedOnce(t *testing.T) {
 	}
 
 	seen.mu.Lock()
-	var gaps []streamreader.Gap
+	var gaps []turn.Gap
 	stalls := 0
 	for _, out := range seen.all {
 		gaps = append(gaps, out.Gaps...)
-		stalls += out.Stalls
+		stalls += out.Stalls + out.FellBehind
 	}
 	seen.mu.Unlock()
 	require.Len(t, gaps, 1, "one gap, reported once")
 	gap := gaps[0]
-	assert.Equal(t, streamreader.GapRotatedAway, gap.Cause)
-	assert.Positive(t, stalls, "the stream was closed while the pipeline held a batch")
+	assert.Equal(t, turn.GapRotatedAway, gap.Cause)
+	assert.Positive(t, stalls, "the stream was closed while the pipeline held a batch (stalled or fallen behind)")
 
 	// The span runs from the newest line delivered before the gap to the first line delivered after it.
 	var newestBefore time.Time
@@ -157,7 +167,7 @@ func TestLinesRotatedAwayAreReportedOnce(t *testing.T) {
 
 	// The metrics: one gap, of that span; the other cause at 0.
 	gapsBy := sums(t, tt, "otelcol_docker_logs_gaps", "cause")
-	assert.Equal(t, map[string]float64{"rotated_away": 1, "clock_stepped_back": 0}, gapsBy)
+	assert.Equal(t, map[string]float64{"rotated_away": 1, "clock_stepped_back": 0, "removed_unread": 0}, gapsBy)
 	spans := sums(t, tt, "otelcol_docker_logs_gap_duration", "cause")
 	assert.InDelta(t, gap.Duration().Seconds(), spans["rotated_away"], 1e-9)
 	assert.Zero(t, spans["clock_stepped_back"])
@@ -245,9 +255,9 @@ func TestReportGapsLogsOneWarningPerGap(t *testing.T) {
 	r.settings.Logger = zap.New(core)
 	c := &trackedContainer{meta: containerMeta{ID: "c0ffee", Name: "web"}}
 	at := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC).UnixNano()
-	r.reportGaps(c, []streamreader.Gap{
-		{Cause: streamreader.GapRotatedAway, From: at, To: at + int64(90*time.Second)},
-		{Cause: streamreader.GapClockSteppedBack, From: at, To: at + int64(time.Hour)},
+	r.reportGaps(c, []turn.Gap{
+		{Cause: turn.GapRotatedAway, From: at, To: at + int64(90*time.Second)},
+		{Cause: turn.GapClockSteppedBack, From: at, To: at + int64(time.Hour)},
 	})
 	entries := logs.All()
 	require.Len(t, entries, 2)

@@ -22,8 +22,8 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -96,35 +96,35 @@ func (c *collector) count(id string) int {
 // turnLog counts how the receiver's turns ended.
 type turnLog struct {
 	mu       sync.Mutex
-	ends     map[streamreader.End]int
+	ends     map[turn.End]int
 	yields   map[pool.Reason]int
 	missed   int
 	stalls   int
 	dups     int
-	gaps     []streamreader.Gap
+	gaps     []turn.Gap
 	closedAt map[string]time.Time
 	// failedOpens counts, per container, the turns whose stream could not be opened.
 	failedOpens map[string]int
 }
 
 func newTurnLog() *turnLog {
-	return &turnLog{ends: map[streamreader.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}, failedOpens: map[string]int{}}
+	return &turnLog{ends: map[turn.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}, failedOpens: map[string]int{}}
 }
 
-func (l *turnLog) observe(id string, out streamreader.Outcome) {
+func (l *turnLog) observe(id string, out turn.Outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ends[out.End]++
-	if out.End == streamreader.EndOpenFailed {
+	if out.End == turn.EndOpenFailed {
 		l.failedOpens[id]++
 	}
-	if out.End == streamreader.EndYielded {
+	if out.End == turn.EndYielded {
 		l.yields[out.Yield]++
 	}
 	if out.WindowMissed {
 		l.missed++
 	}
-	if out.End == streamreader.EndStreamClosed {
+	if out.End == turn.EndStreamClosed {
 		l.closedAt[id] = time.Now()
 	}
 	l.dups += out.Duplicates

@@ -93,7 +93,7 @@ func TestTTYLinesArriveClean(t *testing.T) {
 	sink := &collector{}
 	startReceiver(t, testConfig(), sink, nil)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{TTY: true, Cmd: []string{"-count", "300", "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.count(id) >= 300 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 300 }, 3*time.Minute, 20*time.Millisecond)
 	recs := sink.of(id)
 	require.Len(t, recs, 300)
 	for i, r := range recs {
@@ -113,7 +113,7 @@ func TestLongLineArrivesWhole(t *testing.T) {
 	startReceiver(t, testConfig(), sink, nil)
 	const size = 100 * 1024
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "4", "-size", fmt.Sprint(size), "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.count(id) >= 4 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 4 }, 3*time.Minute, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	recs := sink.of(id)
 	require.Len(t, recs, 4)
@@ -133,19 +133,23 @@ func TestLongLineArrivesWhole(t *testing.T) {
 func TestShortLivedContainerIsReadFromItsFirstLine(t *testing.T) {
 	cli := dockertest.Engine(t)
 	cfg := testConfig()
+	labels := isolate(t, cfg)
 	cfg.MaxConcurrentStreams = 1
-	cfg.TimeSlice = 3 * time.Second
+	// The busy container keeps the only stream until it stops, however slow the machine.
+	cfg.TimeSlice = time.Hour
+	cfg.RotationInterval = time.Hour
 	sink := &collector{}
 	turns := newTurnLog()
 	startReceiver(t, cfg, sink, turns)
 
-	busy := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "50"}})
-	require.Eventually(t, func() bool { return sink.count(busy) > 0 }, time.Minute, 20*time.Millisecond)
-	short := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "200", "-streams", "both"}})
-	dockertest.WaitExit(t, cli, short, 30*time.Second)
-	assert.Zero(t, sink.count(short), "the container exited before its stream opened")
+	busy := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "50"}})
+	require.Eventually(t, func() bool { return sink.count(busy) > 0 }, 2*time.Minute, 20*time.Millisecond)
+	short := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "200", "-streams", "both"}})
+	dockertest.WaitExit(t, cli, short, 2*time.Minute)
+	require.Zero(t, sink.count(short), "the container exited before its stream opened")
+	stopContainer(t, busy)
 
-	require.Eventually(t, func() bool { return sink.count(short) >= 200 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(short) >= 200 }, 2*time.Minute, 20*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	byStream := seqsByStream(t, sink.of(short))
 	assert.Equal(t, wantSeqs(0, 200, 2), byStream["stdout"])
@@ -167,7 +171,7 @@ func TestStoppedContainerStreamEnds(t *testing.T) {
 	r := startReceiver(t, cfg, sink, turns)
 
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "100"}})
-	require.Eventually(t, func() bool { return sink.count(id) > 20 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) > 20 }, 3*time.Minute, 20*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, cli.ContainerStop(ctx, id, container.StopOptions{}))
@@ -195,15 +199,15 @@ func TestRestartedContainerIsReadOnce(t *testing.T) {
 	startReceiver(t, testConfig(), sink, nil)
 
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "100", "-streams", "both"}})
-	dockertest.WaitExit(t, cli, id, 30*time.Second)
-	require.Eventually(t, func() bool { return sink.count(id) >= 100 }, time.Minute, 20*time.Millisecond)
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
+	require.Eventually(t, func() bool { return sink.count(id) >= 100 }, 3*time.Minute, 20*time.Millisecond)
 	restarted := time.Now()
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
-	dockertest.WaitExit(t, cli, id, 30*time.Second)
-	require.Eventually(t, func() bool { return sink.count(id) >= 200 }, time.Minute, 20*time.Millisecond)
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
+	require.Eventually(t, func() bool { return sink.count(id) >= 200 }, 3*time.Minute, 20*time.Millisecond)
 	time.Sleep(time.Second)
 
 	recs := sink.of(id)
@@ -265,7 +269,7 @@ func TestStartAt(t *testing.T) {
 			sink := &collector{}
 			started := time.Now()
 			r := startReceiver(t, cfg, sink, nil)
-			require.Eventually(t, func() bool { return sink.count(id) > 300 }, time.Minute, 20*time.Millisecond)
+			require.Eventually(t, func() bool { return sink.count(id) > 300 }, 3*time.Minute, 20*time.Millisecond)
 			require.NoError(t, r.Shutdown(context.Background()))
 
 			seqs := seqsByStream(t, sink.of(id))["stdout"]
@@ -295,5 +299,5 @@ func TestStartAgainAfterShutdown(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 	require.NoError(t, r.Start(context.Background(), nopHost()))
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "10"}})
-	require.Eventually(t, func() bool { return sink.count(id) == 10 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) == 10 }, 3*time.Minute, 20*time.Millisecond)
 }

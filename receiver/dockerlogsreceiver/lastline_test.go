@@ -13,9 +13,9 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // TestLastLineWithoutNewlineIsDeliveredOnce runs plain and TTY containers whose last line has no newline, counts
@@ -40,15 +40,15 @@ func TestLastLineWithoutNewlineIsDeliveredOnce(t *testing.T) {
 			const lines = 101
 			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, TTY: tty, Labels: labels,
 				Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both", "-unterminated"}})
-			dockertest.WaitExit(t, cli, id, 30*time.Second)
-			require.Eventually(t, func() bool { return sink.count(id) >= lines }, time.Minute, 20*time.Millisecond,
+			dockertest.WaitExit(t, cli, id, 2*time.Minute)
+			require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 20*time.Millisecond,
 				"%d of %d lines", sink.count(id), lines)
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
-			dockertest.WaitExit(t, cli, id, 30*time.Second)
-			require.Eventually(t, func() bool { return sink.count(id) >= 2*lines }, time.Minute, 20*time.Millisecond,
+			dockertest.WaitExit(t, cli, id, 2*time.Minute)
+			require.Eventually(t, func() bool { return sink.count(id) >= 2*lines }, 3*time.Minute, 20*time.Millisecond,
 				"%d of %d lines after the restart", sink.count(id), 2*lines)
 			// A line delivered twice would show up now.
 			time.Sleep(2 * time.Second)
@@ -105,12 +105,12 @@ func TestWarningsCarryNoContainerOutput(t *testing.T) {
 		{true, secret + " and more\r\n"},
 		{true, "Error " + secret + "\r\n"},
 	} {
-		rd := logstream.NewReader(strings.NewReader(tc.input), logstream.Options{TTY: tc.tty})
+		rd := decode.NewReader(strings.NewReader(tc.input), decode.Options{TTY: tc.tty})
 		_, err := rd.Next()
-		require.ErrorIs(t, err, logstream.ErrMalformed)
-		r.afterFailure(context.Background(), c, streamreader.Outcome{End: streamreader.EndReadFailed, Err: err}, err)
+		require.ErrorIs(t, err, decode.ErrMalformed)
+		r.afterFailure(context.Background(), c, turn.Outcome{End: turn.EndReadFailed, Err: err}, err)
 	}
-	r.reportSkipped(c, []streamreader.Skipped{{After: time.Now().UnixNano(), Offset: 100, Length: 17}})
+	r.reportSkipped(c, []turn.Skipped{{After: time.Now().UnixNano(), Offset: 100, Length: 17}})
 
 	require.Equal(t, 5, logs.Len())
 	for _, e := range logs.All() {

@@ -57,12 +57,16 @@ type lifecycle struct {
 	queue chan lifecycleEvent
 	// seen drops the events a resubscription replays (the daemon's since is in whole seconds).
 	seen recentEvents
+	// resourceOf builds the resource of a container's records, as for its log lines.
+	resourceOf func(containerMeta) pcommon.Resource
 	// full is set while the queue overflows, so that an overflow is reported once, not per event.
 	full bool
 }
 
-func newLifecycle(actions []events.Action, next consumer.Logs, obsrecv *receiverhelper.ObsReport, logger *zap.Logger, version string) *lifecycle {
-	l := &lifecycle{wanted: map[events.Action]bool{}, next: next, obsrecv: obsrecv, logger: logger, version: version,
+func newLifecycle(actions []events.Action, next consumer.Logs, obsrecv *receiverhelper.ObsReport, logger *zap.Logger, version string,
+	resourceOf func(containerMeta) pcommon.Resource,
+) *lifecycle {
+	l := &lifecycle{wanted: map[events.Action]bool{}, next: next, obsrecv: obsrecv, logger: logger, version: version, resourceOf: resourceOf,
 		retryFor: lifecycleRetryFor, queue: make(chan lifecycleEvent, lifecycleQueueSize)}
 	for _, a := range actions {
 		l.wanted[a] = true
@@ -116,7 +120,7 @@ func (l *lifecycle) deliver(ctx context.Context, ev lifecycleEvent) {
 	wait := retryInitial
 	for attempt := 1; ; attempt++ {
 		// Rebuilt for each attempt: a consumer that refused the records may have changed them.
-		logs := ev.logs(l.version, time.Now())
+		logs := ev.logs(l.resourceOf(ev.meta), l.version, time.Now())
 		opCtx := l.obsrecv.StartLogsOp(ctx)
 		err := l.next.ConsumeLogs(opCtx, logs)
 		l.obsrecv.EndLogsOp(opCtx, "docker", 1, err)
@@ -149,10 +153,10 @@ func (ev lifecycleEvent) name() string {
 }
 
 // logs builds the record of the event on its container's resource.
-func (ev lifecycleEvent) logs(version string, observed time.Time) plog.Logs {
+func (ev lifecycleEvent) logs(resource pcommon.Resource, version string, observed time.Time) plog.Logs {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
-	ev.meta.fillResource(rl.Resource())
+	resource.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(scopeName)
 	sl.Scope().SetVersion(version)

@@ -104,7 +104,7 @@ func TestLifecycleEventsOfContainersThatFail(t *testing.T) {
 			require.Eventually(t, func() bool {
 				recs := sink.of(id)
 				return len(recs) > 0 && recs[len(recs)-1].name == "container.destroy"
-			}, time.Minute, 20*time.Millisecond, "the destroy record of %s", tc.spec.Name)
+			}, 3*time.Minute, 20*time.Millisecond, "the destroy record of %s", tc.spec.Name)
 			// Anything the receiver would send twice comes right after: give it a moment.
 			time.Sleep(500 * time.Millisecond)
 			recs := sink.of(id)

@@ -11,9 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap/zaptest"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // eventMsg is a container event as the daemon sends it.
@@ -51,7 +54,8 @@ func TestLifecycleRecordOfEachEvent(t *testing.T) {
 		{events.ActionDestroy, nil, "container.destroy", "container web-1 was removed", plog.SeverityNumberInfo, nil},
 	} {
 		t.Run(string(tc.action), func(t *testing.T) {
-			logs := lifecycleEvent{meta: meta, msg: eventMsg("c1", tc.action, at, tc.attrs)}.logs("1.0", at.Add(time.Second))
+			logs := lifecycleEvent{meta: meta, msg: eventMsg("c1", tc.action, at, tc.attrs)}.logs(
+				containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, meta), "1.0", at.Add(time.Second))
 			require.Equal(t, 1, logs.LogRecordCount())
 			rl := logs.ResourceLogs().At(0)
 			assert.Equal(t, "web-1", rl.Resource().Attributes().AsRaw()[attrContainerName])
@@ -110,7 +114,9 @@ func newTestLifecycle(t *testing.T, next *switchable) *lifecycle {
 	require.NoError(t, err)
 	cons, err := consumer.NewLogs(next.ConsumeLogs)
 	require.NoError(t, err)
-	return newLifecycle(lifecycleActions, cons, obs, zaptest.NewLogger(t), "test")
+	return newLifecycle(lifecycleActions, cons, obs, zaptest.NewLogger(t), "test", func(m containerMeta) pcommon.Resource {
+		return containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, m)
+	})
 }
 
 // TestLifecycleRefusalsAreBounded: offering never waits, however long the consumer refuses; a refused record is
@@ -151,7 +157,7 @@ func TestLifecycleRefusalsAreBounded(t *testing.T) {
 	}()
 
 	l.offer(meta, eventMsg("c1", events.ActionStart, at.Add(time.Hour), nil))
-	require.Eventually(t, func() bool { a, _ := next.state(); return a >= 2 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { a, _ := next.state(); return a >= 2 }, 2*time.Minute, 10*time.Millisecond,
 		"a refused record is offered again")
 	// Once its time is up, the refused record is dropped and the next ones go through in order.
 	time.Sleep(l.retryFor)
@@ -160,7 +166,7 @@ func TestLifecycleRefusalsAreBounded(t *testing.T) {
 	l.offer(meta, die)
 	l.offer(meta, die) // replayed after a resubscription: dropped
 	l.offer(meta, eventMsg("c1", events.ActionDestroy, at.Add(3*time.Hour), nil))
-	require.Eventually(t, func() bool { _, n := next.state(); return len(n) >= 2 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { _, n := next.state(); return len(n) >= 2 }, 2*time.Minute, 10*time.Millisecond)
 	time.Sleep(100 * time.Millisecond)
 	_, names := next.state()
 	assert.Equal(t, []string{"container.die", "container.destroy"}, names)
@@ -171,7 +177,7 @@ func TestLifecycleActionsFollowTheConfig(t *testing.T) {
 	assert.Equal(t, lifecycleActions, LifecycleEventsConfig{Enabled: true}.actions())
 	assert.Equal(t, []events.Action{events.ActionDie, events.ActionOOM},
 		LifecycleEventsConfig{Enabled: true, Events: []string{"die", "oom"}}.actions())
-	l := newLifecycle([]events.Action{events.ActionHealthStatus}, nil, nil, nil, "")
+	l := newLifecycle([]events.Action{events.ActionHealthStatus}, nil, nil, nil, "", nil)
 	assert.True(t, l.wants(events.Message{Action: events.ActionHealthStatusUnhealthy}))
 	assert.False(t, l.wants(events.Message{Action: events.ActionStart}))
 	assert.False(t, (*lifecycle)(nil).wants(events.Message{Action: events.ActionStart}))

@@ -6,7 +6,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	units "github.com/docker/go-units"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // Sizes of a log file that rotates, when the container's logging options do not say.
@@ -46,5 +46,5 @@ func (c *trackedContainer) lagLimit() time.Duration {
 		return 0
 	}
 	// Reopening costs a read of the log files: not more often than a stall would reopen the stream.
-	return streamreader.HalfFill(c.logFileSize, c.writeRate*float64(c.entryBytes+streamreader.EntryOverhead), stallLimit)
+	return turn.HalfFill(c.logFileSize, c.writeRate*float64(c.entryBytes+turn.EntryOverhead), stallLimit)
 }

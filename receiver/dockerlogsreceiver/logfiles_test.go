@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 func TestRotatingFileSize(t *testing.T) {
@@ -34,7 +34,7 @@ func TestLagLimitIsHalfTheTimeToFillALogFile(t *testing.T) {
 	c.rate = 1e6
 	assert.InDelta(t, float64(284*time.Millisecond), float64(c.lagLimit()), float64(time.Millisecond), "the read rate does not count")
 	c.writeRate = 1e6
-	assert.Equal(t, streamreader.MinLagLimit, c.lagLimit())
+	assert.Equal(t, turn.MinLagLimit, c.lagLimit())
 	c.writeRate = 1
 	assert.Equal(t, stallLimit, c.lagLimit())
 }
@@ -42,11 +42,11 @@ func TestLagLimitIsHalfTheTimeToFillALogFile(t *testing.T) {
 func TestWriteRateIsMeasuredOnTheLinesTimestamps(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0).UnixNano()
 	before := checkpoint.AtEnd(start)
-	out := streamreader.Outcome{Cursor: checkpoint.AtEnd(start + int64(10*time.Second)), Duration: time.Second}
+	out := turn.Outcome{Cursor: checkpoint.AtEnd(start + int64(10*time.Second)), Duration: time.Second}
 	out.Lines[1], out.Lines[2] = 4000, 1000
 	assert.InDelta(t, 500.0, writeRate(before, out, 7), 1e-9, "5,000 lines written in 10 s and read in 1 s: 500/s")
-	idle := streamreader.Outcome{Cursor: before, Duration: time.Second}
+	idle := turn.Outcome{Cursor: before, Duration: time.Second}
 	assert.InDelta(t, 3.5, writeRate(before, idle, 7), 1e-9, "nothing delivered in a whole turn: halved")
-	assert.InDelta(t, 7.0, writeRate(before, streamreader.Outcome{Cursor: before}, 7), 1e-9, "a turn cut short: kept")
+	assert.InDelta(t, 7.0, writeRate(before, turn.Outcome{Cursor: before}, 7), 1e-9, "a turn cut short: kept")
 	assert.InDelta(t, 3.5, writeRate(checkpoint.Cursor{}, out, 7), 1e-9, "no position to measure from: halved")
 }

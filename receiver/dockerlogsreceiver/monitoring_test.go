@@ -25,7 +25,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -95,9 +95,9 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	require.NoError(t, tel.observePositions(checkpoint.NewStore(nil)))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
-	tel.turnEnded(ctx, streamreader.Outcome{End: streamreader.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
-		Gaps: []streamreader.Gap{{Cause: streamreader.GapRotatedAway, From: 1, To: 2}}, Skipped: []streamreader.Skipped{{After: 1, Offset: 2, Length: 3}}})
-	tel.handedOn(ctx, []streamreader.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
+	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
+		Gaps: []turn.Gap{{Cause: turn.GapRotatedAway, From: 1, To: 2}}, Skipped: []turn.Skipped{{After: 1, Offset: 2, Length: 3}}})
+	tel.handedOn(ctx, []turn.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
 	tel.event(ctx, events.Message{Action: events.ActionStart, Actor: events.Actor{ID: "c"}, TimeNano: 1})
 	tel.reconnect(ctx)
 	tel.operatorErrors(ctx, 1)

@@ -9,14 +9,16 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // configWithOperators unmarshals a YAML operators list the way the collector does, over the defaults.
@@ -53,20 +55,25 @@ var testMeta = containerMeta{ID: "c0ffee", Name: "shop-web-1", Image: "shop/web:
 	Labels: map[string]string{composeServiceKey: "web"}}
 
 // testLines are lines of one container as the stream reader delivers them, one nanosecond apart.
-func testLines(bodies ...string) []streamreader.Line {
+func testLines(bodies ...string) []turn.Line {
 	base := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC).UnixNano()
-	lines := make([]streamreader.Line, len(bodies))
+	lines := make([]turn.Line, len(bodies))
 	for i, b := range bodies {
-		lines[i] = streamreader.Line{Timestamp: base + int64(i), Body: b, Stream: logstream.Stdout}
+		lines[i] = turn.Line{Timestamp: base + int64(i), Body: b, Stream: decode.Stdout}
 	}
 	return lines
+}
+
+// testResource is testMeta's resource with the default resource_attributes.
+func testResource() pcommon.Resource {
+	return containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, testMeta)
 }
 
 var testObserved = time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)
 
 // apply builds the records of lines and runs r on them.
-func (r *operatorRunner) applyTo(lines []streamreader.Line) plog.Logs {
-	logs, _ := r.apply(context.Background(), buildLogs(testMeta, "1.2.3", lines, testObserved))
+func (r *operatorRunner) applyTo(lines []turn.Line) plog.Logs {
+	logs, _ := r.apply(context.Background(), buildLogs(testResource(), "1.2.3", lines, testObserved))
 	return logs
 }
 
@@ -87,8 +94,8 @@ func allRecords(logs plog.Logs) []plog.LogRecord {
 func TestOperatorsRoundTripKeepsEveryField(t *testing.T) {
 	r := newTestRunner(t, `[{type: noop}]`)
 	lines := testLines("plain line", `{"a":1}`)
-	lines[1].Stream = logstream.Stderr
-	want := buildLogs(testMeta, "1.2.3", lines, testObserved)
+	lines[1].Stream = decode.Stderr
+	want := buildLogs(testResource(), "1.2.3", lines, testObserved)
 	got := r.applyTo(lines)
 
 	require.Equal(t, 1, got.ResourceLogs().Len(), "one container, one resource")
@@ -236,7 +243,7 @@ func TestOperatorsRouterAndSeveralOutputs(t *testing.T) {
   id: end
 `)
 	lines := testLines("out", "err")
-	lines[1].Stream = logstream.Stderr
+	lines[1].Stream = decode.Stderr
 	recs := allRecords(r.applyTo(lines))
 	require.Len(t, recs, 2)
 	assert.Equal(t, "stdout_route", recs[0].Attributes().AsRaw()["via"])

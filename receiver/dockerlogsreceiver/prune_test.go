@@ -37,7 +37,7 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	first := start()
 	require.Eventually(t, func() bool {
 		return sink.count(removed) > 100 && sink.count(kept) > 100 && sink.count(excludedLater) > 100
-	}, time.Minute, 10*time.Millisecond)
+	}, 3*time.Minute, 10*time.Millisecond)
 	require.NoError(t, first.Shutdown(context.Background()))
 	saved := savedPositions(t, st)
 	require.Subset(t, saved, []string{removed, kept, excludedLater})
@@ -47,7 +47,7 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	cfg.Exclude = selection.Rules{Names: []string{spec.Name}}
 	second := start()
 	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
-	require.Eventually(t, func() bool { return !hasPosition(t, st, removed) }, time.Minute, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return !hasPosition(t, st, removed) }, 3*time.Minute, 20*time.Millisecond,
 		"the position of the container removed while no receiver ran is removed")
 	assert.NotContains(t, savedPositions(t, st), removed, "and out of the index")
 	assert.True(t, hasPosition(t, st, kept))
@@ -55,11 +55,11 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	assert.Equal(t, 2, second.store.Len(), "docker_logs_positions_saved")
 
 	// The container still read resumes where the first receiver stopped.
-	require.Eventually(t, func() bool { return sink.count(kept) > before+200 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(kept) > before+200 }, 3*time.Minute, 10*time.Millisecond)
 	stopContainer(t, kept)
 	stdout, stderr := dockertest.Logs(t, cli, kept)
 	written := len(splitLines(stdout)) + len(splitLines(stderr))
-	require.Eventually(t, func() bool { return sink.count(kept) >= written }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return sink.count(kept) >= written }, 3*time.Minute, 10*time.Millisecond,
 		"%d of %d lines", sink.count(kept), written)
 	time.Sleep(time.Second) // anything sent twice would arrive by now
 	byStream := seqsByStream(t, sink.of(kept))
@@ -75,9 +75,11 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	second.excluded.add(goneExcluded)
 	require.Eventually(t, func() bool {
 		return !hasPosition(t, st, gone) && second.containers.get(gone) == nil && !second.excluded.has(goneExcluded)
-	}, time.Minute, 20*time.Millisecond, "the next reconcile forgets the containers that are gone")
+	}, 3*time.Minute, 20*time.Millisecond, "the next reconcile forgets the containers that are gone")
 	assert.ElementsMatch(t, []string{kept}, second.containers.ids(), "the stopped container is still known; nothing else")
-	assert.ElementsMatch(t, []string{excludedLater}, second.excluded.list())
+	// Other containers on the engine may be excluded too: only this test's are looked at.
+	assert.Contains(t, second.excluded.list(), excludedLater)
+	assert.NotContains(t, second.excluded.list(), goneExcluded)
 	assert.ElementsMatch(t, []string{kept, excludedLater}, savedPositions(t, st))
 	t.Logf("positions saved before the restart: %d of this test's containers; after: %v; kept container: %d lines, %d written",
 		len(saved), savedPositions(t, st), sink.count(kept), written)

@@ -19,9 +19,13 @@ type readOnlyProxy struct {
 	// endpoint is the proxy's address for the receiver, tcp://127.0.0.1:PORT.
 	endpoint string
 
+	server *httptest.Server
+
 	mu      sync.Mutex
 	refused []string       // "METHOD /path" of each refused request
 	allowed map[string]int // "METHOD /pattern" of forwarded requests, with IDs and the API version abstracted
+	// forbidden holds "METHOD /pattern" requests answered 403 although they read (refuse sets them).
+	forbidden map[string]bool
 }
 
 // Parts of a path that differ between runs, replaced so that the forwarded requests group into endpoints.
@@ -42,9 +46,9 @@ func startReadOnlyProxy(t *testing.T, socket string) *readOnlyProxy {
 		FlushInterval: -1,
 		Transport:     transport,
 	}
-	p := &readOnlyProxy{allowed: map[string]int{}}
+	p := &readOnlyProxy{allowed: map[string]int{}, forbidden: map[string]bool{}}
 	server := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet || (r.Method == http.MethodHead && r.URL.Path == "/_ping") {
+		if (r.Method == http.MethodGet || (r.Method == http.MethodHead && r.URL.Path == "/_ping")) && !p.isForbidden(r) {
 			p.forwarded(r)
 			forward.ServeHTTP(w, r)
 			return
@@ -54,6 +58,7 @@ func startReadOnlyProxy(t *testing.T, socket string) *readOnlyProxy {
 		p.mu.Unlock()
 		http.Error(w, "read-only proxy: "+r.Method+" is not allowed", http.StatusForbidden)
 	}))
+	p.server = server
 	p.endpoint = "tcp://" + server.Listener.Addr().String()
 	t.Cleanup(func() {
 		server.Close()
@@ -62,13 +67,42 @@ func startReadOnlyProxy(t *testing.T, socket string) *readOnlyProxy {
 	return p
 }
 
+// endpointOf names a request by its method and path, with IDs and the API version abstracted.
+func endpointOf(r *http.Request) string {
+	path := apiVersionPrefix.ReplaceAllString(r.URL.Path, "/v{api}/")
+	return r.Method + " " + containerIDPart.ReplaceAllString(path, "/{id}$1")
+}
+
 // forwarded counts a forwarded request under its endpoint.
 func (p *readOnlyProxy) forwarded(r *http.Request) {
-	path := apiVersionPrefix.ReplaceAllString(r.URL.Path, "/v{api}/")
-	path = containerIDPart.ReplaceAllString(path, "/{id}$1")
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.allowed[r.Method+" "+path]++
+	p.allowed[endpointOf(r)]++
+}
+
+// refuse makes the proxy answer 403 to an endpoint ("GET /v{api}/info"), as a proxy configured to deny it would.
+func (p *readOnlyProxy) refuse(endpoint string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.forbidden[endpoint] = true
+}
+
+func (p *readOnlyProxy) isForbidden(r *http.Request) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.forbidden[endpointOf(r)]
+}
+
+// calls returns how many requests to an endpoint were forwarded.
+func (p *readOnlyProxy) calls(endpoint string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.allowed[endpoint]
+}
+
+// cut closes every connection through the proxy, as a daemon restart would: the events stream breaks.
+func (p *readOnlyProxy) cut() {
+	p.server.CloseClientConnections()
 }
 
 // refusals returns the requests refused so far.

@@ -20,7 +20,7 @@ import (
 var readOnlyEndpoints = []string{
 	"GET /_ping", "HEAD /_ping",
 	"GET /v{api}/containers/json", "GET /v{api}/containers/{id}/json", "GET /v{api}/containers/{id}/logs",
-	"GET /v{api}/events",
+	"GET /v{api}/events", "GET /v{api}/info",
 }
 
 // TestReadOnlyAccessSuffices reads containers through a proxy that refuses every request but GET (and HEAD
@@ -46,7 +46,7 @@ func TestReadOnlyAccessSuffices(t *testing.T) {
 	sink := &collector{}
 	turns := newTurnLog()
 	startReceiver(t, cfg, sink, turns)
-	require.Eventually(t, func() bool { return sink.count(early) > 0 }, time.Minute, 10*time.Millisecond, "the running container was listed")
+	require.Eventually(t, func() bool { return sink.count(early) > 0 }, 3*time.Minute, 10*time.Millisecond, "the running container was listed")
 	later := dockertest.StartContainer(t, cli, spec)
 
 	for _, id := range []string{early, later} {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -19,7 +20,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -36,7 +37,7 @@ type logsReceiver struct {
 	client     *docker.Client
 	store      *checkpoint.Store
 	pool       *pool.Pool
-	budget     *streamreader.Budget // shared by every turn: bounds the lines read and not yet accepted
+	budget     *turn.Budget // shared by every turn: bounds the lines read and not yet accepted
 	containers *containers
 	startedAt  time.Time
 	ownID      string // the collector's own container, never read
@@ -52,11 +53,22 @@ type logsReceiver struct {
 	// operators runs the operators key on each batch; nil when it is empty.
 	operators *operatorRunner
 
+	// labelMapping is container_labels_to_attributes, compiled by Start.
+	labelMapping labelMapping
+
+	// daemon is the daemon's host name and ID as last read, nil before the first read; identityWarned is set while
+	// a failed read was warned about. Both are written by the discovery goroutine alone.
+	daemon         atomic.Pointer[daemonIdentity]
+	identityWarned bool
+
+	// files are the containers read from their json-file logs (log_files).
+	files logFiles
+
 	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
 	malformed malformedEntries
 
 	// onTurnEnd, if set, is told how each turn ended.
-	onTurnEnd func(id string, out streamreader.Outcome)
+	onTurnEnd func(id string, out turn.Outcome)
 }
 
 var _ receiver.Logs = (*logsReceiver)(nil)
@@ -115,6 +127,9 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
+	if r.labelMapping, err = compileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
 	r.excluded = newExcludedSet()
 	r.health = newHealth(host)
 	r.startedAt = time.Now()
@@ -124,7 +139,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 				zap.String("container.id", r.ownID))
 		}
 	}
-	r.budget = streamreader.NewBudget(int64(r.cfg.MaxBufferedBytes))
+	r.budget = turn.NewBudget(int64(r.cfg.MaxBufferedBytes))
 	r.pool = pool.Start(pool.Settings{
 		MaxStreams: r.cfg.MaxConcurrentStreams,
 		Rotation:   r.cfg.RotationInterval,
@@ -147,7 +162,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
-		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version)
+		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resourceOf)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()

@@ -11,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
 )
 
 // recipeRunner loads recipes/<name> as the collector merges it over collector-config.yaml and starts its operators.
@@ -34,7 +34,7 @@ func recipeRunner(t *testing.T, name string) *operatorRunner {
 
 // sample is one line a container writes and what a recipe should make of it.
 type recipeSample struct {
-	stream logstream.Stream
+	stream decode.Stream
 	body   string
 	// attrs are the record's attributes besides log.iostream.
 	attrs    map[string]any
@@ -68,7 +68,7 @@ func checkRecipe(t *testing.T, name string, samples []recipeSample) {
 	assert.Zero(t, r.failed.Load(), "the recipes fail quietly: nothing to count")
 }
 
-const onStdout, onStderr = logstream.Stdout, logstream.Stderr
+const onStdout, onStderr = decode.Stdout, decode.Stderr
 
 func TestRecipeJSONAttributes(t *testing.T) {
 	checkRecipe(t, "json-attributes.yaml", []recipeSample{

@@ -7,19 +7,13 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
-// Attribute names of the records and their resource.
+// Attribute names and values the records and their resource carry besides those metadata.yaml declares.
 const (
 	attrIOStream       = "log.iostream"
-	attrContainerID    = "container.id"
-	attrContainerName  = "container.name"
-	attrImageName      = "container.image.name"
-	attrImageTags      = "container.image.tags"
-	attrRuntime        = "container.runtime"
-	attrServiceName    = "service.name"
-	attrServiceNS      = "service.namespace"
 	composeServiceKey  = "com.docker.compose.service"
 	composeProjectKey  = "com.docker.compose.project"
 	scopeName          = "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver"
@@ -44,38 +38,56 @@ func (m *containerMeta) setExtra(attr, value string) {
 	m.Extra[attr] = value
 }
 
-// fillResource writes the container's resource attributes.
-func (m containerMeta) fillResource(res pcommon.Resource) {
-	attrs := res.Attributes()
-	attrs.EnsureCapacity(7 + len(m.Extra))
-	// Mapped attributes first, so that the standard ones below win a clash of names.
-	for k, v := range m.Extra {
-		attrs.PutStr(k, v)
-	}
-	attrs.PutStr(attrContainerID, m.ID)
-	attrs.PutStr(attrContainerName, m.Name)
+// daemonIdentity is what the records carry of the daemon that runs their container; empty fields are left out.
+type daemonIdentity struct {
+	HostName string
+	EngineID string
+}
+
+// containerResource builds the resource of a container's records: the attributes metadata.yaml declares, each
+// as resource_attributes switches it, then the mapped labels and variables under the names the declared ones
+// left unset (a declared attribute wins a clash of names; one switched off leaves its name to a mapping).
+func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdentity, m containerMeta) pcommon.Resource {
+	rb := metadata.NewResourceBuilder(rac)
+	rb.SetContainerID(m.ID)
+	rb.SetContainerName(m.Name)
 	name, tag := parseImageRef(m.Image)
-	attrs.PutStr(attrImageName, name)
-	tags := attrs.PutEmptySlice(attrImageTags)
+	rb.SetContainerImageName(name)
+	tags := []any{}
 	if tag != "" {
-		tags.AppendEmpty().SetStr(tag)
+		tags = append(tags, tag)
 	}
-	attrs.PutStr(attrRuntime, runtimeDockerValue)
+	rb.SetContainerImageTags(tags)
+	rb.SetContainerRuntime(runtimeDockerValue)
 	service := m.Labels[composeServiceKey]
 	if service == "" {
 		service = m.Name
 	}
-	attrs.PutStr(attrServiceName, service)
+	rb.SetServiceName(service)
 	if ns := m.Labels[composeProjectKey]; ns != "" {
-		attrs.PutStr(attrServiceNS, ns)
+		rb.SetServiceNamespace(ns)
 	}
+	if daemon.HostName != "" {
+		rb.SetHostName(daemon.HostName)
+	}
+	if daemon.EngineID != "" {
+		rb.SetDockerEngineID(daemon.EngineID)
+	}
+	res := rb.Emit()
+	attrs := res.Attributes()
+	for k, v := range m.Extra {
+		if _, declared := attrs.Get(k); !declared {
+			attrs.PutStr(k, v)
+		}
+	}
+	return res
 }
 
-// buildLogs turns delivered lines into one ResourceLogs of the container.
-func buildLogs(meta containerMeta, version string, lines []streamreader.Line, observed time.Time) plog.Logs {
+// buildLogs turns delivered lines into one ResourceLogs with the container's resource, which it takes over.
+func buildLogs(resource pcommon.Resource, version string, lines []turn.Line, observed time.Time) plog.Logs {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
-	meta.fillResource(rl.Resource())
+	resource.MoveTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(scopeName)
 	sl.Scope().SetVersion(version)

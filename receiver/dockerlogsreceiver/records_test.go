@@ -6,8 +6,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+)
+
+// Names of resource attributes the tests look records up by.
+const (
+	attrContainerID   = "container.id"
+	attrContainerName = "container.name"
+	attrRuntime       = "container.runtime"
+	attrImageName     = "container.image.name"
+	attrImageTags     = "container.image.tags"
 )
 
 func TestParseImageRef(t *testing.T) {
@@ -36,9 +46,11 @@ func TestBuildLogs(t *testing.T) {
 		Extra:  map[string]string{"team": "payments", "service.name": "must not win"},
 	}
 	observed := time.Unix(1_700_000_100, 0)
-	logs := buildLogs(meta, "1.0", []streamreader.Line{
-		{Stream: logstream.Stdout, Timestamp: 1_700_000_000_000_000_001, Body: "hello"},
-		{Stream: logstream.Stderr, Timestamp: 1_700_000_000_000_000_002, Body: "oops"},
+	daemon := daemonIdentity{HostName: "docker-host-1", EngineID: "4f3c-engine"}
+	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemon, meta)
+	logs := buildLogs(res, "1.0", []turn.Line{
+		{Stream: decode.Stdout, Timestamp: 1_700_000_000_000_000_001, Body: "hello"},
+		{Stream: decode.Stderr, Timestamp: 1_700_000_000_000_000_002, Body: "oops"},
 	}, observed)
 
 	rl := logs.ResourceLogs().At(0)
@@ -46,7 +58,9 @@ func TestBuildLogs(t *testing.T) {
 		"container.id": "abc", "container.name": "shop-web-1", "container.image.name": "shop/web",
 		"container.image.tags": []any{"1.2"}, "container.runtime": "docker",
 		"service.name": "web", "service.namespace": "shop", "team": "payments",
+		"host.name": "docker-host-1", "docker.engine.id": "4f3c-engine",
 	}, rl.Resource().Attributes().AsRaw())
+	assert.Empty(t, rl.SchemaUrl(), "records name no schema, as before resource_attributes were declared")
 	sl := rl.ScopeLogs().At(0)
 	assert.Equal(t, scopeName, sl.Scope().Name())
 	assert.Equal(t, "1.0", sl.Scope().Version())
@@ -60,9 +74,29 @@ func TestBuildLogs(t *testing.T) {
 }
 
 func TestServiceNameFallsBackToTheContainerName(t *testing.T) {
-	logs := buildLogs(containerMeta{ID: "x", Name: "solo"}, "", nil, time.Now())
-	v, _ := logs.ResourceLogs().At(0).Resource().Attributes().Get("service.name")
+	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, containerMeta{ID: "x", Name: "solo"})
+	v, _ := res.Attributes().Get("service.name")
 	assert.Equal(t, "solo", v.Str())
-	_, ok := logs.ResourceLogs().At(0).Resource().Attributes().Get("service.namespace")
+	_, ok := res.Attributes().Get("service.namespace")
 	assert.False(t, ok)
+	_, ok = res.Attributes().Get("host.name")
+	assert.False(t, ok, "no host.name before the daemon answered")
+}
+
+// TestResourceAttributesSwitchedOff checks that each declared attribute can be switched off, and that a mapped
+// label may then take its name.
+func TestResourceAttributesSwitchedOff(t *testing.T) {
+	rac := metadata.DefaultResourceAttributesConfig()
+	rac.ContainerID.Enabled = false
+	rac.ContainerImageTags.Enabled = false
+	rac.ContainerRuntime.Enabled = false
+	rac.HostName.Enabled = false
+	rac.ServiceName.Enabled = false
+	meta := containerMeta{ID: "abc", Name: "api-1", Image: "api:2",
+		Labels: map[string]string{"app": "api"}, Extra: map[string]string{"service.name": "api"}}
+	res := containerResource(rac, daemonIdentity{HostName: "h", EngineID: "e"}, meta)
+	assert.Equal(t, map[string]any{
+		"container.name": "api-1", "container.image.name": "api", "docker.engine.id": "e",
+		"service.name": "api",
+	}, res.Attributes().AsRaw())
 }

@@ -46,12 +46,12 @@ func TestRotationsGoOnWhileTheConsumerRefuses(t *testing.T) {
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
 		Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "500", "-streams", "both"}})
 	// Some lines first, so that the turns refused later reopen at a position, with a bounded tail.
-	require.Eventually(t, func() bool { return sink.count(id) > 0 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) > 0 }, 3*time.Minute, 10*time.Millisecond)
 	sink.open.Store(false)
-	require.Eventually(t, func() bool { return sink.refused.Load() > 0 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.refused.Load() > 0 }, 3*time.Minute, 10*time.Millisecond)
 	before := turns.rotations()
 	const rotations = 5
-	require.Eventually(t, func() bool { return turns.rotations() >= before+rotations }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return turns.rotations() >= before+rotations }, 3*time.Minute, 10*time.Millisecond,
 		"rotations while refused: %d of %d", turns.rotations()-before, rotations)
 	accepted := sink.count(id)
 	assert.Less(t, accepted, lines, "the consumer refused the rest so far")

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // A container removed before its log was read to the end takes what it wrote after the position with it. Whoever
@@ -92,7 +92,7 @@ func (r *logsReceiver) removedUnread(ctx context.Context, id, name string, cur c
 		// Nothing tells since when: the span is unknown, the gap is still counted.
 		from = to
 	}
-	g := streamreader.Gap{Cause: streamreader.GapRemovedUnread, From: from, To: to}
-	r.telemetry.gapsFound(ctx, []streamreader.Gap{g})
+	g := turn.Gap{Cause: turn.GapRemovedUnread, From: from, To: to}
+	r.telemetry.gapsFound(ctx, []turn.Gap{g})
 	r.logGap(id, name, g)
 }

@@ -13,11 +13,9 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.uber.org/zap"
-	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // removalWatch is a receiver whose gap warnings and gap counter a test reads.
@@ -31,21 +29,10 @@ type removalWatch struct {
 // unless the test does it first.
 func startRemovalWatch(t *testing.T, cfg *Config, host component.Host, next *collector) *removalWatch {
 	t.Helper()
-	require.NoError(t, cfg.Validate())
 	tt := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	set := receiverSettings(t)
-	set.ID = component.NewIDWithName(metadata.Type, "removal")
-	set.TelemetrySettings.MeterProvider = tt.NewTelemetrySettings().MeterProvider
-	core, logs := observer.New(zap.WarnLevel)
-	set.Logger = zap.New(zapcore.NewTee(set.Logger.Core(), core))
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, next)
-	require.NoError(t, err)
-	r := rcv.(*logsReceiver)
-	require.NoError(t, r.Start(context.Background(), host))
-	w := &removalWatch{r: r, logs: logs, tt: tt}
-	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })
-	return w
+	r, logs := startObservedOn(t, cfg, tt, host, next, nil)
+	return &removalWatch{r: r, logs: logs, tt: tt}
 }
 
 // removedUnreadWarnings returns the removed_unread warnings that name the container.
@@ -66,7 +53,7 @@ func removeAndForget(t *testing.T, cli *client.Client, r *logsReceiver, id strin
 	defer cancel()
 	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
 	if r != nil {
-		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, time.Minute, 10*time.Millisecond,
+		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, 2*time.Minute, 10*time.Millisecond,
 			"the receiver forgets the removed container")
 	}
 }
@@ -86,18 +73,18 @@ func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
 
 	// Read to its end while the stream is free.
 	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
-	require.Eventually(t, func() bool { return sink.count(done) == 20 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(done) == 20 }, 2*time.Minute, 10*time.Millisecond)
 	dockertest.WaitExit(t, cli, done, time.Minute)
 
 	hog := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "10"}})
-	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, time.Minute, 10*time.Millisecond, "the hog holds the stream")
+	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, 2*time.Minute, 10*time.Millisecond, "the hog holds the stream")
 	waiting := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "50"}})
 	dockertest.WaitExit(t, cli, waiting, time.Minute)
 
 	removeAndForget(t, cli, w.r, done)
 	removeAndForget(t, cli, w.r, waiting)
 	assert.Zero(t, sink.count(waiting), "never read: the only stream was busy")
-	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, 2*time.Minute, 10*time.Millisecond,
 		"one warning names the container removed unread")
 	assert.Empty(t, w.removedUnreadWarnings(done), "a container read to its end is removed silently")
 	assert.InDelta(t, 1.0, w.removedUnreadGaps(t), 0)
@@ -127,19 +114,19 @@ func TestContainerRemovedWhileNoReceiverRanIsReported(t *testing.T) {
 	first := startRemovalWatch(t, cfg, host, sink)
 	done := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "20"}})
 	writing := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "50"}})
-	require.Eventually(t, func() bool { return sink.count(done) == 20 && sink.count(writing) > 10 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(done) == 20 && sink.count(writing) > 10 }, 2*time.Minute, 10*time.Millisecond)
 	dockertest.WaitExit(t, cli, done, time.Minute)
 	// The stopped container's last turn saves that its log was read to the end.
 	require.Eventually(t, func() bool {
 		c := first.r.containers.get(done)
 		return c != nil && c.position().Ended
-	}, time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
+	}, 2*time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
 	require.NoError(t, first.r.Shutdown(context.Background()))
 
 	removeAndForget(t, cli, nil, done)
 	removeAndForget(t, cli, nil, writing)
 	second := startRemovalWatch(t, cfg, host, sink)
-	require.Eventually(t, func() bool { return len(second.removedUnreadWarnings(writing)) == 1 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return len(second.removedUnreadWarnings(writing)) == 1 }, 2*time.Minute, 10*time.Millisecond,
 		"the container removed while it was being written is reported at start")
 	assert.Empty(t, second.removedUnreadWarnings(done), "the container read to its end is forgotten silently")
 	assert.InDelta(t, 1.0, second.removedUnreadGaps(t), 0)

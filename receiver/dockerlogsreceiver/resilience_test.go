@@ -12,8 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // memoryStorage is a storage extension that keeps its data across receiver instances, as file_storage does across restarts.
@@ -110,7 +110,7 @@ func TestRestartResumesFromTheSavedPosition(t *testing.T) {
 	start := restartable(t, cfg, sink)
 
 	first := start()
-	require.Eventually(t, func() bool { return sink.count(id) > 100 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) > 100 }, 2*time.Minute, 10*time.Millisecond)
 	// The first receiver may have seen lines after the container's start: the container was already running.
 	require.NoError(t, first.Shutdown(context.Background()))
 	before := sink.count(id)
@@ -118,7 +118,7 @@ func TestRestartResumesFromTheSavedPosition(t *testing.T) {
 
 	second := start()
 	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
-	require.Eventually(t, func() bool { return sink.count(id) > before+400 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) > before+400 }, 2*time.Minute, 10*time.Millisecond)
 	stopContainer(t, id)
 	time.Sleep(time.Second)
 
@@ -145,16 +145,16 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "300", "-streams", "both"}})
 	for cut := 1; cut <= 3; cut++ {
 		target := 150 * cut
-		require.Eventually(t, func() bool { return sink.count(id) > target }, 30*time.Second, 10*time.Millisecond, "after cut %d", cut-1)
+		require.Eventually(t, func() bool { return sink.count(id) > target }, 2*time.Minute, 10*time.Millisecond, "after cut %d", cut-1)
 		proxy.Cut()
 	}
 	late := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "100"}})
-	require.Eventually(t, func() bool { return sink.count(id) > 600 && sink.count(late) == 100 }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return sink.count(id) > 600 && sink.count(late) == 100 }, 2*time.Minute, 10*time.Millisecond,
 		"reading and discovery came back after the cuts")
 	stopContainer(t, id)
 	stdout, stderr := dockertest.Logs(t, cli, id)
 	written := len(splitLines(stdout)) + len(splitLines(stderr))
-	require.Eventually(t, func() bool { return sink.count(id) >= written }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return sink.count(id) >= written }, 2*time.Minute, 10*time.Millisecond,
 		"%d of %d lines", sink.count(id), written)
 	time.Sleep(500 * time.Millisecond)
 	byStream := seqsByStream(t, sink.of(id))
@@ -162,7 +162,7 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	assert.Equal(t, wantSeqs(1, 2*len(splitLines(stderr)), 2), byStream["stderr"], "every stderr line the daemon has, once")
 	turns.mu.Lock()
 	t.Logf("turn ends: %v", turns.ends)
-	assert.Positive(t, turns.ends[streamreader.EndReadFailed]+turns.ends[streamreader.EndStreamClosed], "the cuts broke streams")
+	assert.Positive(t, turns.ends[turn.EndReadFailed]+turns.ends[turn.EndStreamClosed], "the cuts broke streams")
 	assert.Empty(t, turns.gaps, "a broken connection loses no line")
 	turns.mu.Unlock()
 }
@@ -176,7 +176,7 @@ func TestUnreadableDriverIsNotRetriedInALoop(t *testing.T) {
 	startReceiver(t, cfg, sink, turns)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{LogDriver: "none", Cmd: []string{"-rate", "100"}})
 	readable := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "10"}})
-	require.Eventually(t, func() bool { return sink.count(readable) == 10 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(readable) == 10 }, 2*time.Minute, 10*time.Millisecond)
 	time.Sleep(2*cfg.ReconcileInterval + time.Second) // reconciles list it as running again and again
 	// Counted for this container alone: the engine may hold other tests' containers.
 	assert.Equal(t, 1, turns.openFailures(id), "one attempt, no reconnect loop")
@@ -201,14 +201,14 @@ func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
 
 	first := start()
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "600", "-rate", "300", "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.count(id) > 50 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) > 50 }, 2*time.Minute, 10*time.Millisecond)
 	require.NoError(t, first.Shutdown(context.Background()))
-	dockertest.WaitExit(t, cli, id, 30*time.Second)
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
 	require.Less(t, sink.count(id), 600, "the container wrote more after the receiver stopped")
 
 	second := start()
 	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
-	require.Eventually(t, func() bool { return sink.count(id) >= 600 }, 30*time.Second, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(id) >= 600 }, 2*time.Minute, 10*time.Millisecond)
 	time.Sleep(500 * time.Millisecond)
 	byStream := seqsByStream(t, sink.of(id))
 	assert.Equal(t, wantSeqs(0, 600, 2), byStream["stdout"])

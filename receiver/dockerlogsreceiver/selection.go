@@ -19,11 +19,7 @@ func (r *logsReceiver) metaOf(info container.InspectResponse) containerMeta {
 	}
 	m.Image = info.Config.Image
 	m.Labels = info.Config.Labels
-	for label, attr := range r.cfg.ContainerLabelsToAttributes {
-		if v, ok := info.Config.Labels[label]; ok {
-			m.setExtra(attr, v)
-		}
-	}
+	r.labelMapping.apply(info.Config.Labels, m.setExtra)
 	if len(r.cfg.EnvVarsToAttributes) > 0 {
 		for _, kv := range info.Config.Env {
 			name, value, _ := strings.Cut(kv, "=")

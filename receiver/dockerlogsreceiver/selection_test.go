@@ -45,7 +45,7 @@ func readWhich(t *testing.T, f selectionFixture, include, exclude selection.Rule
 	// The rules select at least one container in every case below: wait for it, then a little longer.
 	require.Eventually(t, func() bool {
 		return sink.count(f.web)+sink.count(f.db)+sink.count(f.webDev) > 30
-	}, 30*time.Second, 20*time.Millisecond)
+	}, 2*time.Minute, 20*time.Millisecond)
 	time.Sleep(700 * time.Millisecond)
 	require.NoError(t, r.Shutdown(context.Background()))
 	return sink.count(f.web) > 0, sink.count(f.db) > 0, sink.count(f.webDev) > 0
@@ -92,7 +92,7 @@ func TestRenamedContainerIsSelectedAgain(t *testing.T) {
 	cfg.Include = selection.Rules{Names: []string{"sel-web-" + f.suffix, "sel-renamed-*"}}
 	sink := &collector{}
 	startReceiver(t, cfg, sink, nil)
-	require.Eventually(t, func() bool { return sink.count(f.web) > 10 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(f.web) > 10 }, 2*time.Minute, 20*time.Millisecond)
 	assert.Zero(t, sink.count(f.db))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -100,7 +100,7 @@ func TestRenamedContainerIsSelectedAgain(t *testing.T) {
 	// db comes into the selection, web falls out of it.
 	require.NoError(t, cli.ContainerRename(ctx, f.db, "sel-renamed-"+f.suffix))
 	require.NoError(t, cli.ContainerRename(ctx, f.web, "sel-gone-"+f.suffix))
-	require.Eventually(t, func() bool { return sink.count(f.db) > 10 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(f.db) > 10 }, 2*time.Minute, 20*time.Millisecond)
 	for _, r := range sink.of(f.db) {
 		assert.Equal(t, "sel-renamed-"+f.suffix, r.name)
 	}
@@ -111,7 +111,7 @@ func TestRenamedContainerIsSelectedAgain(t *testing.T) {
 
 	// Renamed back, web resumes where it stopped: the lines written meanwhile arrive, none twice.
 	require.NoError(t, cli.ContainerRename(ctx, f.web, "sel-web-"+f.suffix))
-	require.Eventually(t, func() bool { return sink.count(f.web) > settled+50 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(f.web) > settled+50 }, 2*time.Minute, 20*time.Millisecond)
 	seqs := seqsByStream(t, sink.of(f.web))["stdout"]
 	assert.Equal(t, wantSeqs(seqs[0], seqs[0]+len(seqs), 1), seqs, "no gap and no duplicate across the two renames")
 }
@@ -124,7 +124,7 @@ func TestLabelsAndEnvBecomeResourceAttributes(t *testing.T) {
 	cfg.EnvVarsToAttributes = map[string]string{"APP_VERSION": "app.version"}
 	sink := &collector{}
 	startReceiver(t, cfg, sink, nil)
-	require.Eventually(t, func() bool { return sink.count(f.web) > 0 && sink.count(f.webDev) > 0 }, 30*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return sink.count(f.web) > 0 && sink.count(f.webDev) > 0 }, 2*time.Minute, 20*time.Millisecond)
 
 	web := sink.of(f.web)[0].resource
 	assert.Equal(t, "payments", web["team"])

@@ -7,7 +7,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // startSlack is how far before State.StartedAt a run's first line may be stamped. The daemon records StartedAt
@@ -26,18 +26,23 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 		return checkpoint.Cursor{}, nil
 	case !startedAfterReceiver:
 		// The end is where the log stands now, not when a stream slot frees up.
-		ts, err := streamreader.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
+		ts, err := turn.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
 		if err != nil || ts == 0 {
 			return checkpoint.Cursor{}, err
 		}
 		return checkpoint.AtEnd(ts), nil
 	}
 	start := runStart(info.State)
+	if start != 0 && r.client.IsPodman(ctx) {
+		// Podman stamps lines with the second they were written in, though it records the run's times to the
+		// nanosecond and filters since by the lines' own: the run's first lines carry its start's second.
+		start -= start % int64(time.Second)
+	}
 	if start == 0 {
 		// Its first run: the whole log is this run's.
 		return checkpoint.Cursor{}, nil
 	}
-	last, err := streamreader.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
+	last, err := turn.LastTimestamp(ctx, r.opener(c.meta.ID), c.tty)
 	switch {
 	case err != nil:
 		return checkpoint.Cursor{}, err

@@ -71,7 +71,7 @@ func TestStartAtReadsARestartedContainerFromItsNewStart(t *testing.T) {
 			dockertest.WaitExit(t, cli, fresh, time.Minute)
 
 			want := tc.runs * lines
-			require.Eventually(t, func() bool { return sink.count(id) >= want && sink.count(fresh) >= lines }, time.Minute, 20*time.Millisecond,
+			require.Eventually(t, func() bool { return sink.count(id) >= want && sink.count(fresh) >= lines }, 3*time.Minute, 20*time.Millisecond,
 				"restarted: %d of %d lines, new: %d of %d", sink.count(id), want, sink.count(fresh), lines)
 			time.Sleep(time.Second) // anything sent twice would arrive by now
 

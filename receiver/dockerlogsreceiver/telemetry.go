@@ -11,10 +11,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/logstream"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -46,7 +46,7 @@ type receiverTelemetry struct {
 	errTypes map[string]metric.MeasurementOption
 	streams  [3]metric.MeasurementOption
 	actions  map[events.Action]metric.MeasurementOption
-	causes   map[streamreader.GapCause]metric.MeasurementOption
+	causes   map[turn.GapCause]metric.MeasurementOption
 	recent   recentEvents
 }
 
@@ -62,7 +62,7 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 		reasons:  map[string]metric.MeasurementOption{},
 		errTypes: map[string]metric.MeasurementOption{},
 		actions:  map[events.Action]metric.MeasurementOption{},
-		causes:   map[streamreader.GapCause]metric.MeasurementOption{},
+		causes:   map[turn.GapCause]metric.MeasurementOption{},
 	}
 	for _, r := range []string{string(pool.ReasonPlanned), string(pool.ReasonHandover), string(pool.ReasonRemoved), reasonContainerStopped, reasonError} {
 		t.reasons[r] = with(attribute.String("reason", r))
@@ -70,8 +70,8 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 	for _, e := range []string{errPoolFull, errOpenFailed, errReadFailed, errUnsupportedDriver, errWindowMissed} {
 		t.errTypes[e] = with(attribute.String("error_type", e))
 	}
-	t.streams[logstream.Stdout] = with(attribute.String("iostream", "stdout"))
-	t.streams[logstream.Stderr] = with(attribute.String("iostream", "stderr"))
+	t.streams[decode.Stdout] = with(attribute.String("iostream", "stdout"))
+	t.streams[decode.Stderr] = with(attribute.String("iostream", "stderr"))
 	for _, a := range []events.Action{events.ActionStart, events.ActionRestart, events.ActionDie, events.ActionDestroy, events.ActionRename} {
 		t.actions[a] = with(attribute.String("action", string(a)))
 	}
@@ -82,9 +82,9 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 }
 
 // gapCauses are the values of the cause attribute of docker_logs_gaps and docker_logs_gap_duration.
-var gapCauses = []streamreader.GapCause{streamreader.GapRotatedAway, streamreader.GapClockSteppedBack, streamreader.GapRemovedUnread}
+var gapCauses = []turn.GapCause{turn.GapRotatedAway, turn.GapClockSteppedBack, turn.GapRemovedUnread}
 
-// zeroGaps creates the gap and skipped-entry counters at 0, so that a rule's increase() sees the first one (a
+// zeroGaps creates the gap, skipped-entry and operator-error counters at 0, so that a rule's increase() sees the first one (a
 // series that first appears with the value 1 has no sample before it to increase from) and the dashboard shows 0.
 func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 	for _, opt := range t.causes {
@@ -92,6 +92,7 @@ func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 		t.tb.DockerLogsGapDuration.Add(ctx, 0, opt)
 	}
 	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0, t.receiver)
+	t.tb.DockerLogsOperatorErrors.Add(ctx, 0, t.receiver)
 }
 
 // operatorErrors counts the records an operator failed on.
@@ -133,7 +134,7 @@ func (t *receiverTelemetry) shutdown() {
 }
 
 // turnEnded records how a turn ended: the rotation and its stream's age, duplicates dropped, a missed window, gaps.
-func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outcome) {
+func (t *receiverTelemetry) turnEnded(ctx context.Context, out turn.Outcome) {
 	if reason := rotationReason(out); reason != "" {
 		opt, ok := t.reasons[reason]
 		if !ok {
@@ -157,7 +158,7 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out streamreader.Outc
 }
 
 // gapsFound counts gaps and their spans by cause.
-func (t *receiverTelemetry) gapsFound(ctx context.Context, gaps []streamreader.Gap) {
+func (t *receiverTelemetry) gapsFound(ctx context.Context, gaps []turn.Gap) {
 	for _, g := range gaps {
 		opt := t.causes[g.Cause]
 		t.tb.DockerLogsGaps.Add(ctx, 1, opt)
@@ -166,13 +167,13 @@ func (t *receiverTelemetry) gapsFound(ctx context.Context, gaps []streamreader.G
 }
 
 // rotationReason says why the turn's stream ended, or "" for a shutdown.
-func rotationReason(out streamreader.Outcome) string {
+func rotationReason(out turn.Outcome) string {
 	switch out.End {
-	case streamreader.EndYielded:
+	case turn.EndYielded:
 		return string(out.Yield)
-	case streamreader.EndStreamClosed:
+	case turn.EndStreamClosed:
 		return reasonContainerStopped
-	case streamreader.EndOpenFailed, streamreader.EndReadFailed:
+	case turn.EndOpenFailed, turn.EndReadFailed:
 		if errors.Is(out.Err, docker.ErrGone) {
 			return reasonContainerStopped
 		}
@@ -183,12 +184,12 @@ func rotationReason(out streamreader.Outcome) string {
 }
 
 // turnFailed counts a failed turn by the type of its failure; a container that is gone is no error.
-func (t *receiverTelemetry) turnFailed(ctx context.Context, end streamreader.End, err error) {
+func (t *receiverTelemetry) turnFailed(ctx context.Context, end turn.End, err error) {
 	switch {
 	case errors.Is(err, docker.ErrGone):
 	case errors.Is(err, docker.ErrNotReadable):
 		t.streamError(ctx, errUnsupportedDriver)
-	case end == streamreader.EndReadFailed:
+	case end == turn.EndReadFailed:
 		t.streamError(ctx, errReadFailed)
 	default:
 		t.streamError(ctx, errOpenFailed)
@@ -205,15 +206,15 @@ func (t *receiverTelemetry) poolFull() {
 }
 
 // handedOn counts a batch that left the receiver, and when the next consumer accepted it, its delivery lag.
-func (t *receiverTelemetry) handedOn(ctx context.Context, lines []streamreader.Line, accepted bool, now time.Time) {
+func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, accepted bool, now time.Time) {
 	var count, size [3]int64
 	var newest int64
 	for _, l := range lines {
-		count[l.Stream]++
+		count[l.Stream] += int64(l.LineCount())
 		size[l.Stream] += int64(len(l.Body))
 		newest = max(newest, l.Timestamp)
 	}
-	for _, s := range []logstream.Stream{logstream.Stdout, logstream.Stderr} {
+	for _, s := range []decode.Stream{decode.Stdout, decode.Stderr} {
 		if count[s] > 0 {
 			t.tb.DockerLogsLinesRead.Add(ctx, count[s], t.streams[s])
 			t.tb.DockerLogsBytesRead.Add(ctx, size[s], t.streams[s])

@@ -36,7 +36,7 @@ func TestTLSDaemon(t *testing.T) {
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image,
 			Cmd: []string{"-count", "400", "-rate", "400", "-streams", "both"}})
 		dockertest.WaitExit(t, cli, id, time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, time.Minute, 10*time.Millisecond,
+		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond,
 			"%d of %d lines", sink.count(id), lines)
 		time.Sleep(500 * time.Millisecond) // a duplicate would arrive now
 		byStream := seqsByStream(t, sink.of(id))
@@ -55,7 +55,7 @@ func TestTLSDaemon(t *testing.T) {
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Cmd: []string{"-count", "50"}})
 		dockertest.WaitExit(t, cli, id, time.Minute)
 
-		require.Eventually(t, func() bool { return host.last() == componentstatus.StatusRecoverableError }, time.Minute, 10*time.Millisecond)
+		require.Eventually(t, func() bool { return host.last() == componentstatus.StatusRecoverableError }, 3*time.Minute, 10*time.Millisecond)
 		host.mu.Lock()
 		reported := host.events[len(host.events)-1].Err()
 		host.mu.Unlock()
@@ -63,7 +63,7 @@ func TestTLSDaemon(t *testing.T) {
 		assert.ErrorContains(t, reported, "certificate signed by unknown authority", "the status says the daemon's certificate is not trusted")
 		require.Eventually(t, func() bool {
 			return logs.FilterLevelExact(zapcore.WarnLevel).FilterMessageSnippet("Listing containers failed").Len() > 0
-		}, time.Minute, 10*time.Millisecond)
+		}, 3*time.Minute, 10*time.Millisecond)
 		warning := logs.FilterMessageSnippet("Listing containers failed").All()[0]
 		assert.Contains(t, warning.ContextMap()["error"], "certificate signed by unknown authority", "the log says so too")
 
@@ -87,7 +87,7 @@ func TestUnencryptedTCPWarnsOnce(t *testing.T) {
 	cfg.Endpoint = endpoint
 	cfg.ReconcileInterval = 100 * time.Millisecond
 	logs := startLogged(t, cfg, nopHost(), &collector{})
-	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("subscribing again").Len() >= 2 }, time.Minute, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("subscribing again").Len() >= 2 }, 3*time.Minute, 10*time.Millisecond,
 		"discovery tried more than once")
 	warnings := logs.FilterMessageSnippet("unencrypted").All()
 	require.Len(t, warnings, 1, "one warning, at start")
@@ -98,7 +98,7 @@ func TestUnencryptedTCPWarnsOnce(t *testing.T) {
 	cfg = testConfig()
 	cfg.Endpoint = "unix:///nonexistent/docker.sock"
 	logs = startLogged(t, cfg, nopHost(), &collector{})
-	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("subscribing again").Len() >= 1 }, time.Minute, 10*time.Millisecond)
+	require.Eventually(t, func() bool { return logs.FilterMessageSnippet("subscribing again").Len() >= 1 }, 3*time.Minute, 10*time.Millisecond)
 	assert.Zero(t, logs.FilterMessageSnippet("unencrypted").Len(), "a unix socket is not a network connection")
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/streamreader"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 )
 
 // stallLimit is how long a batch may wait to be accepted while its stream stays open. The daemon's follower of
@@ -34,10 +34,11 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		return pool.Next{}
 	}
 	c.beginTurn()
-	out := streamreader.Run(ctx, streamreader.Turn{
+	from := c.position()
+	out := turn.Run(ctx, turn.Spec{
 		Open:          r.opener(id),
-		Deliver:       func(ctx context.Context, lines []streamreader.Line) error { return r.deliver(ctx, c, lines) },
-		Cursor:        c.position(),
+		Deliver:       func(ctx context.Context, lines []turn.Line) error { return r.deliver(ctx, c, lines) },
+		Cursor:        from,
 		TailHint:      c.tailHint(time.Now()),
 		TTY:           c.tty,
 		MaxLineBytes:  r.cfg.MaxLogSize,
@@ -49,6 +50,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		LagLimit:      c.lagLimit(),
 		LogFileSize:   c.logFileSize,
 		SkipMalformed: r.malformed.of(id).Skip,
+		Multiline:     c.multiline,
+		Waiting:       c.openRecords(),
 	}, yield)
 	// Only the skips not reported before are counted and logged.
 	out.Skipped = r.malformed.observe(id, out)
@@ -59,9 +62,9 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		r.onTurnEnd(id, out)
 	}
 
-	next, ended := pool.Next{}, out.End == streamreader.EndStreamClosed
+	next, ended := pool.Next{}, out.End == turn.EndStreamClosed
 	if !c.is(forgotten) {
-		next, ended = r.afterRun(ctx, c, out)
+		next, ended = r.afterRun(ctx, c, from, out)
 	}
 	gone, unread := c.endTurn(ended)
 	switch {
@@ -83,19 +86,19 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 
 // afterRun records what a turn learnt and says whether and when the container is read again, and whether the
 // turn read its log to the end after it stopped.
-func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, out streamreader.Outcome) (next pool.Next, ended bool) {
+func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from checkpoint.Cursor, out turn.Outcome) (next pool.Next, ended bool) {
 	switch out.End {
-	case streamreader.EndYielded:
+	case turn.EndYielded:
 		c.afterTurn(out, false)
 		return pool.Next{Again: true}, false
-	case streamreader.EndCancelled:
+	case turn.EndCancelled:
 		c.afterTurn(out, false)
 		return pool.Next{}, false
-	case streamreader.EndStreamClosed:
+	case turn.EndStreamClosed:
 		c.afterTurn(out, false)
 		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
 		// is one whose stream ended before the end of its log.
-		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor)
+		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor, out.Cursor.Newest() != from.Newest())
 		return pool.Next{Again: again}, !again
 	default:
 		return r.afterFailure(ctx, c, out, out.Err), false
@@ -103,14 +106,17 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, out st
 }
 
 // opener opens one container's log stream.
-func (r *logsReceiver) opener(id string) streamreader.Opener {
+func (r *logsReceiver) opener(id string) turn.Opener {
+	if open := r.fileOpener(id); open != nil {
+		return open
+	}
 	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
 		return r.client.Logs(ctx, id, req)
 	}
 }
 
 // afterFailure decides whether a container whose stream failed is tried again, and after how long.
-func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out streamreader.Outcome, err error) pool.Next {
+func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out turn.Outcome, err error) pool.Next {
 	c.afterTurn(out, true)
 	if ctx.Err() == nil {
 		r.telemetry.turnFailed(ctx, out.End, err)
@@ -149,10 +155,18 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 // another turn reads the rest, or reports it rotated away.
 //
 // A last line without a newline counts too: the turn whose stream ends at the end of the log delivers it
-// (streamreader), which moves the position to its time, so it is read again only while it is not delivered.
-func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) bool {
-	last, err := streamreader.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
-	return err == nil && last.Timestamp > cur.Newest()
+// (internal/turn), which moves the position to its time, so it is read again only while it is not delivered.
+//
+// Podman stamps whole seconds, so lines after the position can share its time, and it ends a follow stream about
+// half a second after its container stopped, whether the stream reached the end of the log or not: a turn that
+// advanced to the log's last second is read again, until one finds nothing more.
+func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced bool) bool {
+	last, err := turn.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
+	if err != nil {
+		return false
+	}
+	wholeSecond := last.Timestamp%int64(time.Second) == 0
+	return last.Timestamp > cur.Newest() || advanced && wholeSecond && last.Timestamp == cur.Newest()
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.

@@ -26,6 +26,10 @@ type options struct {
 	exit int
 	// allocMiB is memory allocated and touched after the last line, kept until the end (under a memory limit: an OOM kill).
 	allocMiB int
+	// same writes the prefix alone as every line: identical lines, as a program that prints one message in a loop.
+	same bool
+	// traces writes numbered stack traces (loggenline.AppendTraceLine) instead of lines; count and rate count traces.
+	traces bool
 }
 
 // exitCode is what run returns for -exit: the code the program ends with.
@@ -47,6 +51,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.BoolVar(&o.unterminated, "unterminated", false, "with -count, write the last line without a newline")
 	fs.IntVar(&o.exit, "exit", 0, "exit with this code once the lines are written (1-125)")
 	fs.IntVar(&o.allocMiB, "alloc-mib", 0, "after the last line, allocate and touch this many MiB and keep them (with a memory limit: an OOM kill)")
+	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
+	fs.BoolVar(&o.traces, "traces", false, "write numbered stack traces of 20 to 40 lines instead of single lines (-count and -rate count traces; with both streams, even traces to stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -57,6 +63,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 		return o, errors.New("-count, -rate, -size, -delay, -linger and -alloc-mib must not be negative")
 	case o.exit < 0 || o.exit > 125:
 		return o, fmt.Errorf("-exit %d: want 0 to 125 (above are the shell's and signals' codes)", o.exit)
+	case o.traces && (o.unterminated || o.size > 0 || o.same):
+		return o, errors.New("-traces cannot be combined with -unterminated, -size or -same")
 	case o.unterminated && o.count == 0:
 		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
@@ -92,7 +100,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if o.streams == "stderr" || (o.streams == "both" && seq%2 == 1) {
 			w, stream = stderr, loggenline.Stderr
 		}
-		buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		if o.traces {
+			if err := writeTrace(w, buf, o.prefix, seq); err != nil {
+				return fmt.Errorf("write trace %d to %s: %w", seq, stream, err)
+			}
+			continue
+		}
+		if o.same {
+			buf = append(buf[:0], o.prefix...)
+		} else {
+			buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
+		}
 		if !o.unterminated || seq < o.count-1 {
 			buf = append(buf, '\n')
 		}
@@ -122,6 +140,17 @@ func allocate(n int) []byte {
 		b[i] = 1
 	}
 	return b
+}
+
+// writeTrace writes trace n one line per Write, as a logger that prints a stack trace frame by frame.
+func writeTrace(w io.Writer, buf []byte, prefix string, n int) error {
+	for k := range loggenline.TraceLines(n) {
+		buf = append(loggenline.AppendTraceLine(buf[:0], prefix, n, k), '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sleep waits d and reports whether ctx is still live.

@@ -193,3 +193,35 @@ func TestExitCodeAndAllocation(t *testing.T) {
 		}
 	}
 }
+
+func TestSameLines(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "4", "-streams", "both", "-same", "-prefix", "again")
+	want := []string{"again\n", "again\n"}
+	if fmt.Sprint(stdout) != fmt.Sprint(want) || fmt.Sprint(stderr) != fmt.Sprint(want) {
+		t.Fatalf("stdout %q, stderr %q; want %q on each", stdout, stderr, want)
+	}
+}
+func TestTraces(t *testing.T) {
+	stdout, stderr := runOK(t, "-count", "3", "-traces", "-streams", "both", "-prefix", "p")
+	var out, errOut []string
+	split := func(lines []string) []string {
+		var traces []string
+		for _, l := range lines {
+			if !strings.HasPrefix(l, "\t") {
+				traces = append(traces, "")
+			}
+			traces[len(traces)-1] += l
+		}
+		return traces
+	}
+	out, errOut = split(stdout), split(stderr)
+	if len(out) != 2 || len(errOut) != 1 {
+		t.Fatalf("traces on stdout %d, stderr %d; want 2 and 1", len(out), len(errOut))
+	}
+	for i, tr := range []string{out[0], errOut[0], out[1]} {
+		n, err := loggenline.ParseTrace("p", strings.TrimSuffix(tr, "\n"))
+		if err != nil || n != i {
+			t.Fatalf("trace %d: parsed %d, %v", i, n, err)
+		}
+	}
+}

@@ -92,3 +92,25 @@ func TestParseLineErrorIsShortForHugeLines(t *testing.T) {
 		t.Fatalf("error %q does not say where", err)
 	}
 }
+
+func TestTraceRoundTrip(t *testing.T) {
+	for n := range 50 {
+		var body []byte
+		for k := range TraceLines(n) {
+			if k > 0 {
+				body = append(body, '\n')
+			}
+			body = AppendTraceLine(body, "p", n, k)
+		}
+		if got, err := ParseTrace("p", string(body)); err != nil || got != n {
+			t.Fatalf("trace %d: got %d, %v", n, got, err)
+		}
+		if lines := TraceLines(n); lines < MinTraceLines || lines > MaxTraceLines {
+			t.Fatalf("trace %d has %d lines", n, lines)
+		}
+		cut := body[:len(body)-1-len(AppendTraceLine(nil, "p", n, TraceLines(n)-1))]
+		if _, err := ParseTrace("p", string(cut)); err == nil {
+			t.Fatalf("trace %d without its last line accepted", n)
+		}
+	}
+}

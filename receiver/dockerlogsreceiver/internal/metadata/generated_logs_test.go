@@ -19,7 +19,17 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 	settings.Logger = zap.New(observedZapCore)
 	lb := NewLogsBuilder(settings)
 
-	res := pcommon.NewResource()
+	rb := lb.NewResourceBuilder()
+	rb.SetContainerID("container.id-val")
+	rb.SetContainerImageName("container.image.name-val")
+	rb.SetContainerImageTags([]any{"container.image.tags-item1", "container.image.tags-item2"})
+	rb.SetContainerName("container.name-val")
+	rb.SetContainerRuntime("container.runtime-val")
+	rb.SetDockerEngineID("docker.engine.id-val")
+	rb.SetHostName("host.name-val")
+	rb.SetServiceName("service.name-val")
+	rb.SetServiceNamespace("service.namespace-val")
+	res := rb.Emit()
 
 	// append the first log record
 	lr := plog.NewLogRecord()

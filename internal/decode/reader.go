@@ -1,0 +1,162 @@
+package decode
+
+import "io"
+
+// defaultMaxLineBytes is the MaxLineBytes used when Options leaves it at 0.
+const defaultMaxLineBytes = 1 << 20
+
+// Line is one whole log line as the daemon captured it.
+type Line struct {
+	Stream    Stream
+	Timestamp int64  // daemon capture time in ns since the Unix epoch (of the line's first piece)
+	Body      []byte // the line without its trailing "\n" (and, for TTY streams, without the "\r" before it); valid until the next call to Next
+	// Entries is how many daemon log entries (16 KiB pieces) the line was made of. A line longer
+	// than MaxLineBytes comes in several Lines: all but the last have Entries 0, and the last
+	// carries the count for the whole line. So Entries >= 1 marks the end of a line, and the
+	// Entries of all Lines add up to the entries read.
+	Entries int
+}
+
+// Options configure a Reader.
+type Options struct {
+	TTY          bool // the container has a TTY: the body is one raw stream with no frame headers (all lines are Stdout)
+	MaxLineBytes int  // a line longer than this is returned in consecutive Lines of at most this many bytes, all with the same Timestamp and Stream (0 or less = 1 MiB default)
+}
+
+// Reader reads whole lines from a Docker logs response requested with timestamps=1.
+//
+// Lines come in the order they complete: a long line whose pieces are interleaved with lines of
+// the other stream comes after those lines, although its timestamp is earlier. The leading
+// fragments of a line longer than MaxLineBytes are returned as soon as they fill up, so memory
+// stays bounded by MaxLineBytes per stream.
+//
+// On the multiplexed stream each frame is one entry; a "\n" inside a frame's content (which the
+// daemon never writes) stays in the Body.
+type Reader struct {
+	in     inbuf
+	stamps stampParser
+	tty    bool
+	max    int
+	asm    [2]assembly // by Stream-1
+
+	emit *assembly // assembly that may have Lines to hand out before reading on
+	err  error     // permanent error: the stream cannot be read further
+
+	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
+	skip int64    // bytes of a daemon error frame still to discard
+
+	scan  int      // TTY: bytes of the current entry's content already searched for its end
+	entry ttyEntry // TTY: the entry being read
+	bad   badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
+}
+
+// NewReader returns a Reader of the logs response body r.
+func NewReader(r io.Reader, opts Options) *Reader {
+	return newReaderSize(r, opts, readBufferSize)
+}
+
+// newReaderSize lets tests shrink the input buffer to reach its edge cases with small inputs.
+func newReaderSize(r io.Reader, opts Options, size int) *Reader {
+	limit := opts.MaxLineBytes
+	if limit <= 0 {
+		limit = defaultMaxLineBytes
+	}
+	minSize := minMuxBuffer
+	if opts.TTY {
+		minSize = minTTYBuffer
+	}
+	size = max(size, minSize)
+	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, max: limit}
+	rd.asm[0].stream = Stdout
+	rd.asm[1].stream = Stderr
+	return rd
+}
+
+// Next returns the next whole line. It returns io.EOF at a clean end of the stream.
+//
+// Errors about the stream's content (ErrMalformed, ErrTruncated) are permanent: Next keeps
+// returning them. A *DaemonError is not: the daemon goes on writing after it, and so may Next.
+// Errors of the underlying reader are returned as they are, and the Reader keeps its place, so
+// Next may be called again if the reader can go on (after a timeout, say).
+func (r *Reader) Next() (Line, error) {
+	if r.err != nil {
+		return Line{}, r.err
+	}
+	var line Line
+	var err error
+	if r.tty {
+		line, err = r.nextTTY()
+	} else {
+		line, err = r.nextMux()
+	}
+	if isPermanent(err) {
+		r.err = err
+	}
+	return line, err
+}
+
+// Pending reports whether a line has been started but not finished: after io.EOF, it tells that
+// the stream was cut in the middle of a long line, which was dropped (fragments of it already
+// returned have Entries 0). Reading again from the line's timestamp gets it whole.
+func (r *Reader) Pending() bool {
+	return r.asm[0].open || r.asm[1].open
+}
+
+// PendingSince returns the timestamp of the earliest line begun but not finished, and whether there is one.
+//
+// Lines are returned as they complete, so a long line of one stream comes after the other stream's lines
+// that completed while it was being assembled; a caller that must keep timestamp order holds those back.
+func (r *Reader) PendingSince() (int64, bool) {
+	var ts int64
+	found := false
+	for i := range r.asm {
+		if a := &r.asm[i]; a.open && (!found || a.ts < ts) {
+			ts, found = a.ts, true
+		}
+	}
+	return ts, found
+}
+
+// Finish ends the lines left unfinished when Next returned io.EOF where the stream ended, and returns them one
+// by one, earliest first; it returns false when none is left.
+//
+// Call it only when the stream ended with the log (a follow stream of a container that stopped): a line without
+// a newline is then the container's last write, a program that ended with printf "done" or died mid-line, and
+// will never be finished. A line longer than MaxLineBytes comes in several Lines, as from Next.
+func (r *Reader) Finish() (Line, bool) {
+	for {
+		if r.emit != nil {
+			if line, ok := r.fragment(); ok {
+				return line, true
+			}
+		}
+		var first *assembly
+		for i := range r.asm {
+			if a := &r.asm[i]; a.open && (first == nil || a.ts < first.ts) {
+				first = a
+			}
+		}
+		if first == nil {
+			return Line{}, false
+		}
+		first.finish(false)
+		r.emit = first
+	}
+}
+
+// fragment hands out the next Line of the assembly being emitted, if it has one.
+func (r *Reader) fragment() (Line, bool) {
+	line, ok := r.emit.next(r.max)
+	if !ok {
+		r.emit = nil
+	} else if !r.emit.open {
+		r.emit = nil // that was the last of it
+	}
+	return line, ok
+}
+
+// isPermanent tells the errors that leave the Reader out of step with the stream.
+func isPermanent(err error) bool {
+	_, ok := err.(*streamError)
+	return ok
+}

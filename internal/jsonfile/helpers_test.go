@@ -1,0 +1,119 @@
+package jsonfile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// t0 is a base time for test entries.
+var t0 = time.Date(2026, 12, 1, 21, 47, 37, 0, time.UTC).UnixNano()
+
+// driver writes a json-file log the way Docker's driver does: one JSON object per line, and with maxSize a
+// rotation that renames Path to Path.1 (the older files one number up, the oldest beyond maxFiles deleted)
+// before it creates a new file.
+type driver struct {
+	t                 testing.TB
+	path              string
+	maxSize, maxFiles int
+	f                 *os.File
+	size              int
+	rotations         int
+}
+
+func newDriver(t testing.TB, maxSize, maxFiles int) *driver {
+	t.Helper()
+	id := "0123456789abcdef"
+	dir := filepath.Join(t.TempDir(), id)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := &driver{t: t, path: filepath.Join(dir, id+"-json.log"), maxSize: maxSize, maxFiles: maxFiles}
+	d.open()
+	t.Cleanup(func() { d.f.Close() })
+	return d
+}
+
+func (d *driver) open() {
+	f, err := os.OpenFile(d.path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, 0o640)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.f, d.size = f, 0
+}
+
+// write appends an entry, rotating first when it would not fit.
+func (d *driver) write(e Entry) {
+	b := marshal(e)
+	if d.maxSize > 0 && d.size > 0 && d.size+len(b) > d.maxSize {
+		d.rotate()
+	}
+	if _, err := d.f.Write(b); err != nil {
+		d.t.Fatal(err)
+	}
+	d.size += len(b)
+}
+
+func (d *driver) rotate() {
+	d.f.Close()
+	d.rotations++
+	if d.maxFiles < 2 {
+		d.open()
+		return
+	}
+	// Only the files that exist are renamed (the driver tries every number up to max-file).
+	for i := min(d.maxFiles-1, d.rotations); i > 1; i-- {
+		os.Rename(d.path+"."+strconv.Itoa(i-1), d.path+"."+strconv.Itoa(i))
+	}
+	if err := os.Rename(d.path, d.path+".1"); err != nil {
+		d.t.Fatal(err)
+	}
+	d.open()
+}
+
+// marshal writes an entry as the driver does (encoding/json's escapes are a superset of what the driver emits).
+func marshal(e Entry) []byte {
+	stream := map[byte]string{Stdout: "stdout", Stderr: "stderr"}[e.Stream]
+	logText, _ := json.Marshal(string(e.Log))
+	return fmt.Appendf(nil, `{"log":%s,"stream":%q,"time":%q}`+"\n", logText, stream,
+		time.Unix(0, e.Time).UTC().Format(time.RFC3339Nano))
+}
+
+// apiStream is what the API sends for these entries: frames with the fixed-width time, or raw lines for a TTY.
+func apiStream(entries []Entry, tty bool) []byte {
+	var b bytes.Buffer
+	for _, e := range entries {
+		payload := time.Unix(0, e.Time).UTC().Format("2006-01-02T15:04:05.000000000Z07:00") + " " + string(e.Log)
+		if !tty {
+			var h [8]byte
+			h[0] = e.Stream
+			binary.BigEndian.PutUint32(h[4:], uint32(len(payload)))
+			b.Write(h[:])
+		}
+		b.WriteString(payload)
+	}
+	return b.Bytes()
+}
+
+// line returns the n-th test entry: alternating outputs, 10 µs apart.
+func line(n int) Entry {
+	s := Stdout
+	if n%2 == 1 {
+		s = Stderr
+	}
+	return Entry{Stream: s, Time: t0 + int64(n)*10_000, Log: fmt.Appendf(nil, "line seq=%d\n", n)}
+}
+
+func lines(from, to int) []Entry {
+	var es []Entry
+	for n := from; n < to; n++ {
+		es = append(es, line(n))
+	}
+	return es
+}

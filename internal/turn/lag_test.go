@@ -1,0 +1,132 @@
+package turn
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+)
+
+func TestLagWatchMeasuresFromTheLeastLag(t *testing.T) {
+	now := time.Unix(0, base)
+	w := lagWatch{limit: time.Second}
+	assert.False(t, w.fellBehind(base-int64(10*time.Second), 0, now), "history 10 s old")
+	assert.False(t, w.fellBehind(base-int64(time.Second), 0, now.Add(time.Millisecond)), "catching up: the lag only shrinks")
+	assert.False(t, w.fellBehind(base, 0, now.Add(1900*time.Millisecond)), "1.9 s behind, 0.9 s more than at best")
+	assert.True(t, w.fellBehind(base, 0, now.Add(2100*time.Millisecond)), "2.1 s behind: 1.1 s more than at best")
+	assert.Equal(t, 2100*time.Millisecond, w.lag())
+	off := lagWatch{}
+	assert.False(t, off.fellBehind(base, 0, now.Add(time.Hour)), "no limit: never")
+}
+
+func TestLagWatchCountsTheHistoryReadFromTheOpening(t *testing.T) {
+	opened := time.Unix(0, base)
+	w := newLagWatch(time.Second, 0, opened)
+	old := base - int64(time.Hour)
+	assert.False(t, w.fellBehind(old, 0, opened.Add(10*time.Millisecond)), "the first line of history")
+	assert.False(t, w.fellBehind(old+1, 0, opened.Add(900*time.Millisecond)), "0.89 s into the history read")
+	assert.True(t, w.fellBehind(old+2, 0, opened.Add(1100*time.Millisecond)),
+		"still history 1.1 s after the opening: the follower waits at the opening's end of the log, the writer went on")
+	w = newLagWatch(time.Second, 0, opened)
+	assert.False(t, w.fellBehind(old, 0, opened.Add(10*time.Millisecond)))
+	assert.False(t, w.fellBehind(base+int64(500*time.Millisecond), 0, opened.Add(510*time.Millisecond)), "caught up")
+	assert.False(t, w.fellBehind(base+int64(600*time.Millisecond), 0, opened.Add(1500*time.Millisecond)), "0.9 s behind: less than 1 s more than at best")
+}
+
+func TestLagWatchRemainingIsThePauseTheReadingCanAfford(t *testing.T) {
+	opened := time.Unix(0, base)
+	off := lagWatch{opened: opened}
+	_, ok := off.remaining(opened)
+	assert.False(t, ok, "no limit")
+	w := newLagWatch(time.Second, 0, opened)
+	d, ok := w.remaining(opened.Add(300 * time.Millisecond))
+	require.True(t, ok)
+	assert.Equal(t, 700*time.Millisecond, d, "nothing read yet: from the opening")
+	w.fellBehind(base+int64(time.Second), 0, opened.Add(1100*time.Millisecond))
+	d, _ = w.remaining(opened.Add(1600 * time.Millisecond))
+	assert.Equal(t, 500*time.Millisecond, d, "0.1 s behind at best, 0.6 s now")
+	d, _ = w.remaining(opened.Add(3 * time.Second))
+	assert.Negative(t, d, "paused too long already")
+}
+
+// TestRunReopensAtTheCursorWhenADeliveryOutlastsTheLag: a consumer slower than the lag limit (but faster than the
+// stall limit) closes the stream while it holds the batch; the batch is accepted and the turn reopens at the cursor.
+func TestRunReopensAtTheCursorWhenADeliveryOutlastsTheLag(t *testing.T) {
+	now := time.Now().UnixNano()
+	f := &fakeLog{}
+	for i := range 3 {
+		f.entries = append(f.entries, fakeEntry{stream: decode.Stdout, ts: now + int64(i), body: bodies(i, i+1)[0]})
+	}
+	s := &sink{hold: func(context.Context) error { time.Sleep(50 * time.Millisecond); return nil }}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.MaxBatch = 1
+	turn.StallLimit = time.Hour
+	turn.LagLimit = time.Millisecond
+	out := Run(context.Background(), turn, nil)
+	require.Positive(t, out.FellBehind, "each delivery takes 50 ms against a 1 ms lag limit")
+	assert.Zero(t, out.Stalls)
+	assert.Equal(t, bodies(0, 3), s.bodies(), "every line once across the reopens")
+}
+
+// TestRunReopensAtTheCursorWhenTheReadingFallsBehind: lines stamped ever further behind the time they are read
+// close the stream, whose lines are delivered first; the turn reopens at the cursor and delivers each line once.
+func TestRunReopensAtTheCursorWhenTheReadingFallsBehind(t *testing.T) {
+	// Stamped an hour apart and read at once: each line is an hour less behind than the one before.
+	now := time.Now().UnixNano()
+	f := &fakeLog{}
+	for i := range 6 {
+		f.entries = append(f.entries, fakeEntry{stream: decode.Stdout, ts: now - int64(10-i)*int64(time.Hour), body: bodies(i, i+1)[0]})
+	}
+	// Lags 10 h, 9 h, ... shrink: no reopen while catching up.
+	s := &sink{}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.LagLimit = time.Second
+	out := Run(context.Background(), turn, nil)
+	assert.Equal(t, bodies(0, 6), s.bodies())
+	assert.Zero(t, out.FellBehind, "catching up on history is not falling behind")
+
+	// An hour old and a nanosecond apart, handed on slowly: each batch takes at least 5 ms, so the reading falls
+	// further behind the lines' stamps by at least that much, whatever the machine's speed.
+	g := &fakeLog{}
+	for i := range 12 {
+		g.entries = append(g.entries, fakeEntry{stream: decode.Stdout, ts: now - int64(time.Hour) + int64(i), body: bodies(i, i+1)[0]})
+	}
+	s2 := &sink{hold: func(context.Context) error { time.Sleep(5 * time.Millisecond); return nil }}
+	turn = turnFor(g, s2, checkpoint.Cursor{}, 0)
+	turn.LagLimit = time.Millisecond
+	out = Run(context.Background(), turn, nil)
+	require.Positive(t, out.FellBehind)
+	assert.Equal(t, bodies(0, 12), s2.bodies(), "every line once across the reopens")
+	assert.Equal(t, EndStreamClosed, out.End)
+	require.Greater(t, len(g.requests), 1)
+	assert.NotEqual(t, docker.LogsRequest{}, g.requests[1], "reopened at the cursor")
+}
+
+func TestLagLimitFollowsTheRateTheLinesWereWritten(t *testing.T) {
+	opened := time.Unix(0, base)
+	// A 100 KiB log: at 1 MB/s of log (1,000 lines of 920 bytes + 80 a second) it fills in about 0.1 s.
+	w := newLagWatch(time.Second, 100<<10, opened)
+	for i := range 300 {
+		w.fellBehind(base+int64(i)*int64(time.Millisecond), 920, opened)
+	}
+	assert.Equal(t, MinLagLimit, w.limit, "fills in 0.1 s: half of it, at least the minimum")
+	// 10 lines a second: the file fills in about 10 s; the limit stays at the turn's.
+	for i := range 10 {
+		w.fellBehind(base+int64(time.Second)+int64(i)*int64(100*time.Millisecond), 920, opened)
+	}
+	assert.Equal(t, time.Second, w.limit, "a slow writer: the turn's limit")
+	// 4,000 lines of 920 bytes a second (4 MB/s): 100 KiB every 25 ms, half of it under the minimum.
+	off := newLagWatch(time.Second, 0, opened)
+	for i := range 1000 {
+		off.fellBehind(base+int64(i)*int64(250*time.Microsecond), 920, opened)
+	}
+	assert.Equal(t, time.Second, off.limit, "a log that never rotates keeps the turn's limit")
+	assert.Equal(t, 500*time.Millisecond, HalfFill(100<<10, 100<<10, time.Hour), "fills in 1 s")
+	assert.Equal(t, time.Hour, HalfFill(100<<10, 0, time.Hour), "rate unknown")
+}

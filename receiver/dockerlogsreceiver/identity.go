@@ -1,0 +1,50 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.uber.org/zap"
+)
+
+// readDaemonIdentity reads the daemon's host name and ID for the records' resource (host.name, docker.engine.id).
+//
+// It runs before the first list and after each resubscription, since a reconnect may reach a daemon that was
+// replaced; and at each reconcile while nothing was read yet. A failure keeps what was read before: a socket proxy
+// may refuse /info while the rest works, so it is warned about once, and reading goes on without the two attributes.
+func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
+	rac := r.cfg.ResourceAttributes
+	if !rac.HostName.Enabled && !rac.DockerEngineID.Enabled {
+		return
+	}
+	info, err := r.client.Info(ctx)
+	if err != nil {
+		if ctx.Err() == nil && !r.identityWarned {
+			r.identityWarned = true
+			r.settings.Logger.Warn("Reading the Docker daemon's name and ID failed; records lack host.name and docker.engine.id until it answers",
+				zap.Error(err))
+		}
+		return
+	}
+	r.identityWarned = false
+	id := daemonIdentity{HostName: info.Name, EngineID: info.ID}
+	if old := r.daemon.Swap(&id); old != nil && *old != id {
+		r.settings.Logger.Info("The Docker daemon's identity changed",
+			zap.String("host.name", id.HostName), zap.String("docker.engine.id", id.EngineID))
+	}
+}
+
+// identityRead reports whether the daemon's identity was read, or is not wanted.
+func (r *logsReceiver) identityRead() bool {
+	rac := r.cfg.ResourceAttributes
+	return r.daemon.Load() != nil || (!rac.HostName.Enabled && !rac.DockerEngineID.Enabled)
+}
+
+// resourceOf builds the resource of a container's records with the daemon's identity as last read.
+func (r *logsReceiver) resourceOf(m containerMeta) pcommon.Resource {
+	var d daemonIdentity
+	if p := r.daemon.Load(); p != nil {
+		d = *p
+	}
+	return containerResource(r.cfg.ResourceAttributes, d, m)
+}

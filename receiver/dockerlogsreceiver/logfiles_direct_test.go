@@ -1,0 +1,216 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+)
+
+func TestLogFilesConfigIsValidated(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.LogFiles = LogFilesConfig{Enabled: true, Directory: "containers", PollInterval: time.Minute}
+	assert.EqualError(t, cfg.Validate(), `log_files.directory "containers" must be an absolute path`+"\n"+
+		"log_files.poll_interval must be between 1ms and 10s")
+	cfg.LogFiles = LogFilesConfig{Enabled: true}
+	assert.NoError(t, cfg.Validate())
+	assert.Equal(t, DefaultLogFilesDirectory, cfg.LogFiles.dir())
+}
+
+func TestLogFilePathSaysWhyNot(t *testing.T) {
+	dir := t.TempDir()
+	id := strings.Repeat("ab", 32)
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, id), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, id, id+"-json.log"), nil, 0o600))
+	info := func(driver string, opts map[string]string, logPath string) container.InspectResponse {
+		return container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{ID: id, LogPath: logPath,
+			HostConfig: &container.HostConfig{LogConfig: container.LogConfig{Type: driver, Config: opts}}}}
+	}
+	hostPath := "/var/lib/docker/containers/" + id + "/" + id + "-json.log"
+	path, reason := logFilePath(dir, info("json-file", nil, hostPath))
+	assert.Equal(t, filepath.Join(dir, id, id+"-json.log"), path, "the daemon's path, under the directory the collector sees")
+	assert.Empty(t, reason)
+	for _, tt := range []struct {
+		info   container.InspectResponse
+		reason string
+	}{
+		{info("local", nil, ""), "the logging driver is not json-file"},
+		{info("json-file", map[string]string{"compress": "true"}, hostPath), "json-file compresses its rotated files (compress=true)"},
+		{info("json-file", nil, ""), "the daemon reports no json-file log path"},
+	} {
+		_, reason := logFilePath(dir, tt.info)
+		assert.Equal(t, tt.reason, reason)
+	}
+	_, reason = logFilePath(t.TempDir(), info("json-file", nil, hostPath))
+	assert.Contains(t, reason, "the log file cannot be opened under log_files.directory")
+}
+
+// containersDir returns the directory of a container's log files as the daemon reports it, and points cfg at it.
+func containersDir(t *testing.T, cli *client.Client, id string, cfg *Config) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	info, err := cli.ContainerInspect(ctx, id)
+	require.NoError(t, err)
+	require.NotEmpty(t, info.LogPath)
+	cfg.LogFiles.Directory = filepath.Dir(filepath.Dir(info.LogPath))
+	if f, err := os.Open(info.LogPath); err != nil {
+		t.Skipf("the engine's log files cannot be read here: %v", err)
+	} else {
+		f.Close()
+	}
+}
+
+// readsFiles waits until the receiver reads the container from its files.
+func readsFiles(t *testing.T, r *logsReceiver, id string) {
+	t.Helper()
+	require.Eventually(t, func() bool { return r.fileOpener(id) != nil }, 30*time.Second, 10*time.Millisecond,
+		"the container is read from its files")
+}
+
+// logFileCount counts a container's json-file files now.
+func logFileCount(t *testing.T, cli *client.Client, id string) int {
+	info, err := cli.ContainerInspect(context.Background(), id)
+	require.NoError(t, err)
+	names, _ := filepath.Glob(info.LogPath + "*")
+	return len(names)
+}
+
+// assertOnce checks that the container's lines arrived exactly once each and in order per output.
+func assertOnce(t *testing.T, sink *collector, id string, lines int) {
+	t.Helper()
+	byStream := seqsByStream(t, sink.of(id))
+	assert.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"], "stdout: every line once, in order")
+	assert.Equal(t, wantSeqs(1, lines, 2), byStream["stderr"], "stderr: every line once, in order")
+}
+
+// TestLogFilesEveryLineOnceAcrossRotations reads a container whose json-file log rotates many times from its
+// files, through streams rotated every second: every line arrives once.
+func TestLogFilesEveryLineOnceAcrossRotations(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	cfg.StartAt = StartAtBeginning
+	cfg.RotationInterval = time.Second
+	cfg.LogFiles.Enabled = true
+	const lines = 30000
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+		LogOpts: map[string]string{"max-size": "50k", "max-file": "200"},
+		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "3000", "-streams", "both", "-delay", "1s"}})
+	containersDir(t, cli, id, cfg)
+	sink := &collector{}
+	turns := newTurnLog()
+	r := startReceiver(t, cfg, sink, turns)
+	readsFiles(t, r, id)
+	require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 20*time.Millisecond,
+		"every line arrives (%d so far)", sink.count(id))
+	time.Sleep(500 * time.Millisecond) // room for a duplicate to show
+	assertOnce(t, sink, id, lines)
+	files := logFileCount(t, cli, id)
+	assert.Greater(t, files, 20, "the log rotated many times")
+	assert.Greater(t, turns.rotations(), 10, "the stream rotated many times")
+	t.Logf("%d lines once each, from %d json-file files, across %d stream rotations", sink.count(id), files, turns.rotations())
+}
+
+// TestLogFilesSwitchingPathsIsExactlyOnce reads one container through the API, then from its files, then through
+// the API again, over the same saved positions, with the receiver stopped in between while the container writes.
+func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	cfg.StartAt = StartAtBeginning
+	const lines = 16000
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+		LogOpts: map[string]string{"max-size": "100k", "max-file": "50"},
+		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
+	containersDir(t, cli, id, cfg)
+	sink := &collector{}
+	start := restartable(t, cfg, sink)
+	phases := []bool{false, true, false, true}
+	for i, files := range phases {
+		cfg.LogFiles.Enabled = files
+		r := start()
+		if files {
+			readsFiles(t, r, id)
+		} else {
+			assert.Nil(t, r.fileOpener(id), "read through the API")
+		}
+		if i < len(phases)-1 {
+			want := sink.count(id) + 2000
+			require.Eventually(t, func() bool { return sink.count(id) >= want }, time.Minute, 10*time.Millisecond)
+		} else {
+			require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 10*time.Millisecond)
+			time.Sleep(500 * time.Millisecond)
+		}
+		require.NoError(t, r.Shutdown(context.Background()))
+		t.Logf("phase %d (files=%v): %d lines so far", i, files, sink.count(id))
+		time.Sleep(700 * time.Millisecond) // the container writes on while no receiver runs
+	}
+	assertOnce(t, sink, id, lines)
+}
+
+// TestLogFilesRotatedAwayIsAGap holds the pipeline while a container with a small json-file log writes on, so that
+// Docker's rotation deletes files before they are read: the lines the log still holds arrive once, and the loss is
+// reported as a rotated_away gap, as through the API.
+func TestLogFilesRotatedAwayIsAGap(t *testing.T) {
+	cli := dockertest.Engine(t)
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	cfg.LogFiles.Enabled = true
+	const lines = 20000
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+		LogOpts: map[string]string{"max-size": "100k", "max-file": "2"},
+		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
+	containersDir(t, cli, id, cfg)
+	sink := newPausingCollector(300)
+	seen := &outcomes{}
+	logs := startObserved(t, cfg, tt, sink, seen.observe)
+	select {
+	case <-sink.paused:
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("the pipeline never held a batch: %d records", sink.count(id))
+	}
+	dockertest.WaitExit(t, cli, id, 2*time.Minute)
+	close(sink.released)
+	require.Eventually(t, func() bool {
+		byStream := seqsByStream(t, sink.of(id))
+		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1
+	}, 2*time.Minute, 20*time.Millisecond, "the last lines arrive")
+
+	byStream := seqsByStream(t, sink.of(id))
+	for _, stream := range []string{"stdout", "stderr"} {
+		seqs := byStream[stream]
+		require.Equal(t, -1, firstDuplicate(seqs), "%s: every line at most once", stream)
+		jumps := 0
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] != seqs[i-1]+2 {
+				jumps++
+			}
+		}
+		assert.Equal(t, 1, jumps, "%s: the lost lines are one run", stream)
+	}
+	seen.mu.Lock()
+	var gaps []turn.Gap
+	for _, out := range seen.all {
+		gaps = append(gaps, out.Gaps...)
+	}
+	seen.mu.Unlock()
+	require.Len(t, gaps, 1, "one gap, reported once")
+	assert.Equal(t, turn.GapRotatedAway, gaps[0].Cause)
+	assert.Len(t, logs.FilterMessageSnippet("log rotation deleted them").All(), 1)
+	t.Logf("lines written %d, delivered %d, lost %d; gap of %v reported", lines, sink.count(id), lines-sink.count(id), gaps[0].Duration())
+}
