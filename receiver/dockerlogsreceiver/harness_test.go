@@ -132,6 +132,13 @@ func (l *turnLog) observe(id string, out turn.Outcome) {
 	l.gaps = append(l.gaps, out.Gaps...)
 }
 
+// yieldsOf counts the turns the pool ended for reason.
+func (l *turnLog) yieldsOf(reason pool.Reason) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.yields[reason]
+}
+
 // rotations counts the turns the pool ended: planned rotations and handovers.
 func (l *turnLog) rotations() int {
 	l.mu.Lock()

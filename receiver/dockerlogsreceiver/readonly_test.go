@@ -20,7 +20,7 @@ import (
 var readOnlyEndpoints = []string{
 	"GET /_ping", "HEAD /_ping",
 	"GET /v{api}/containers/json", "GET /v{api}/containers/{id}/json", "GET /v{api}/containers/{id}/logs",
-	"GET /v{api}/events", "GET /v{api}/info",
+	"GET /v{api}/events", "GET /v{api}/info", "GET /v{api}/version",
 }
 
 // TestReadOnlyAccessSuffices reads containers through a proxy that refuses every request but GET (and HEAD

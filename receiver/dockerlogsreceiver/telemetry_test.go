@@ -223,9 +223,14 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 		require.Eventually(t, func() bool { return sink.count(id) >= want }, 3*time.Minute, 20*time.Millisecond,
 			"container %s: %d of %d lines", id[:12], sink.count(id), want)
 	}
-	for _, id := range ids {
-		stopContainer(t, id)
-	}
+	// The short containers stop first; the long ones, alone on the two streams, then rotate as planned.
+	stopContainer(t, ids[2])
+	stopContainer(t, ids[3])
+	plannedBefore := turns.yieldsOf(pool.ReasonPlanned)
+	require.Eventually(t, func() bool { return turns.yieldsOf(pool.ReasonPlanned) >= plannedBefore+3 }, 3*time.Minute, 20*time.Millisecond,
+		"planned rotations of the long-running containers alone")
+	stopContainer(t, ids[0])
+	stopContainer(t, ids[1])
 	// The die events and the ends of the streams of the stopped containers.
 	require.Eventually(t, func() bool {
 		return sums(t, tt, "otelcol_docker_logs_discovery_events", "action")["die"] >= 4 &&
