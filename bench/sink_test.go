@@ -1,9 +1,7 @@
 package bench
 
 import (
-	"compress/gzip"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -15,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
 )
 
 // sinkPath is where the shipped otlp_http exporter posts: ${LOKI_ENDPOINT}/otlp plus /v1/logs.
@@ -64,29 +63,8 @@ func startSink(t testing.TB, track bool) *sink {
 
 func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UnixNano()
-	if r.URL.Path != sinkPath {
-		http.NotFound(w, r)
-		return
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	// An ExportLogsServiceRequest has the wire format of LogsData.
-	logs, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	logs, ok := otlpdecode.Logs(w, r, sinkPath)
+	if !ok {
 		return
 	}
 	s.records.Add(int64(logs.LogRecordCount()))

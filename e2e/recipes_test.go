@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
 )
 
 // recipeLine is a line a container writes and what a recipe should make of its record.
@@ -252,29 +251,8 @@ func (s *recordSink) got(container string) []plog.LogRecord {
 }
 
 func (s *recordSink) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != lokiOTLPPath {
-		http.NotFound(w, r)
-		return
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	// An ExportLogsServiceRequest has the wire format of LogsData.
-	logs, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	logs, ok := otlpdecode.Logs(w, r, lokiOTLPPath)
+	if !ok {
 		return
 	}
 	s.mu.Lock()

@@ -1,15 +1,13 @@
 package e2e
 
 import (
-	"compress/gzip"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
 
-	"go.opentelemetry.io/collector/pdata/plog"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
 )
 
 // countingSink is an OTLP/HTTP log endpoint that only counts the records of one container, so that a load run
@@ -43,29 +41,8 @@ func startCountingSink(t testing.TB, container string) *countingSink {
 }
 
 func (s *countingSink) serve(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != lokiOTLPPath {
-		http.NotFound(w, r)
-		return
-	}
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		defer zr.Close()
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	// An ExportLogsServiceRequest has the wire format of LogsData: resource_logs is field 1 of both.
-	logs, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	logs, ok := otlpdecode.Logs(w, r, lokiOTLPPath)
+	if !ok {
 		return
 	}
 	n := 0
