@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"sort"
 	"sync"
@@ -13,7 +11,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpsink"
 )
 
 // sinkPath is where the shipped otlp_http exporter posts: ${LOKI_ENDPOINT}/otlp plus /v1/logs.
@@ -44,26 +42,13 @@ type sink struct {
 func startSink(t testing.TB, track bool) *sink {
 	t.Helper()
 	s := &sink{track: track, seen: map[string][]uint8{}, engines: map[string]map[string]bool{}, firstNew: map[string]time.Time{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(s.serve)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("sink: %v", err)
-		}
-	})
-	s.URL = "http://" + l.Addr().String()
+	s.URL = otlpsink.Serve(t, s.serve)
 	return s
 }
 
 func (s *sink) serve(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UnixNano()
-	logs, ok := otlpdecode.Logs(w, r, sinkPath)
+	logs, ok := otlpsink.Logs(w, r, sinkPath)
 	if !ok {
 		return
 	}

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,7 +16,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpsink"
 )
 
 // recipeLine is a line a container writes and what a recipe should make of its record.
@@ -226,20 +224,7 @@ type recordSink struct {
 func startRecordSink(t testing.TB) *recordSink {
 	t.Helper()
 	s := &recordSink{records: map[string][]plog.LogRecord{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(s.serve)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("record sink: %v", err)
-		}
-	})
-	s.URL = "http://" + l.Addr().String()
+	s.URL = otlpsink.Serve(t, s.serve)
 	return s
 }
 
@@ -251,7 +236,7 @@ func (s *recordSink) got(container string) []plog.LogRecord {
 }
 
 func (s *recordSink) serve(w http.ResponseWriter, r *http.Request) {
-	logs, ok := otlpdecode.Logs(w, r, lokiOTLPPath)
+	logs, ok := otlpsink.Logs(w, r, lokiOTLPPath)
 	if !ok {
 		return
 	}

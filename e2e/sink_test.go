@@ -1,13 +1,11 @@
 package e2e
 
 import (
-	"errors"
-	"net"
 	"net/http"
 	"sync/atomic"
 	"testing"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpdecode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpsink"
 )
 
 // countingSink is an OTLP/HTTP log endpoint that only counts the records of one container, so that a load run
@@ -23,25 +21,12 @@ type countingSink struct {
 func startCountingSink(t testing.TB, container string) *countingSink {
 	t.Helper()
 	s := &countingSink{container: container}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(s.serve)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(l) }()
-	t.Cleanup(func() {
-		_ = srv.Close()
-		if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("counting sink: %v", err)
-		}
-	})
-	s.URL = "http://" + l.Addr().String()
+	s.URL = otlpsink.Serve(t, s.serve)
 	return s
 }
 
 func (s *countingSink) serve(w http.ResponseWriter, r *http.Request) {
-	logs, ok := otlpdecode.Logs(w, r, lokiOTLPPath)
+	logs, ok := otlpsink.Logs(w, r, lokiOTLPPath)
 	if !ok {
 		return
 	}

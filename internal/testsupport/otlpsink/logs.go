@@ -1,5 +1,5 @@
-// Package otlpdecode reads the OTLP/HTTP log requests a collector exports, for the tests' stand-in log stores.
-package otlpdecode
+// Package otlpsink serves and reads the OTLP/HTTP log requests a collector exports, for the tests' stand-in log stores.
+package otlpsink
 
 import (
 	"compress/gzip"

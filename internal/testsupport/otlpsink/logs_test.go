@@ -1,4 +1,4 @@
-package otlpdecode
+package otlpsink
 
 import (
 	"bytes"
@@ -59,4 +59,12 @@ func TestLogsAnswersWhatItCannotRead(t *testing.T) {
 	_, ok = Logs(w, bad, "/otlp/v1/logs")
 	assert.False(t, ok)
 	assert.Equal(t, http.StatusBadRequest, w.Code)
+}
+
+func TestServeAnswersUntilTheTestEnds(t *testing.T) {
+	url := Serve(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	resp, err := http.Get(url + "/anything")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTeapot, resp.StatusCode)
 }
