@@ -129,9 +129,7 @@ func (c *Client) ContainerEvents(ctx context.Context, since time.Time, labels []
 	}
 	opts := events.ListOptions{Filters: f}
 	if !since.IsZero() {
-		// Seconds and nanoseconds, as the docker CLI sends it: whole seconds would replay up to a second of events
-		// from before since (a container's earlier run, say).
-		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
+		opts.Since = strconv.FormatInt(since.Unix(), 10)
 	}
 	return c.api.Events(ctx, opts)
 }

@@ -24,9 +24,7 @@ const (
 //
 // Events catch short-lived containers that a list would miss; the list repairs whatever events were lost.
 func (r *logsReceiver) discover(ctx context.Context) {
-	// From the receiver's start: the events of a container that started and exited before the first subscription
-	// (and so is in no list of running containers) are replayed.
-	since := r.startedAt
+	var since time.Time
 	wait := resubscribeInitial
 	resumed := false
 	for ctx.Err() == nil {
@@ -46,6 +44,9 @@ func (r *logsReceiver) discover(ctx context.Context) {
 		if listed && time.Since(subscribed) > resubscribeMax {
 			// The stream had been working for a while: this is a new failure, not the same one again.
 			wait = resubscribeInitial
+		}
+		if since.IsZero() {
+			since = subscribed
 		}
 		r.settings.Logger.Warn("Docker events stream ended; subscribing again", zap.Error(err), zap.Duration("after", wait))
 		if !r.waitForDaemon(ctx, wait) {
