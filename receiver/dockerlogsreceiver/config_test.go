@@ -21,7 +21,13 @@ import (
 // loadConfig reads one receiver's section of testdata/config.yaml over the defaults.
 func loadConfig(t *testing.T, name string) *Config {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	return loadConfigFrom(t, "config.yaml", name)
+}
+
+// loadConfigFrom reads one receiver's section of a file of testdata over the defaults.
+func loadConfigFrom(t *testing.T, file, name string) *Config {
+	t.Helper()
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", file))
 	require.NoError(t, err)
 	cfg := NewFactory().CreateDefaultConfig()
 	sub, err := cm.Sub(component.NewIDWithName(metadata.Type, name).String())
