@@ -24,7 +24,9 @@ const (
 //
 // Events catch short-lived containers that a list would miss; the list repairs whatever events were lost.
 func (r *logsReceiver) discover(ctx context.Context) {
-	var since time.Time
+	// From the receiver's start: a container that started and exited before the first subscription (reading
+	// the daemon's identity first takes most of a second on Podman) is in no list of running containers.
+	since := r.startedAt
 	wait := resubscribeInitial
 	resumed := false
 	for ctx.Err() == nil {
@@ -44,9 +46,6 @@ func (r *logsReceiver) discover(ctx context.Context) {
 		if listed && time.Since(subscribed) > resubscribeMax {
 			// The stream had been working for a while: this is a new failure, not the same one again.
 			wait = resubscribeInitial
-		}
-		if since.IsZero() {
-			since = subscribed
 		}
 		r.settings.Logger.Warn("Docker events stream ended; subscribing again", zap.Error(err), zap.Duration("after", wait))
 		if !r.waitForDaemon(ctx, wait) {
@@ -68,6 +67,11 @@ func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Mess
 		case err := <-errs:
 			return err
 		case msg := <-msgs:
+			// since is sent in whole seconds (Podman reads no fraction): the replay may begin up to a second
+			// early, with a container's run from before the receiver, which is history.
+			if msg.TimeNano < r.startedAt.UnixNano() {
+				continue
+			}
 			*since = time.Unix(0, msg.TimeNano)
 			r.handleEvent(ctx, msg)
 		case <-ticker.C:
