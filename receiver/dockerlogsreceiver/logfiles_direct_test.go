@@ -131,6 +131,30 @@ func TestLogFilesEveryLineOnceAcrossRotations(t *testing.T) {
 	t.Logf("%d lines once each, from %d json-file files, across %d stream rotations", checked, logFileCount(t, cli, id), turns.rotations())
 }
 
+// missingSeqs describes which of the sequence numbers from, from+step, ... below to are missing from seqs.
+func missingSeqs(seqs []int, from, to, step int) string {
+	seen := map[int]bool{}
+	for _, s := range seqs {
+		seen[s] = true
+	}
+	var runs []string
+	for i := from; i < to; i += step {
+		if seen[i] {
+			continue
+		}
+		j := i
+		for j+step < to && !seen[j+step] {
+			j += step
+		}
+		runs = append(runs, fmt.Sprintf("%d-%d", i, j))
+		i = j
+	}
+	if len(runs) > 10 {
+		runs = append(runs[:10], "...")
+	}
+	return fmt.Sprintf("%d lines, last %d, missing %v", len(seqs), lastOf(seqs), runs)
+}
+
 // TestLogFilesSwitchingPathsIsExactlyOnce reads one container through the API, then from its files, then through
 // the API again, over the same saved positions, with the receiver stopped in between while the container writes.
 func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
@@ -159,8 +183,11 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 			require.Eventually(t, func() bool { return sink.count(id) >= want }, 3*time.Minute, 10*time.Millisecond,
 				"phase %d: %d of %d lines", i, sink.count(id), want)
 		} else {
-			require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond,
-				"phase %d: %d of %d lines", i, sink.count(id), lines)
+			if !assert.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond) {
+				byStream := seqsByStream(t, sink.of(id))
+				t.Fatalf("phase %d: %d of %d lines; stdout %s; stderr %s", i, sink.count(id), lines,
+					missingSeqs(byStream["stdout"], 0, lines, 2), missingSeqs(byStream["stderr"], 1, lines, 2))
+			}
 			time.Sleep(500 * time.Millisecond)
 		}
 		require.NoError(t, r.Shutdown(context.Background()))
