@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -151,6 +152,14 @@ func (l *turnLog) openFailures(id string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.failedOpens[id]
+}
+
+// String sums up the turns seen, for failure messages.
+func (l *turnLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprintf("ends %v, yields %v, stalls %d, duplicates dropped %d, re-reads missed %d, gaps %d, failed opens %v",
+		l.ends, l.yields, l.stalls, l.dups, l.missed, len(l.gaps), l.failedOpens)
 }
 
 func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {

@@ -168,7 +168,8 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
 	containersDir(t, cli, id, cfg)
 	sink := &collector{}
-	start := restartable(t, cfg, sink)
+	turns := newTurnLog()
+	start := restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}}, turns.observe)
 	phases := []bool{false, true, false, true}
 	for i, files := range phases {
 		cfg.LogFiles.Enabled = files
@@ -185,8 +186,8 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		} else {
 			if !assert.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond) {
 				byStream := seqsByStream(t, sink.of(id))
-				t.Fatalf("phase %d: %d of %d lines; stdout %s; stderr %s", i, sink.count(id), lines,
-					missingSeqs(byStream["stdout"], 0, lines, 2), missingSeqs(byStream["stderr"], 1, lines, 2))
+				t.Fatalf("phase %d: %d of %d lines; stdout %s; stderr %s; turns: %s", i, sink.count(id), lines,
+					missingSeqs(byStream["stdout"], 0, lines, 2), missingSeqs(byStream["stderr"], 1, lines, 2), turns)
 			}
 			time.Sleep(500 * time.Millisecond)
 		}

@@ -27,7 +27,7 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	labels := isolate(t, cfg)
 	sink := &collector{}
 	st := &memoryStorage{data: map[string][]byte{}}
-	start := restartableOver(t, cfg, sink, st)
+	start := restartableOver(t, cfg, sink, st, nil)
 	spec := dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "200", "-streams", "both"}}
 	removed := dockertest.StartContainer(t, cli, spec)
 	kept := dockertest.StartContainer(t, cli, spec)

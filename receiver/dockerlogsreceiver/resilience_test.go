@@ -83,17 +83,18 @@ func (h storageHost) GetExtensions() map[component.ID]component.Component {
 // restartable returns a function that starts a new receiver over one storage kept across them, as
 // file_storage keeps positions across collector restarts.
 func restartable(t *testing.T, cfg *Config, sink *collector) func() *logsReceiver {
-	return restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}})
+	return restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}}, nil)
 }
 
-// restartableOver is restartable over a storage the test can look into.
-func restartableOver(t *testing.T, cfg *Config, sink *collector, st *memoryStorage) func() *logsReceiver {
+// restartableOver is restartable over a storage the test can look into, with onTurnEnd (nil: none) seeing every turn.
+func restartableOver(t *testing.T, cfg *Config, sink *collector, st *memoryStorage, onTurnEnd func(string, turn.Outcome)) func() *logsReceiver {
 	storageID := component.MustNewID("memory_storage")
 	host := storageHost{Host: nopHost(), id: storageID, ext: st}
 	cfg.Storage = &storageID
 	return func() *logsReceiver {
 		r, err := newLogsReceiver(receiverSettings(t), cfg, sink)
 		require.NoError(t, err)
+		r.onTurnEnd = onTurnEnd
 		require.NoError(t, r.Start(context.Background(), host))
 		return r
 	}
