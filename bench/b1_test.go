@@ -184,7 +184,7 @@ func TestB1(t *testing.T) {
 	fmt.Fprintf(&b, "## %s\n\n%s\n\n", sectionTitles["B1"], runContext(cli))
 	fmt.Fprintf(&b, "One container holding %d lines of ~100 B (json-file, %.0f MiB), read from its first line by each reader in turn.\n"+
 		"`docker logs` ran first and last; its figure in the ratios is the mean of the two. The collector's wall time runs from\n"+
-		"its process start to the last record in the sink (start-up and the exporter's 1 s batch timeout included). dockerd\n"+
+		"its process start to the last record in the sink (start-up and the exporter's batch timeout included). dockerd\n"+
 		"CPU is net of its CPU with no reader, %.3f CPU-s/s measured over 10 s before (times each reader's wall time).\n\n",
 		lines, fileMiB(logPath), background)
 	b.WriteString("| target | measured | met |\n|---|---|---|\n")

@@ -206,7 +206,7 @@ func TestB3(t *testing.T) {
 		"The collector (`start_at: end`, positions in `file_storage`) read them, was stopped (SIGTERM) for %v while they kept\n"+
 		"writing, and started again on the same storage. It answered its health check %.2f s after its process started;\n"+
 		"the first new line of each container reached the sink %.2f s (first) to %.2f s (last) after the start. The exporter's\n"+
-		"queue waits up to its `flush_timeout` (1 s) for 2,048 records, which 100 lines/s never fill: restarted once more with\n"+
+		"queue waits up to its `flush_timeout` (200 ms) for 2,048 records, which 100 lines/s never fill: restarted once more with\n"+
 		"`flush_timeout: 10ms`, it answered after %.2f s and the first new lines arrived after %.2f s to %.2f s.\n\n"+
 		"dockerd CPU in the %v after the (first) restart: %.2f CPU-s. Less %.3f CPU-s/s measured while the collector was down,\n"+
 		"that is %.1f ms per container; less %.3f CPU-s/s measured while the collector was following the same containers\n"+
