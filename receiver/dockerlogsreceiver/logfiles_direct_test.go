@@ -156,11 +156,15 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		}
 		if i < len(phases)-1 {
 			want := sink.count(id) + 2000
-			require.Eventually(t, func() bool { return sink.count(id) >= want }, 3*time.Minute, 10*time.Millisecond,
-				"phase %d: %d of %d lines", i, sink.count(id), want)
+			waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+				n := sink.count(id)
+				return n >= want, fmt.Sprintf("phase %d: %d of %d lines", i, n, want)
+			})
 		} else {
-			require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond,
-				"phase %d: %d of %d lines", i, sink.count(id), lines)
+			waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+				n := sink.count(id)
+				return n >= lines, fmt.Sprintf("phase %d: %d of %d lines", i, n, lines)
+			})
 			time.Sleep(500 * time.Millisecond)
 		}
 		require.NoError(t, r.Shutdown(context.Background()))
