@@ -65,10 +65,14 @@ func TestSmallByteBudgetDeliversEverythingOnce(t *testing.T) {
 		ids[i] = dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
 			Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both"}})
 	}
-	require.Eventually(t, sink.filled.Load, time.Minute, 10*time.Millisecond, "the budget never filled: %d bytes in use", r.budget.InUse())
+	waitFor(t, time.Minute, 10*time.Millisecond, func() (bool, string) {
+		return sink.filled.Load(), fmt.Sprintf("the budget never filled: %d bytes in use", r.budget.InUse())
+	})
 	for _, id := range ids {
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 20*time.Millisecond,
-			"container %s: %d of %d lines", id[:12], sink.count(id), lines)
+		waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= lines, fmt.Sprintf("container %s: %d of %d lines", id[:12], n, lines)
+		})
 	}
 	// Anything duplicated late would show up now.
 	time.Sleep(time.Second)
@@ -109,8 +113,10 @@ func TestPermanentRefusalReleasesTheBudget(t *testing.T) {
 	const lines = 500
 	dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
 		Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.records.Load() >= lines }, 3*time.Minute, 10*time.Millisecond,
-		"%d of %d lines offered", sink.records.Load(), lines)
+	waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		n := sink.records.Load()
+		return n >= lines, fmt.Sprintf("%d of %d lines offered", n, lines)
+	})
 	budget := r.budget
 	require.NoError(t, r.Shutdown(context.Background()))
 	assert.Equal(t, int64(lines), sink.records.Load(), "each line offered once, then dropped")

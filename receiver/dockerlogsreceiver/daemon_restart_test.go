@@ -2,6 +2,7 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -82,8 +83,11 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 		atAnswer[id] = sink.countBefore(id, answered)
 	}
 	for _, id := range ids {
-		require.Eventually(t, func() bool { return sink.count(id) >= atAnswer[id]+linesAfterRestart }, 2*time.Minute, 10*time.Millisecond,
-			"container %.12s after the restart: %d lines, %d before it", id, sink.count(id), atAnswer[id])
+		waitFor(t, 2*time.Minute, 10*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= atAnswer[id]+linesAfterRestart,
+				fmt.Sprintf("container %.12s after the restart: %d lines, %d before it", id, n, atAnswer[id])
+		})
 	}
 	require.Eventually(t, func() bool { return r.pool.Stats().Open == restartContainers }, 3*time.Minute, 10*time.Millisecond)
 	// The idle connections of the receiver's client come and go (at most two, two goroutines each).
@@ -102,8 +106,10 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 	for _, id := range ids {
 		stdout, stderr := dockertest.Logs(t, cli, id)
 		want := map[string][]string{"stdout": splitLines(stdout), "stderr": splitLines(stderr)}
-		require.Eventually(t, func() bool { return sink.count(id) >= len(want["stdout"])+len(want["stderr"]) }, 3*time.Minute, 10*time.Millisecond,
-			"container %.12s: %d of %d lines", id, sink.count(id), len(want["stdout"])+len(want["stderr"]))
+		waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+			n, written := sink.count(id), len(want["stdout"])+len(want["stderr"])
+			return n >= written, fmt.Sprintf("container %.12s: %d of %d lines", id, n, written)
+		})
 		time.Sleep(500 * time.Millisecond) // a late duplicate would arrive now
 		got := bodiesByStream(sink.of(id))
 		for _, stream := range []string{"stdout", "stderr"} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -167,6 +168,36 @@ func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
 	defer l.mu.Unlock()
 	at, ok := l.closedAt[id]
 	return at, ok
+}
+
+// endCounts copies the count of turns per end, for reading while turns still end.
+func (l *turnLog) endCounts() map[turn.End]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return maps.Clone(l.ends)
+}
+
+// waitFor calls done every tick until it reports true, and fails the test with the progress done last reported
+// once wait has passed.
+func waitFor(t *testing.T, wait, tick time.Duration, done func() (bool, string)) {
+	t.Helper()
+	// Polled here rather than in a goroutine as require.Eventually does, so that done shares the test's goroutine; and
+	// the progress is taken at each check, since Eventually's message arguments are evaluated once, before the wait.
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	ticker := time.NewTicker(tick)
+	defer ticker.Stop()
+	for {
+		ok, progress := done()
+		if ok {
+			return
+		}
+		select {
+		case <-deadline.C:
+			t.Fatalf("%s (after %v)", progress, wait)
+		case <-ticker.C:
+		}
+	}
 }
 
 // testConfig is the default configuration pointed at the test engine, with fast timings.

@@ -43,8 +43,10 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 		ids[i] = dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
 			Cmd: []string{"-rate", "200", "-streams", "both"}})
 	}
-	require.Eventually(t, func() bool { return turns.rotations() >= wantRotations }, 5*time.Minute, 50*time.Millisecond,
-		"%d rotations wanted, %d counted", wantRotations, turns.rotations())
+	waitFor(t, 5*time.Minute, 50*time.Millisecond, func() (bool, string) {
+		n := turns.rotations()
+		return n >= wantRotations, fmt.Sprintf("%d rotations wanted, %d counted", wantRotations, n)
+	})
 	for _, id := range ids {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		require.NoError(t, cli.ContainerStop(ctx, id, container.StopOptions{}))
@@ -54,8 +56,10 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 	for _, id := range ids {
 		stdout, stderr := dockertest.Logs(t, cli, id)
 		written[id] = strings.Count(stdout, "\n") + strings.Count(stderr, "\n")
-		require.Eventually(t, func() bool { return sink.count(id) >= written[id] }, 2*time.Minute, 50*time.Millisecond,
-			"container %s: %d of %d lines", id[:12], sink.count(id), written[id])
+		waitFor(t, 2*time.Minute, 50*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= written[id], fmt.Sprintf("container %s: %d of %d lines", id[:12], n, written[id])
+		})
 	}
 	// Anything duplicated late would show up now.
 	time.Sleep(2 * time.Second)

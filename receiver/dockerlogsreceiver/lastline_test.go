@@ -41,15 +41,19 @@ func TestLastLineWithoutNewlineIsDeliveredOnce(t *testing.T) {
 			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, TTY: tty, Labels: labels,
 				Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both", "-unterminated"}})
 			dockertest.WaitExit(t, cli, id, 2*time.Minute)
-			require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 20*time.Millisecond,
-				"%d of %d lines", sink.count(id), lines)
+			waitFor(t, 3*time.Minute, 20*time.Millisecond, func() (bool, string) {
+				n := sink.count(id)
+				return n >= lines, fmt.Sprintf("%d of %d lines", n, lines)
+			})
 
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
 			dockertest.WaitExit(t, cli, id, 2*time.Minute)
-			require.Eventually(t, func() bool { return sink.count(id) >= 2*lines }, 3*time.Minute, 20*time.Millisecond,
-				"%d of %d lines after the restart", sink.count(id), 2*lines)
+			waitFor(t, 3*time.Minute, 20*time.Millisecond, func() (bool, string) {
+				n := sink.count(id)
+				return n >= 2*lines, fmt.Sprintf("%d of %d lines after the restart", n, 2*lines)
+			})
 			// A line delivered twice would show up now.
 			time.Sleep(2 * time.Second)
 

@@ -181,8 +181,10 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		}
 		if i < len(phases)-1 {
 			want := sink.count(id) + 2000
-			require.Eventually(t, func() bool { return sink.count(id) >= want }, 3*time.Minute, 10*time.Millisecond,
-				"phase %d: %d of %d lines", i, sink.count(id), want)
+			waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+				n := sink.count(id)
+				return n >= want, fmt.Sprintf("phase %d: %d of %d lines", i, n, want)
+			})
 		} else {
 			if !assert.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond) {
 				byStream := seqsByStream(t, sink.of(id))

@@ -1,6 +1,7 @@
 package dockerlogsreceiver
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -46,8 +47,11 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 		Cmd: []string{"-count", "2000", "-rate", "100", "-streams", "both", "-prefix", "go"}})
 
 	started := time.Now()
-	require.Eventually(t, func() bool { return sink.count(java) >= traces && sink.count(gosvc) >= goLines }, 5*time.Minute, 100*time.Millisecond,
-		"java: %d of %d records, go: %d of %d; rotations %d, ends %v", sink.count(java), traces, sink.count(gosvc), goLines, turns.rotations(), turns.ends)
+	waitFor(t, 5*time.Minute, 100*time.Millisecond, func() (bool, string) {
+		j, g := sink.count(java), sink.count(gosvc)
+		return j >= traces && g >= goLines, fmt.Sprintf("java: %d of %d records, go: %d of %d; rotations %d, ends %v",
+			j, traces, g, goLines, turns.rotations(), turns.endCounts())
+	})
 	arrived := time.Since(started)
 	dockertest.WaitExit(t, cli, java, time.Minute)
 	// Anything repeated late would show up now.

@@ -2,6 +2,7 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -113,8 +114,10 @@ func TestOperatorsOnARealContainer(t *testing.T) {
 	r := start(sink)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels, Cmd: written})
 	require.Zero(t, dockertest.WaitExit(t, cli, id, time.Minute))
-	require.Eventually(t, func() bool { return len(sink.of(id)) >= 4 }, time.Minute, 20*time.Millisecond,
-		"%d of 4 records", len(sink.of(id)))
+	waitFor(t, time.Minute, 20*time.Millisecond, func() (bool, string) {
+		n := len(sink.of(id))
+		return n >= 4, fmt.Sprintf("%d of 4 records", n)
+	})
 	time.Sleep(time.Second) // anything more would show now
 
 	got := byBody(t, sink.of(id))
@@ -140,8 +143,10 @@ func TestOperatorsOnARealContainer(t *testing.T) {
 	defer cancel()
 	require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
 	require.Zero(t, dockertest.WaitExit(t, cli, id, time.Minute))
-	require.Eventually(t, func() bool { return len(plain.of(id)) >= len(written) }, time.Minute, 20*time.Millisecond,
-		"%d of %d records of the second run", len(plain.of(id)), len(written))
+	waitFor(t, time.Minute, 20*time.Millisecond, func() (bool, string) {
+		n := len(plain.of(id))
+		return n >= len(written), fmt.Sprintf("%d of %d records of the second run", n, len(written))
+	})
 	time.Sleep(time.Second)
 	second := byBody(t, plain.of(id)) // each body once: the first run's lines did not come again
 	assert.Len(t, second, len(written))

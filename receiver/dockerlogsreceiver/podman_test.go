@@ -78,8 +78,10 @@ func TestPodman(t *testing.T) {
 			ids[i] = dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
 				Cmd: []string{"-rate", "200", "-streams", "both"}})
 		}
-		require.Eventually(t, func() bool { return turns.rotations() >= wantRotations }, 5*time.Minute, 50*time.Millisecond,
-			"%d rotations wanted, %d counted", wantRotations, turns.rotations())
+		waitFor(t, 5*time.Minute, 50*time.Millisecond, func() (bool, string) {
+			n := turns.rotations()
+			return n >= wantRotations, fmt.Sprintf("%d rotations wanted, %d counted", wantRotations, n)
+		})
 		checked, shared := checkAllOnce(t, cli, sink, ids)
 		rotations := turns.rotations()
 		t.Logf("lines checked: %d (at most %d sharing one timestamp); rotations: %d (planned %d, handover %d); ends: %v; duplicates dropped at resume: %d; bounded re-reads that missed: %d",
@@ -99,8 +101,10 @@ func TestPodman(t *testing.T) {
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, Labels: labels,
 			Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "600", "-streams", "both", "-same", "-prefix", "the same line"}})
 		dockertest.WaitExit(t, cli, id, 2*time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 20*time.Millisecond,
-			"%d of %d lines", sink.count(id), lines)
+		waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= lines, fmt.Sprintf("%d of %d lines", n, lines)
+		})
 		time.Sleep(time.Second) // a late duplicate would show now
 		perStream := map[string]int{}
 		for _, r := range sink.of(id) {
@@ -145,8 +149,10 @@ func TestPodman(t *testing.T) {
 		defer cancel()
 		require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
 		dockertest.WaitExit(t, cli, id, time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= 200 }, 3*time.Minute, 20*time.Millisecond,
-			"the second run's 200 lines: %d arrived", sink.count(id))
+		waitFor(t, 3*time.Minute, 20*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= 200, fmt.Sprintf("the second run's 200 lines: %d arrived", n)
+		})
 		time.Sleep(time.Second)
 		byStream := seqsByStream(t, sink.of(id))
 		assert.Equal(t, wantSeqs(0, 200, 2), byStream["stdout"], "the second run once, the first not at all")
@@ -166,8 +172,10 @@ func checkAllOnce(t *testing.T, cli *client.Client, sink *collector, ids []strin
 	for _, id := range ids {
 		stdout, stderr := dockertest.Logs(t, cli, id)
 		written := strings.Count(stdout, "\n") + strings.Count(stderr, "\n")
-		require.Eventually(t, func() bool { return sink.count(id) >= written }, 2*time.Minute, 50*time.Millisecond,
-			"container %s: %d of %d lines", id[:12], sink.count(id), written)
+		waitFor(t, 2*time.Minute, 50*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= written, fmt.Sprintf("container %s: %d of %d lines", id[:12], n, written)
+		})
 		time.Sleep(time.Second) // a late duplicate would show now
 		recs := sink.of(id)
 		byStream := seqsByStream(t, recs)

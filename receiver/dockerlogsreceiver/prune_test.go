@@ -59,8 +59,10 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	stopContainer(t, kept)
 	stdout, stderr := dockertest.Logs(t, cli, kept)
 	written := len(splitLines(stdout)) + len(splitLines(stderr))
-	require.Eventually(t, func() bool { return sink.count(kept) >= written }, 3*time.Minute, 10*time.Millisecond,
-		"%d of %d lines", sink.count(kept), written)
+	waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		n := sink.count(kept)
+		return n >= written, fmt.Sprintf("%d of %d lines", n, written)
+	})
 	time.Sleep(time.Second) // anything sent twice would arrive by now
 	byStream := seqsByStream(t, sink.of(kept))
 	assert.Equal(t, wantSeqs(0, written, 2), byStream["stdout"], "every stdout line once across the restart")

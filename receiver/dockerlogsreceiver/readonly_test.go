@@ -50,8 +50,10 @@ func TestReadOnlyAccessSuffices(t *testing.T) {
 	later := dockertest.StartContainer(t, cli, spec)
 
 	for _, id := range []string{early, later} {
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 10*time.Millisecond,
-			"container %.12s: %d of %d lines", id, sink.count(id), lines)
+		waitFor(t, 2*time.Minute, 10*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= lines, fmt.Sprintf("container %.12s: %d of %d lines", id, n, lines)
+		})
 	}
 	time.Sleep(time.Second) // a duplicate would arrive now
 	for _, id := range []string{early, later} {

@@ -51,14 +51,18 @@ func TestRotationsGoOnWhileTheConsumerRefuses(t *testing.T) {
 	require.Eventually(t, func() bool { return sink.refused.Load() > 0 }, 3*time.Minute, 10*time.Millisecond)
 	before := turns.rotations()
 	const rotations = 5
-	require.Eventually(t, func() bool { return turns.rotations() >= before+rotations }, 3*time.Minute, 10*time.Millisecond,
-		"rotations while refused: %d of %d", turns.rotations()-before, rotations)
+	waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		n := turns.rotations() - before
+		return n >= rotations, fmt.Sprintf("rotations while refused: %d of %d", n, rotations)
+	})
 	accepted := sink.count(id)
 	assert.Less(t, accepted, lines, "the consumer refused the rest so far")
 
 	sink.open.Store(true)
-	require.Eventually(t, func() bool { return sink.count(id) >= lines }, 2*time.Minute, 20*time.Millisecond,
-		"%d of %d lines", sink.count(id), lines)
+	waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
+		n := sink.count(id)
+		return n >= lines, fmt.Sprintf("%d of %d lines", n, lines)
+	})
 	// Anything duplicated late would show up now.
 	time.Sleep(time.Second)
 	byStream := seqsByStream(t, sink.of(id))

@@ -2,6 +2,7 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -155,8 +156,10 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	stopContainer(t, id)
 	stdout, stderr := dockertest.Logs(t, cli, id)
 	written := len(splitLines(stdout)) + len(splitLines(stderr))
-	require.Eventually(t, func() bool { return sink.count(id) >= written }, 2*time.Minute, 10*time.Millisecond,
-		"%d of %d lines", sink.count(id), written)
+	waitFor(t, 2*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		n := sink.count(id)
+		return n >= written, fmt.Sprintf("%d of %d lines", n, written)
+	})
 	time.Sleep(500 * time.Millisecond)
 	byStream := seqsByStream(t, sink.of(id))
 	assert.Equal(t, wantSeqs(0, 2*len(splitLines(stdout)), 2), byStream["stdout"], "every stdout line the daemon has, once")

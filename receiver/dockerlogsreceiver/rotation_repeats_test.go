@@ -33,11 +33,11 @@ func TestFollowAcrossJSONFileRotationsDeliversEachLineOnce(t *testing.T) {
 		Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
 	dockertest.WaitExit(t, cli, id, 2*time.Minute)
 	// The last lines always arrive: they are the newest, never rotated away.
-	lastArrived := func() bool {
+	waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
 		byStream := seqsByStream(t, sink.of(id))
-		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1
-	}
-	require.Eventually(t, lastArrived, 2*time.Minute, 20*time.Millisecond, "the last lines arrive (gaps reported: %d)", seen.gapCount())
+		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1,
+			fmt.Sprintf("the last lines arrive (gaps reported: %d)", seen.gapCount())
+	})
 
 	byStream := seqsByStream(t, sink.of(id))
 	require.Equal(t, -1, firstDuplicate(byStream["stdout"]), "stdout: no line twice")

@@ -2,6 +2,7 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -71,8 +72,11 @@ func TestStartAtReadsARestartedContainerFromItsNewStart(t *testing.T) {
 			dockertest.WaitExit(t, cli, fresh, time.Minute)
 
 			want := tc.runs * lines
-			require.Eventually(t, func() bool { return sink.count(id) >= want && sink.count(fresh) >= lines }, 3*time.Minute, 20*time.Millisecond,
-				"restarted: %d of %d lines, new: %d of %d", sink.count(id), want, sink.count(fresh), lines)
+			waitFor(t, 3*time.Minute, 20*time.Millisecond, func() (bool, string) {
+				restarted, added := sink.count(id), sink.count(fresh)
+				return restarted >= want && added >= lines,
+					fmt.Sprintf("restarted: %d of %d lines, new: %d of %d", restarted, want, added, lines)
+			})
 			time.Sleep(time.Second) // anything sent twice would arrive by now
 
 			recs := sink.of(id)

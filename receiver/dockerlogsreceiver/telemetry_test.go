@@ -220,8 +220,10 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 		if i >= 2 {
 			want = shortLines
 		}
-		require.Eventually(t, func() bool { return sink.count(id) >= want }, 3*time.Minute, 20*time.Millisecond,
-			"container %s: %d of %d lines", id[:12], sink.count(id), want)
+		waitFor(t, 3*time.Minute, 20*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= want, fmt.Sprintf("container %s: %d of %d lines", id[:12], n, want)
+		})
 	}
 	// The short containers stop first; the long ones, alone on the two streams, then rotate as planned.
 	stopContainer(t, ids[2])

@@ -2,6 +2,7 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -36,8 +37,10 @@ func TestTLSDaemon(t *testing.T) {
 		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image,
 			Cmd: []string{"-count", "400", "-rate", "400", "-streams", "both"}})
 		dockertest.WaitExit(t, cli, id, time.Minute)
-		require.Eventually(t, func() bool { return sink.count(id) >= lines }, 3*time.Minute, 10*time.Millisecond,
-			"%d of %d lines", sink.count(id), lines)
+		waitFor(t, 3*time.Minute, 10*time.Millisecond, func() (bool, string) {
+			n := sink.count(id)
+			return n >= lines, fmt.Sprintf("%d of %d lines", n, lines)
+		})
 		time.Sleep(500 * time.Millisecond) // a duplicate would arrive now
 		byStream := seqsByStream(t, sink.of(id))
 		assert.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"], "every stdout line once, through TLS")

@@ -212,7 +212,8 @@ func waitFor(t *testing.T, cond func() bool, format string, args ...any) {
 func assertNothingLeft(t *testing.T, dir string) {
 	t.Helper()
 	if dir == "" {
-		t.Fatal("no daemon was started")
+		// The subtest skipped (-short, no dockerd) or failed before the start, which has already failed this test.
+		t.Skip("no daemon was started")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("%s still exists: %v", dir, err)
