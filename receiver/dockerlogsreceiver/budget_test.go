@@ -83,7 +83,7 @@ func TestSmallByteBudgetDeliversEverythingOnce(t *testing.T) {
 	}
 	budget := r.budget
 	require.NoError(t, r.Shutdown(context.Background()))
-	t.Logf("budget %d bytes, peak %d; rotations %d; ends %v", cfg.MaxBufferedBytes, budget.Peak(), turns.rotations(), turns.ends)
+	t.Logf("budget %d bytes, peak %d; rotations %d; ends %v", cfg.MaxBufferedBytes, budget.Peak(), turns.rotations(), turns.snapshot().ends)
 	assert.LessOrEqual(t, budget.Peak(), int64(cfg.MaxBufferedBytes))
 	assert.Zero(t, budget.InUse(), "every charge was released")
 }

@@ -121,7 +121,7 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 	turns.mu.Lock()
 	t.Logf("live restore %v: lines kept by the daemon %d, delivered %d, duplicated %d, missing %d; "+
 		"reading resumed %.2fs after the daemon answered again; statuses %v; goroutines %d before the restart, %d after; turn ends %v",
-		liveRestore, kept, delivered, duplicated, missing, resumed.Seconds(), host.statuses(), goroutinesBefore, goroutinesAfter.Load(), turns.ends)
+		liveRestore, kept, delivered, duplicated, missing, resumed.Seconds(), host.statuses(), goroutinesBefore, goroutinesAfter.Load(), turns.snapshot().ends)
 	turns.mu.Unlock()
 	// A daemon that stops its containers first may flap the status while it shuts down; it must start and end so.
 	statuses := host.statuses()

@@ -246,7 +246,7 @@ func TestStoppedContainerBehindItsLogIsReadToTheEnd(t *testing.T) {
 	}, 2*time.Minute, 20*time.Millisecond, "the last lines arrive")
 	turns.mu.Lock()
 	defer turns.mu.Unlock()
-	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, turns.ends, turns.gaps)
+	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, turns.snapshot().ends, turns.snapshot().gaps)
 }
 
 func TestReportGapsLogsOneWarningPerGap(t *testing.T) {

@@ -170,6 +170,24 @@ func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
 	return at, ok
 }
 
+// turnCounts is a copy of what a turnLog counted, safe to read while the receiver runs on.
+type turnCounts struct {
+	ends   map[turn.End]int
+	yields map[pool.Reason]int
+	missed int
+	stalls int
+	dups   int
+	gaps   []turn.Gap
+}
+
+// snapshot copies the counts under the log's lock: turns keep ending while a test reads them.
+func (l *turnLog) snapshot() turnCounts {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return turnCounts{ends: maps.Clone(l.ends), yields: maps.Clone(l.yields), missed: l.missed, stalls: l.stalls, dups: l.dups,
+		gaps: append([]turn.Gap(nil), l.gaps...)}
+}
+
 // endCounts copies the count of turns per end, for reading while turns still end.
 func (l *turnLog) endCounts() map[turn.End]int {
 	l.mu.Lock()

@@ -75,10 +75,10 @@ func TestExactlyOnceAcrossRotations(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 	rotations := turns.rotations()
 	t.Logf("lines checked: %d; rotations: %d (planned %d, handover %d); ends: %v; duplicates dropped at resume: %d; bounded re-reads that missed: %d; streams closed while a batch waited: %d",
-		checked, rotations, turns.yields["planned"], turns.yields["handover"], turns.ends, turns.dups, turns.missed, turns.stalls)
+		checked, rotations, turns.snapshot().yields["planned"], turns.snapshot().yields["handover"], turns.snapshot().ends, turns.snapshot().dups, turns.snapshot().missed, turns.snapshot().stalls)
 	// A missed window costs the daemon a full read, never a line; how often depends on the machine's load.
-	assert.LessOrEqual(t, turns.missed, rotations/4, "most reopens find their cursor within the tail they asked for")
-	assert.Empty(t, turns.gaps, "nothing rotated away, no clock step: no gap")
+	assert.LessOrEqual(t, turns.snapshot().missed, rotations/4, "most reopens find their cursor within the tail they asked for")
+	assert.Empty(t, turns.snapshot().gaps, "nothing rotated away, no clock step: no gap")
 	_ = cli.Close()
 	goleak.VerifyNone(t, running)
 	t.Logf("goroutines before start: %d, after shutdown: %d", goroutinesBefore, countGoroutines(cli))

@@ -81,7 +81,7 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 	rotations := turns.rotations()
 	t.Logf("java: %d records (%d traces whole, %d lines), %d duplicates, %d split; go: %d records; rotations: %d (planned %d, handover %d); ends: %v; all records in %v",
 		sink.count(java), len(seen), lines, duplicates, len(splits), sink.count(gosvc), rotations,
-		turns.yields["planned"], turns.yields["handover"], turns.ends, arrived.Round(time.Second))
+		turns.snapshot().yields["planned"], turns.snapshot().yields["handover"], turns.snapshot().ends, arrived.Round(time.Second))
 	require.Empty(t, splits, "records that are not one whole trace")
 	require.Zero(t, duplicates)
 	require.Len(t, seen, traces)
@@ -91,5 +91,5 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 	byStream := seqsByStream(t, sink.of(gosvc))
 	assert.Equal(t, wantSeqs(0, goLines, 2), byStream["stdout"])
 	assert.Equal(t, wantSeqs(1, goLines, 2), byStream["stderr"])
-	assert.Empty(t, turns.gaps)
+	assert.Empty(t, turns.snapshot().gaps)
 }

@@ -69,5 +69,5 @@ func TestRotationsGoOnWhileTheConsumerRefuses(t *testing.T) {
 	assert.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"], "stdout (duplicate: %d)", firstDuplicate(byStream["stdout"]))
 	assert.Equal(t, wantSeqs(1, lines, 2), byStream["stderr"], "stderr (duplicate: %d)", firstDuplicate(byStream["stderr"]))
 	t.Logf("accepted before refusing: %d; refused calls: %d; rotations: %d; ends: %v; bounded re-reads that missed: %d",
-		accepted, sink.refused.Load(), turns.rotations(), turns.ends, turns.missed)
+		accepted, sink.refused.Load(), turns.rotations(), turns.snapshot().ends, turns.snapshot().missed)
 }

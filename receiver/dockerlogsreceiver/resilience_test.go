@@ -165,9 +165,9 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	assert.Equal(t, wantSeqs(0, 2*len(splitLines(stdout)), 2), byStream["stdout"], "every stdout line the daemon has, once")
 	assert.Equal(t, wantSeqs(1, 2*len(splitLines(stderr)), 2), byStream["stderr"], "every stderr line the daemon has, once")
 	turns.mu.Lock()
-	t.Logf("turn ends: %v", turns.ends)
-	assert.Positive(t, turns.ends[turn.EndReadFailed]+turns.ends[turn.EndStreamClosed], "the cuts broke streams")
-	assert.Empty(t, turns.gaps, "a broken connection loses no line")
+	t.Logf("turn ends: %v", turns.snapshot().ends)
+	assert.Positive(t, turns.snapshot().ends[turn.EndReadFailed]+turns.snapshot().ends[turn.EndStreamClosed], "the cuts broke streams")
+	assert.Empty(t, turns.snapshot().gaps, "a broken connection loses no line")
 	turns.mu.Unlock()
 }
 

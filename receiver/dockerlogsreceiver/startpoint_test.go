@@ -100,9 +100,9 @@ func TestStartAtReadsARestartedContainerFromItsNewStart(t *testing.T) {
 			assert.Equal(t, wantSeqs(1, lines, 2), freshSeqs["stderr"])
 			turns.mu.Lock()
 			defer turns.mu.Unlock()
-			assert.Empty(t, turns.gaps, "no line was lost: no gap")
+			assert.Empty(t, turns.snapshot().gaps, "no line was lost: no gap")
 			t.Logf("restarted container: %d lines delivered (written %d); new container: %d; turn ends %v; duplicates dropped %d",
-				len(recs), 2*lines, sink.count(fresh), turns.ends, turns.dups)
+				len(recs), 2*lines, sink.count(fresh), turns.snapshot().ends, turns.snapshot().dups)
 		})
 	}
 }

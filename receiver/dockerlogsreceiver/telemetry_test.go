@@ -260,7 +260,7 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 			Attributes: attribute.NewSet(receiverAttr, attribute.String("reason", reason)), Value: n})
 	}
 	metadatatest.AssertEqualDockerLogsRotations(t, tt, rotationPoints, metricdatatest.IgnoreTimestamp())
-	t.Logf("rotations: %v (turn ends %v, yields %v)", wantRotations, turns.ends, turns.yields)
+	t.Logf("rotations: %v (turn ends %v, yields %v)", wantRotations, turns.snapshot().ends, turns.snapshot().yields)
 	assert.GreaterOrEqual(t, wantRotations["planned"], int64(3), "planned rotations of the long-running containers")
 	assert.Positive(t, wantRotations["handover"], "the waiting containers got slots by handover")
 	assert.Equal(t, int64(turns.rotations()), wantRotations["planned"]+wantRotations["handover"])
