@@ -35,7 +35,12 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 	start := runStart(info.State)
 	if start != 0 && r.client.IsPodman(ctx) {
 		// Podman stamps lines with the second they were written in, though it records the run's times to the
-		// nanosecond and filters since by the lines' own: the run's first lines carry its start's second.
+		// nanosecond and filters since by the lines' own: the run's first lines carry its start's second. From
+		// the previous run's end, that whole second's lines would be read, the previous run's included: from the
+		// run's own start less the slack they are read only when the previous run ended within it.
+		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil {
+			start = max(start, started.Add(-startSlack).UnixNano())
+		}
 		start -= start % int64(time.Second)
 	}
 	if start == 0 {
