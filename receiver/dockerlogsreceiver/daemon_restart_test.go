@@ -118,11 +118,9 @@ func testDaemonRestart(t *testing.T, liveRestore bool) {
 			assert.Equal(t, want[stream], got[stream], "container %.12s %s: every line the daemon kept, once and in order", id, stream)
 		}
 	}
-	turns.mu.Lock()
 	t.Logf("live restore %v: lines kept by the daemon %d, delivered %d, duplicated %d, missing %d; "+
 		"reading resumed %.2fs after the daemon answered again; statuses %v; goroutines %d before the restart, %d after; turn ends %v",
 		liveRestore, kept, delivered, duplicated, missing, resumed.Seconds(), host.statuses(), goroutinesBefore, goroutinesAfter.Load(), turns.snapshot().ends)
-	turns.mu.Unlock()
 	// A daemon that stops its containers first may flap the status while it shuts down; it must start and end so.
 	statuses := host.statuses()
 	assert.Equal(t, componentstatus.StatusRecoverableError, statuses[0], "recoverable during the outage")

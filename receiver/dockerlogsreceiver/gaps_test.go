@@ -244,9 +244,8 @@ func TestStoppedContainerBehindItsLogIsReadToTheEnd(t *testing.T) {
 		byStream := seqsByStream(t, sink.of(id))
 		return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1
 	}, 2*time.Minute, 20*time.Millisecond, "the last lines arrive")
-	turns.mu.Lock()
-	defer turns.mu.Unlock()
-	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, turns.snapshot().ends, turns.snapshot().gaps)
+	counts := turns.snapshot()
+	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, counts.ends, counts.gaps)
 }
 
 func TestReportGapsLogsOneWarningPerGap(t *testing.T) {

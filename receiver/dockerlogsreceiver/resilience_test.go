@@ -164,11 +164,10 @@ func TestConnectionCutsLoseAndDuplicateNothing(t *testing.T) {
 	byStream := seqsByStream(t, sink.of(id))
 	assert.Equal(t, wantSeqs(0, 2*len(splitLines(stdout)), 2), byStream["stdout"], "every stdout line the daemon has, once")
 	assert.Equal(t, wantSeqs(1, 2*len(splitLines(stderr)), 2), byStream["stderr"], "every stderr line the daemon has, once")
-	turns.mu.Lock()
-	t.Logf("turn ends: %v", turns.snapshot().ends)
-	assert.Positive(t, turns.snapshot().ends[turn.EndReadFailed]+turns.snapshot().ends[turn.EndStreamClosed], "the cuts broke streams")
-	assert.Empty(t, turns.snapshot().gaps, "a broken connection loses no line")
-	turns.mu.Unlock()
+	counts := turns.snapshot()
+	t.Logf("turn ends: %v", counts.ends)
+	assert.Positive(t, counts.ends[turn.EndReadFailed]+counts.ends[turn.EndStreamClosed], "the cuts broke streams")
+	assert.Empty(t, counts.gaps, "a broken connection loses no line")
 }
 
 // TestUnreadableDriverIsNotRetriedInALoop reads a container whose logging driver is none (HTTP 501).
