@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,13 @@ import (
 type memoryStorage struct {
 	mu   sync.Mutex
 	data map[string][]byte
+}
+
+// copy returns a storage holding the same data now, for reads that must not change what the receiver sees.
+func (m *memoryStorage) copy() *memoryStorage {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return &memoryStorage{data: maps.Clone(m.data)}
 }
 
 func (m *memoryStorage) Start(context.Context, component.Host) error { return nil }
