@@ -97,20 +97,16 @@ func (c *collector) count(id string) int {
 
 // turnLog counts how the receiver's turns ended.
 type turnLog struct {
-	mu       sync.Mutex
-	ends     map[turn.End]int
-	yields   map[pool.Reason]int
-	missed   int
-	stalls   int
-	dups     int
-	gaps     []turn.Gap
+	mu sync.Mutex
+	turnCounts
 	closedAt map[string]time.Time
 	// failedOpens counts, per container, the turns whose stream could not be opened.
 	failedOpens map[string]int
 }
 
 func newTurnLog() *turnLog {
-	return &turnLog{ends: map[turn.End]int{}, yields: map[pool.Reason]int{}, closedAt: map[string]time.Time{}, failedOpens: map[string]int{}}
+	return &turnLog{turnCounts: turnCounts{ends: map[turn.End]int{}, yields: map[pool.Reason]int{}},
+		closedAt: map[string]time.Time{}, failedOpens: map[string]int{}}
 }
 
 func (l *turnLog) observe(id string, out turn.Outcome) {
@@ -170,7 +166,7 @@ func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
 	return at, ok
 }
 
-// turnCounts is a copy of what a turnLog counted, safe to read while the receiver runs on.
+// turnCounts is what a turnLog counts; a snapshot of it is safe to read while the receiver runs on.
 type turnCounts struct {
 	ends   map[turn.End]int
 	yields map[pool.Reason]int
