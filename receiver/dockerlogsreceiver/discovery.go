@@ -126,7 +126,7 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 		return false
 	}
 	r.health.daemonAnswered()
-	if !r.identityRead() {
+	if r.identityPending() {
 		r.readDaemonIdentity(ctx)
 	}
 	for _, s := range list {

@@ -10,8 +10,9 @@ import (
 // readDaemonIdentity reads the daemon's host name and ID for the records' resource (host.name, docker.engine.id).
 //
 // It runs before the first list and after each resubscription, since a reconnect may reach a daemon that was
-// replaced; and at each reconcile while nothing was read yet. A failure keeps what was read before: a socket proxy
-// may refuse /info while the rest works, so it is warned about once, and reading goes on without the two attributes.
+// replaced; and at each reconcile while its last read failed, since the read after a reconnect may fail while the
+// events stream comes back. A failure keeps what was read before: a socket proxy may refuse /info while the rest
+// works, so it is warned about once per run of failures, and reading goes on without the two attributes.
 func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
 	rac := r.cfg.ResourceAttributes
 	if !rac.HostName.Enabled && !rac.DockerEngineID.Enabled {
@@ -19,14 +20,14 @@ func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
 	}
 	info, err := r.client.Info(ctx)
 	if err != nil {
-		if ctx.Err() == nil && !r.identityWarned {
-			r.identityWarned = true
+		if ctx.Err() == nil && !r.identityFailing {
+			r.identityFailing = true
 			r.settings.Logger.Warn("Reading the Docker daemon's name and ID failed; records lack host.name and docker.engine.id until it answers",
 				zap.Error(err))
 		}
 		return
 	}
-	r.identityWarned = false
+	r.identityFailing = false
 	id := daemonIdentity{HostName: info.Name, EngineID: info.ID}
 	if old := r.daemon.Swap(&id); old != nil && *old != id {
 		r.settings.Logger.Info("The Docker daemon's identity changed",
@@ -34,10 +35,13 @@ func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
 	}
 }
 
-// identityRead reports whether the daemon's identity was read, or is not wanted.
-func (r *logsReceiver) identityRead() bool {
+// identityPending reports whether the daemon's identity is wanted and was never read or its last read failed.
+func (r *logsReceiver) identityPending() bool {
 	rac := r.cfg.ResourceAttributes
-	return r.daemon.Load() != nil || (!rac.HostName.Enabled && !rac.DockerEngineID.Enabled)
+	if !rac.HostName.Enabled && !rac.DockerEngineID.Enabled {
+		return false
+	}
+	return r.daemon.Load() == nil || r.identityFailing
 }
 
 // resourceOf builds the resource of a container's records with the daemon's identity as last read.

@@ -87,6 +87,13 @@ func (p *readOnlyProxy) refuse(endpoint string) {
 	p.forbidden[endpoint] = true
 }
 
+// allow forwards an endpoint again after refuse.
+func (p *readOnlyProxy) allow(endpoint string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.forbidden, endpoint)
+}
+
 func (p *readOnlyProxy) isForbidden(r *http.Request) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()

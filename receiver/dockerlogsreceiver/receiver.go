@@ -56,10 +56,10 @@ type logsReceiver struct {
 	// labelMapping is container_labels_to_attributes, compiled by Start.
 	labelMapping labelMapping
 
-	// daemon is the daemon's host name and ID as last read, nil before the first read; identityWarned is set while
-	// a failed read was warned about. Both are written by the discovery goroutine alone.
-	daemon         atomic.Pointer[daemonIdentity]
-	identityWarned bool
+	// daemon is the daemon's host name and ID as last read, nil before the first read; identityFailing is set
+	// while the last read failed (and was warned about). Both are written by the discovery goroutine alone.
+	daemon          atomic.Pointer[daemonIdentity]
+	identityFailing bool
 
 	// files are the containers read from their json-file logs (log_files).
 	files logFiles

@@ -98,6 +98,41 @@ func TestDaemonIdentityIsReadAgainAfterAReconnect(t *testing.T) {
 		"read again when subscribing again")
 }
 
+// TestDaemonIdentityIsReadAgainAfterAFailedRead makes the read that follows a reconnect fail and checks that a
+// later reconcile reads the identity again, instead of keeping the one read before the reconnect.
+func TestDaemonIdentityIsReadAgainAfterAFailedRead(t *testing.T) {
+	cli := dockertest.Engine(t)
+	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
+	if !ok {
+		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
+	}
+	proxy := startReadOnlyProxy(t, socket)
+	cfg := testConfig()
+	cfg.Endpoint = proxy.endpoint
+	cfg.ReconcileInterval = 200 * time.Millisecond
+	isolate(t, cfg)
+	startReceiver(t, cfg, &collector{}, nil)
+	const info, events = "GET /v{api}/info", "GET /v{api}/events"
+	require.Eventually(t, func() bool { return proxy.calls(info) == 1 && proxy.calls(events) == 1 },
+		time.Minute, 10*time.Millisecond, "read once at start, before the first subscription")
+
+	proxy.refuse(info)
+	require.Eventually(t, func() bool {
+		proxy.cut()
+		return sleep(context.Background(), 5*time.Second) && proxy.calls(events) >= 2
+	}, 2*time.Minute, time.Millisecond, "the events stream was subscribed to again")
+	refusedInfo := 0
+	for _, r := range proxy.refusals() {
+		if strings.HasPrefix(r, "GET ") && strings.HasSuffix(r, "/info") {
+			refusedInfo++
+		}
+	}
+	require.Positive(t, refusedInfo, "the read after the reconnect failed")
+	proxy.allow(info)
+	require.Eventually(t, func() bool { return proxy.calls(info) >= 2 }, 3*time.Minute, 10*time.Millisecond,
+		"read again at a reconcile once /info answers")
+}
+
 // TestRecordsGoOnWhenInfoIsRefused reads through a proxy that refuses /info: records arrive without the
 // daemon's identity, and the refusal is warned about once.
 func TestRecordsGoOnWhenInfoIsRefused(t *testing.T) {
