@@ -9,8 +9,11 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/docker/docker/client"
 )
 
 // readOnlyProxy serves the engine's API on 127.0.0.1 to GET requests (and HEAD /_ping) only, as a socket proxy
@@ -34,8 +37,13 @@ var (
 	containerIDPart  = regexp.MustCompile(`/[0-9a-f]{64}(/|$)`)
 )
 
-// startReadOnlyProxy forwards to the engine's unix socket; it stops when the test ends.
-func startReadOnlyProxy(t *testing.T, socket string) *readOnlyProxy {
+// startReadOnlyProxy forwards to the engine's unix socket (the test is skipped when the engine is elsewhere); it
+// stops when the test ends.
+func startReadOnlyProxy(t *testing.T, cli *client.Client) *readOnlyProxy {
+	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
+	if !ok {
+		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
+	}
 	transport := &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", socket)

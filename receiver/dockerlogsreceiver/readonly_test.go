@@ -3,7 +3,6 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,11 +26,7 @@ var readOnlyEndpoints = []string{
 // /_ping): a container running before the receiver, across rotations, and one found through its start event.
 func TestReadOnlyAccessSuffices(t *testing.T) {
 	cli := dockertest.Engine(t)
-	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
-	if !ok {
-		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
-	}
-	proxy := startReadOnlyProxy(t, socket)
+	proxy := startReadOnlyProxy(t, cli)
 	cfg := testConfig()
 	cfg.Endpoint = proxy.endpoint
 	cfg.StartAt = StartAtBeginning
@@ -75,11 +70,7 @@ func TestReadOnlyAccessSuffices(t *testing.T) {
 // TestReadOnlyProxyRefusesWrites checks the proxy itself: a write is answered 403 and recorded.
 func TestReadOnlyProxyRefusesWrites(t *testing.T) {
 	cli := dockertest.Engine(t)
-	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
-	if !ok {
-		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
-	}
-	proxy := startReadOnlyProxy(t, socket)
+	proxy := startReadOnlyProxy(t, cli)
 	id := dockertest.CreateContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "1"}})
 	through, err := client.NewClientWithOpts(client.WithHost(proxy.endpoint), client.WithAPIVersionNegotiation())
 	require.NoError(t, err)

@@ -77,50 +77,53 @@ func TestLabelPatternsBecomeResourceAttributes(t *testing.T) {
 // receiver, subscribing to the events again, reads the daemon's identity again.
 func TestDaemonIdentityIsReadAgainAfterAReconnect(t *testing.T) {
 	cli := dockertest.Engine(t)
-	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
-	if !ok {
-		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
-	}
-	proxy := startReadOnlyProxy(t, socket)
+	proxy := startReadOnlyProxy(t, cli)
 	cfg := testConfig()
 	cfg.Endpoint = proxy.endpoint
 	isolate(t, cfg)
 	startReceiver(t, cfg, &collector{}, nil)
-	const info = "GET /v{api}/info"
-	require.Eventually(t, func() bool { return proxy.calls(info) == 1 && proxy.calls("GET /v{api}/events") == 1 },
+	identityReadAtStart(t, proxy)
+	cutUntilResubscribed(t, proxy)
+	require.Eventually(t, func() bool { return proxy.calls(infoEndpoint) >= 2 }, 3*time.Minute, 10*time.Millisecond,
+		"read again when subscribing again")
+}
+
+// The endpoints the identity tests count.
+const (
+	infoEndpoint   = "GET /v{api}/info"
+	eventsEndpoint = "GET /v{api}/events"
+)
+
+// identityReadAtStart waits until the receiver read the daemon's identity once and subscribed to its events.
+func identityReadAtStart(t *testing.T, proxy *readOnlyProxy) {
+	t.Helper()
+	require.Eventually(t, func() bool { return proxy.calls(infoEndpoint) == 1 && proxy.calls(eventsEndpoint) == 1 },
 		time.Minute, 10*time.Millisecond, "read once at start, before the first subscription")
-	// A cut that lands before the stream was established may pass unnoticed: cut until the events are subscribed again.
+}
+
+// cutUntilResubscribed breaks every connection through the proxy until the receiver subscribed to the events
+// again: a cut that lands before the stream was established may pass unnoticed.
+func cutUntilResubscribed(t *testing.T, proxy *readOnlyProxy) {
+	t.Helper()
 	require.Eventually(t, func() bool {
 		proxy.cut()
-		return sleep(context.Background(), 5*time.Second) && proxy.calls("GET /v{api}/events") >= 2
+		return sleep(context.Background(), 5*time.Second) && proxy.calls(eventsEndpoint) >= 2
 	}, 2*time.Minute, time.Millisecond, "the events stream was subscribed to again")
-	require.Eventually(t, func() bool { return proxy.calls(info) >= 2 }, 3*time.Minute, 10*time.Millisecond,
-		"read again when subscribing again")
 }
 
 // TestDaemonIdentityIsReadAgainAfterAFailedRead makes the read that follows a reconnect fail and checks that a
 // later reconcile reads the identity again, instead of keeping the one read before the reconnect.
 func TestDaemonIdentityIsReadAgainAfterAFailedRead(t *testing.T) {
 	cli := dockertest.Engine(t)
-	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
-	if !ok {
-		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
-	}
-	proxy := startReadOnlyProxy(t, socket)
+	proxy := startReadOnlyProxy(t, cli)
 	cfg := testConfig()
 	cfg.Endpoint = proxy.endpoint
 	cfg.ReconcileInterval = 200 * time.Millisecond
 	isolate(t, cfg)
 	startReceiver(t, cfg, &collector{}, nil)
-	const info, events = "GET /v{api}/info", "GET /v{api}/events"
-	require.Eventually(t, func() bool { return proxy.calls(info) == 1 && proxy.calls(events) == 1 },
-		time.Minute, 10*time.Millisecond, "read once at start, before the first subscription")
-
-	proxy.refuse(info)
-	require.Eventually(t, func() bool {
-		proxy.cut()
-		return sleep(context.Background(), 5*time.Second) && proxy.calls(events) >= 2
-	}, 2*time.Minute, time.Millisecond, "the events stream was subscribed to again")
+	identityReadAtStart(t, proxy)
+	proxy.refuse(infoEndpoint)
+	cutUntilResubscribed(t, proxy)
 	refusedInfo := 0
 	for _, r := range proxy.refusals() {
 		if strings.HasPrefix(r, "GET ") && strings.HasSuffix(r, "/info") {
@@ -128,8 +131,8 @@ func TestDaemonIdentityIsReadAgainAfterAFailedRead(t *testing.T) {
 		}
 	}
 	require.Positive(t, refusedInfo, "the read after the reconnect failed")
-	proxy.allow(info)
-	require.Eventually(t, func() bool { return proxy.calls(info) >= 2 }, 3*time.Minute, 10*time.Millisecond,
+	proxy.allow(infoEndpoint)
+	require.Eventually(t, func() bool { return proxy.calls(infoEndpoint) >= 2 }, 3*time.Minute, 10*time.Millisecond,
 		"read again at a reconcile once /info answers")
 }
 
@@ -137,12 +140,8 @@ func TestDaemonIdentityIsReadAgainAfterAFailedRead(t *testing.T) {
 // daemon's identity, and the refusal is warned about once.
 func TestRecordsGoOnWhenInfoIsRefused(t *testing.T) {
 	cli := dockertest.Engine(t)
-	socket, ok := strings.CutPrefix(cli.DaemonHost(), "unix://")
-	if !ok {
-		t.Skipf("the proxy forwards to a unix socket; the engine is at %s", cli.DaemonHost())
-	}
-	proxy := startReadOnlyProxy(t, socket)
-	proxy.refuse("GET /v{api}/info")
+	proxy := startReadOnlyProxy(t, cli)
+	proxy.refuse(infoEndpoint)
 	cfg := testConfig()
 	cfg.Endpoint = proxy.endpoint
 	cfg.StartAt = StartAtBeginning
