@@ -1,19 +1,18 @@
 package dockertest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/daemonproc"
 )
 
 // Bounds of a private daemon's start and stop; generous, since the machine may be busy with other tests.
@@ -40,9 +39,8 @@ type Daemon struct {
 	dir         string
 	args        []string
 	liveRestore bool
-	answered    bool // it answered at least once, so a start in cleanup is worth trying
-	cmd         *exec.Cmd
-	exited      chan struct{} // closed when cmd has been waited for
+	answered    bool                // it answered at least once, so a start in cleanup is worth trying
+	proc        *daemonproc.Process // the current run, nil before the first
 }
 
 // StartDaemon starts a private dockerd and waits until it answers; it is stopped and its directories are removed
@@ -134,86 +132,25 @@ func (d *Daemon) Stop(t testing.TB) {
 
 // Running tells whether the daemon process runs.
 func (d *Daemon) Running() bool {
-	if d.cmd == nil {
-		return false
-	}
-	select {
-	case <-d.exited:
-		return false
-	default:
-		return true
-	}
+	return d.proc.Running()
 }
 
 func (d *Daemon) start() error {
 	if d.Running() {
 		return fmt.Errorf("private dockerd at %s is already running", d.Host)
 	}
-	logFile, err := os.OpenFile(filepath.Join(d.dir, "dockerd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	proc, err := daemonproc.Start(daemonproc.Command{
+		Name: "private dockerd", Host: d.Host, LogPath: filepath.Join(d.dir, "dockerd.log"), Path: "dockerd", Args: d.args,
+	}, daemonStartTimeout)
 	if err != nil {
 		return err
 	}
-	// The child has its own copy of the descriptor.
-	defer logFile.Close()
-	cmd := exec.Command("dockerd", d.args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start dockerd: %w", err)
-	}
-	d.cmd, d.exited = cmd, make(chan struct{})
-	exited := d.exited
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	return d.waitAnswers()
-}
-
-// waitAnswers pings the daemon until it answers, it exits, or daemonStartTimeout passes.
-func (d *Daemon) waitAnswers() error {
-	cli, err := client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	deadline := time.Now().Add(daemonStartTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := cli.Ping(ctx)
-		cancel()
-		switch {
-		case err == nil:
-			d.answered = true
-			return nil
-		case !d.Running():
-			return fmt.Errorf("private dockerd exited during start-up (%s):\n%s", d.cmd.ProcessState, d.logTail())
-		case time.Now().After(deadline):
-			return fmt.Errorf("private dockerd did not answer at %s within %v: %v\n%s", d.Host, daemonStartTimeout, err, d.logTail())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	d.proc, d.answered = proc, true
+	return nil
 }
 
 func (d *Daemon) stop() error {
-	if !d.Running() {
-		return nil
-	}
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-d.exited:
-		return nil
-	case <-time.After(daemonStopTimeout):
-	}
-	_ = d.cmd.Process.Kill()
-	<-d.exited
-	return fmt.Errorf("private dockerd at %s did not stop within %v of SIGTERM; killed\n%s", d.Host, daemonStopTimeout, d.logTail())
-}
-
-// logTail returns the end of the daemon's log for failure messages.
-func (d *Daemon) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(d.dir, "dockerd.log"))
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-30):], "\n")
+	return d.proc.Stop(daemonStopTimeout)
 }
 
 // freePort asks the kernel for a free TCP port on 127.0.0.1.

@@ -1,7 +1,6 @@
 package dockertest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/daemonproc"
 )
 
 // cleanup removes the daemon's containers, stops it and what it left running, and removes its directories.
@@ -24,33 +22,13 @@ func (d *Daemon) cleanup(t testing.TB) {
 		errs = append(errs, d.start())
 	}
 	if d.Running() {
-		errs = append(errs, d.removeContainers())
+		errs = append(errs, daemonproc.RemoveContainers(d.Host, apiTimeout))
 	}
 	errs = append(errs, d.stop())
-	errs = append(errs, d.stopContainerd(), unmountUnder(d.dir), os.RemoveAll(d.dir))
+	errs = append(errs, d.stopContainerd(), daemonproc.UnmountUnder(d.dir), os.RemoveAll(d.dir))
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("clean up private dockerd in %s: %v", d.dir, err)
 	}
-}
-
-// removeContainers force-removes every container of the daemon.
-func (d *Daemon) removeContainers() error {
-	cli, err := client.NewClientWithOpts(client.WithHost(d.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
-	}
-	var errs []error
-	for _, c := range list {
-		errs = append(errs, cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
-	}
-	return errors.Join(errs...)
 }
 
 // stopContainerd ends the containerd that dockerd started under its exec root, should it outlive dockerd.

@@ -15,12 +15,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/daemonproc"
 )
 
 // Bounds of the service's start and stop; generous, since the machine may be busy with other tests.
@@ -35,10 +35,9 @@ type Service struct {
 	// Host is the service's unix socket, unix://PATH: the receiver's endpoint and DOCKER_HOST for a client.
 	Host string
 
-	dir    string
-	env    []string
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has been waited for
+	dir  string
+	env  []string
+	proc *daemonproc.Process
 }
 
 // Start installs Podman when it is missing (apt-get, as root), starts a private "podman system service" and
@@ -119,141 +118,26 @@ func writeConfig(dir string) ([]string, error) {
 }
 
 func (s *Service) start(podman string) error {
-	logFile, err := os.OpenFile(filepath.Join(s.dir, "service.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return err
-	}
-	// The child has its own copy of the descriptor.
-	defer logFile.Close()
 	// --time=0: the service never exits for being idle.
-	cmd := exec.Command(podman, "system", "service", "--time=0", s.Host)
-	cmd.Env = s.env
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start podman system service: %w", err)
-	}
-	s.cmd, s.exited = cmd, make(chan struct{})
-	exited := s.exited
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
-	return s.waitAnswers()
-}
-
-// running tells whether the service process runs.
-func (s *Service) running() bool {
-	if s.cmd == nil {
-		return false
-	}
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// waitAnswers pings the service until it answers, it exits, or startTimeout passes.
-func (s *Service) waitAnswers() error {
-	cli, err := client.NewClientWithOpts(client.WithHost(s.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	deadline := time.Now().Add(startTimeout)
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := cli.Ping(ctx)
-		cancel()
-		switch {
-		case err == nil:
-			return nil
-		case !s.running():
-			return fmt.Errorf("podman system service exited during start-up (%s):\n%s", s.cmd.ProcessState, s.logTail())
-		case time.Now().After(deadline):
-			return fmt.Errorf("podman system service did not answer at %s within %v: %v\n%s", s.Host, startTimeout, err, s.logTail())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	proc, err := daemonproc.Start(daemonproc.Command{
+		Name: "podman system service", Host: s.Host, LogPath: filepath.Join(s.dir, "service.log"), Env: s.env,
+		Path: podman, Args: []string{"system", "service", "--time=0", s.Host},
+	}, startTimeout)
+	s.proc = proc
+	return err
 }
 
 // cleanup removes the service's containers, stops it, and removes its directory.
 func (s *Service) cleanup(t testing.TB) {
 	var errs []error
-	if s.running() {
+	if s.proc.Running() {
 		// Containers run under conmon, not under the service: they outlive it unless removed.
-		errs = append(errs, s.removeContainers())
+		errs = append(errs, daemonproc.RemoveContainers(s.Host, apiTimeout))
 	}
-	errs = append(errs, s.stop(), unmountUnder(s.dir), os.RemoveAll(s.dir))
+	errs = append(errs, s.proc.Stop(stopTimeout), daemonproc.UnmountUnder(s.dir), os.RemoveAll(s.dir))
 	if err := errors.Join(errs...); err != nil {
 		t.Errorf("clean up the Podman service in %s: %v", s.dir, err)
 	}
-}
-
-// removeContainers force-removes every container of the service.
-func (s *Service) removeContainers() error {
-	cli, err := client.NewClientWithOpts(client.WithHost(s.Host), client.WithAPIVersionNegotiation())
-	if err != nil {
-		return err
-	}
-	defer cli.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), apiTimeout)
-	defer cancel()
-	list, err := cli.ContainerList(ctx, container.ListOptions{All: true})
-	if err != nil {
-		return fmt.Errorf("list containers: %w", err)
-	}
-	var errs []error
-	for _, c := range list {
-		errs = append(errs, cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true}))
-	}
-	return errors.Join(errs...)
-}
-
-// stop sends the service SIGTERM and waits until it has exited, killing it if it does not within stopTimeout.
-func (s *Service) stop() error {
-	if !s.running() {
-		return nil
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(stopTimeout):
-	}
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-	return fmt.Errorf("podman system service at %s did not stop within %v of SIGTERM; killed\n%s", s.Host, stopTimeout, s.logTail())
-}
-
-// unmountUnder detaches whatever is still mounted below dir (a container's shm), deepest first.
-func unmountUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	var points []string
-	for _, line := range strings.Split(string(b), "\n") {
-		// ID parent major:minor root mountpoint ...
-		if f := strings.Fields(line); len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
-			points = append(points, f[4])
-		}
-	}
-	var errs []error
-	for i := len(points) - 1; i >= 0; i-- {
-		if err := syscall.Unmount(points[i], syscall.MNT_DETACH); err != nil && !errors.Is(err, syscall.EINVAL) {
-			errs = append(errs, fmt.Errorf("unmount %s: %w", points[i], err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// logTail returns the end of the service's log for failure messages.
-func (s *Service) logTail() string {
-	b, _ := os.ReadFile(filepath.Join(s.dir, "service.log"))
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	return strings.Join(lines[max(0, len(lines)-30):], "\n")
 }
 
 // install remembers the one attempt per test process to install Podman.
