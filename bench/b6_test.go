@@ -11,6 +11,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -53,7 +54,7 @@ func TestB6(t *testing.T) {
 	gwPort := freePort(t)
 	gw := startCollector(t, "gateway", map[string]string{"DOCKER_HOST": cliA.DaemonHost(), "LOKI_ENDPOINT": s.URL,
 		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t),
-		filepath.Join(moduleRoot(t), "deploy", "swarm", "gateway.yaml"), writeFile(t, t.TempDir(), "gw.yaml", fmt.Sprintf(b6GatewayPort, gwPort)))
+		filepath.Join(distrotest.ModuleRoot(t), "deploy", "swarm", "gateway.yaml"), writeFile(t, t.TempDir(), "gw.yaml", fmt.Sprintf(b6GatewayPort, gwPort)))
 	gw.waitHealthy(t)
 	ids := map[string]map[string]string{}
 	agents := map[string]*collector{}

@@ -14,26 +14,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
-)
 
-// portsOverlay moves every listener of the shipped configuration to free ports of 127.0.0.1, so that the
-// benchmark's collectors run beside each other and beside whatever else runs on the machine.
-const portsOverlay = `
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:%d
-  pprof:
-    endpoint: 127.0.0.1:%d
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
-`
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
+)
 
 // collector is one bin/otelcol-dockerlogs process of a benchmark.
 type collector struct {
@@ -66,7 +49,7 @@ func startCollector(t testing.TB, name string, env map[string]string, configs ..
 	t.Helper()
 	c := &collector{name: name, health: freePort(t), metrics: freePort(t), pprof: freePort(t)}
 	dir := t.TempDir()
-	configs = append(configs, writeFile(t, dir, "ports.yaml", fmt.Sprintf(portsOverlay, c.health, c.pprof, c.metrics)))
+	configs = append(configs, writeFile(t, dir, "ports.yaml", distrotest.PortsOverlay(c.health, c.pprof, c.metrics)))
 	var args []string
 	for _, cfg := range configs {
 		args = append(args, "--config", cfg)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/docker/docker/client"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -55,29 +56,10 @@ func benchEnabled(t *testing.T) {
 	}
 }
 
-// moduleRoot is the directory of go.mod above the working directory.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
-
 // workDir is .cache/bench under the module root: built helpers, profiles, collector logs.
 func workDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), ".cache", "bench")
+	dir := filepath.Join(distrotest.ModuleRoot(t), ".cache", "bench")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +110,7 @@ func built(t testing.TB, pkg string, env ...string) string {
 	}
 	out := filepath.Join(workDir(t), filepath.Base(pkg)+"-"+strconv.Itoa(len(env)))
 	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
-	cmd.Dir = moduleRoot(t)
+	cmd.Dir = distrotest.ModuleRoot(t)
 	cmd.Env = append(os.Environ(), env...)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
@@ -140,7 +122,7 @@ func built(t testing.TB, pkg string, env ...string) string {
 // distBinary is the distribution `make otelcol` built; make bench builds it first.
 func distBinary(t testing.TB) string {
 	t.Helper()
-	p := filepath.Join(moduleRoot(t), "bin", "otelcol-dockerlogs")
+	p := filepath.Join(distrotest.ModuleRoot(t), "bin", "otelcol-dockerlogs")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("%s missing: run make otelcol (make bench does)", p)
 	}
@@ -149,7 +131,7 @@ func distBinary(t testing.TB) string {
 
 // shippedConfig is the configuration the distribution ships.
 func shippedConfig(t testing.TB) string {
-	return filepath.Join(moduleRoot(t), "collector-config.yaml")
+	return filepath.Join(distrotest.ModuleRoot(t), "collector-config.yaml")
 }
 
 // writeFile writes text to a new file in dir and returns its path.

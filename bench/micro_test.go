@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // microBenches are the Go benchmarks of the hot path, by package, with the lines each operation handles.
@@ -35,7 +37,7 @@ func TestMicro(t *testing.T) {
 	b.WriteString("| benchmark | what one line costs | ns/line | B/line | allocs/line |\n|---|---|---|---|---|\n")
 	for _, mb := range microBenches {
 		cmd := exec.Command("go", "test", "-run", "^$", "-bench", mb.pattern, "-benchmem", "-count", "3", mb.pkg)
-		cmd.Dir = moduleRoot(t)
+		cmd.Dir = distrotest.ModuleRoot(t)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("go test -bench %s %s: %v\n%s", mb.pattern, mb.pkg, err, out)

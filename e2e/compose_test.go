@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // TestComposeFile checks compose.yaml, which cannot run here (its Loki, Prometheus and Grafana images come from a
@@ -20,7 +22,7 @@ import (
 // files it mounts: Prometheus scrapes the collector with the alert rules loaded (promtool checks its
 // configuration), Grafana has both data sources and the dashboard.
 func TestComposeFile(t *testing.T) {
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	path := filepath.Join(root, "compose.yaml")
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -36,7 +37,7 @@ func TestDashboardAndRules(t *testing.T) {
 	promBin := needTool(t, "prometheus")
 	image := dockertest.LoggenImage(t, cli)
 	runMake(t, "victoria-logs")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	panels := dashboardPanels(t, filepath.Join(root, "dashboards", "docker-logs.json"))
 
 	vl := startVictoriaLogs(t)
@@ -132,25 +133,6 @@ func TestDashboardAndRules(t *testing.T) {
 	checkRules(t, prom, filepath.Join(root, "alerts", "docker-logs.rules.yml"))
 }
 
-// portsOverlay moves the shipped configuration's fixed listening ports (health check :13133, pprof :1777,
-// metrics :8888) to free ones, so the test runs next to any other collector on the machine.
-const portsOverlay = `
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:%d
-  pprof:
-    endpoint: 127.0.0.1:%d
-service:
-  telemetry:
-    metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: %d
-`
-
 // shippedOnFreePorts is bin/otelcol-dockerlogs running collector-config.yaml with portsOverlay.
 type shippedOnFreePorts struct {
 	metricsAddr string
@@ -162,11 +144,11 @@ type shippedOnFreePorts struct {
 func startShippedOnFreePorts(t *testing.T, dockerHost, lokiURL string) *shippedOnFreePorts {
 	t.Helper()
 	runMake(t, "otelcol")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	dir := t.TempDir()
 	health, pprof, metrics := freePort(t), freePort(t), freePort(t)
 	overlay := filepath.Join(dir, "ports.yaml")
-	if err := os.WriteFile(overlay, []byte(fmt.Sprintf(portsOverlay, health, pprof, metrics)), 0o600); err != nil {
+	if err := os.WriteFile(overlay, []byte(distrotest.PortsOverlay(health, pprof, metrics)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(filepath.Join(root, distBinary), "--config", filepath.Join(root, "collector-config.yaml"), "--config", overlay)
@@ -200,7 +182,7 @@ func startShippedOnFreePorts(t *testing.T, dockerHost, lokiURL string) *shippedO
 // files made absolute, and returns the copy's path.
 func runPrometheusConfig(t *testing.T, metricsAddr string) string {
 	t.Helper()
-	src := filepath.Join(moduleRoot(t), "deploy", "run", "prometheus.yml")
+	src := filepath.Join(distrotest.ModuleRoot(t), "deploy", "run", "prometheus.yml")
 	raw, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +190,7 @@ func runPrometheusConfig(t *testing.T, metricsAddr string) string {
 	text := string(raw)
 	for old, new := range map[string]string{
 		`"127.0.0.1:8888"`: strconv.Quote(metricsAddr),
-		"- ../../alerts/":  "- " + filepath.Join(moduleRoot(t), "alerts") + "/",
+		"- ../../alerts/":  "- " + filepath.Join(distrotest.ModuleRoot(t), "alerts") + "/",
 	} {
 		if !strings.Contains(text, old) {
 			t.Fatalf("%s no longer holds %s", src, old)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // components are the component types builder-config.yaml puts into the distribution.
@@ -26,7 +28,7 @@ var components = map[string][]string{
 func TestDistributionBinary(t *testing.T) {
 	skipShort(t)
 	took := runMake(t, "otelcol")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	bin := filepath.Join(root, distBinary)
 	if fi, err := os.Stat(bin); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -40,7 +41,7 @@ func readShippedExport(t *testing.T) shippedExport {
 			} `yaml:"otlp_http"`
 		} `yaml:"exporters"`
 	}
-	readYAML(t, filepath.Join(moduleRoot(t), "collector-config.yaml"), &cfg)
+	readYAML(t, filepath.Join(distrotest.ModuleRoot(t), "collector-config.yaml"), &cfg)
 	e := cfg.Exporters.OTLPHTTP
 	duration := func(key string, v any) time.Duration {
 		d, err := time.ParseDuration(fmt.Sprint(v))

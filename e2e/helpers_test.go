@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // Paths and names shared with the Makefile.
@@ -49,25 +51,6 @@ func skipShort(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test builds the distribution; skipped with -short")
-	}
-}
-
-// moduleRoot finds the directory of go.mod above the test's working directory.
-func moduleRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the working directory")
-		}
-		dir = parent
 	}
 }
 
@@ -100,7 +83,7 @@ func runMake(t testing.TB, args ...string) time.Duration {
 }
 
 func doMake(t testing.TB, args []string) makeResult {
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	// Two test runs in one working tree would otherwise regenerate build/ and re-stage the image context at once.
@@ -266,7 +249,7 @@ type victoriaLogs struct {
 // startVictoriaLogs starts the binary `make victoria-logs` installed, and stops it when the test ends.
 func startVictoriaLogs(t testing.TB) *victoriaLogs {
 	t.Helper()
-	bin := filepath.Join(moduleRoot(t), victoriaLogsBinary)
+	bin := filepath.Join(distrotest.ModuleRoot(t), victoriaLogsBinary)
 	dir := t.TempDir()
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	logFile, err := os.Create(filepath.Join(dir, "victoria-logs.log"))

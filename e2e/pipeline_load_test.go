@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
 )
@@ -110,7 +111,7 @@ func TestLoadPipelines(t *testing.T) {
 	}
 	cli := dockertest.Engine(t)
 	runMake(t, "otelcol")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	name := runName(t) + "history"
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Name: name,
 		Cmd: []string{"-count", strconv.Itoa(lines), "-size", "100", "-linger", "1h"}})

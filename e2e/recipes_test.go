@@ -15,6 +15,7 @@ import (
 	"github.com/docker/docker/client"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/otlpsink"
 )
@@ -149,7 +150,7 @@ const recipeLabel = "otelcol-dockerlogs.e2e-recipe"
 // of the collector's own metrics.
 func startRecipeCollector(t *testing.T, dockerHost, lokiURL, recipe, label string) (metricsURL string) {
 	t.Helper()
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	dir := t.TempDir()
 	health, metrics := freePort(t), freePort(t)
 	overrides := filepath.Join(dir, "test-overrides.yaml")

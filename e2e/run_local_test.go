@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -44,7 +45,7 @@ func TestRunLocal(t *testing.T) {
 	runMake(t, "victoria-logs")
 	needTool(t, "prometheus")
 	chromiumBin := needTool(t, "chromium")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 
 	// The script runs the shipped configuration, whose ports are fixed: wait for another collector to finish.
 	eventually(t, 3*time.Minute, time.Second, "the shipped configuration's ports to be free", func() error {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // Fixed addresses of the shipped configuration (collector-config.yaml) with OTELCOL_LISTEN_HOST=127.0.0.1.
@@ -38,7 +40,7 @@ type shippedCollector struct {
 func newShippedCollector(t *testing.T, cli *client.Client, lokiURL string, extraEnv ...string) *shippedCollector {
 	t.Helper()
 	runMake(t, "otelcol")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	storage := filepath.Join(t.TempDir(), "storage")
 	env := append(withoutEnv(os.Environ(), "DOCKER_HOST", "LOKI_ENDPOINT", "OTELCOL_STORAGE_DIR", "OTELCOL_LISTEN_HOST", "OTELCOL_QUEUE_BYTES"),
 		"DOCKER_HOST="+cli.DaemonHost(), "LOKI_ENDPOINT="+lokiURL, "OTELCOL_STORAGE_DIR="+storage, "OTELCOL_LISTEN_HOST=127.0.0.1")

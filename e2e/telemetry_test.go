@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
 
@@ -73,7 +74,7 @@ func TestDistributionTelemetry(t *testing.T) {
 	cli := dockertest.Engine(t)
 	image := dockertest.LoggenImage(t, cli)
 	runMake(t, "otelcol")
-	root := moduleRoot(t)
+	root := distrotest.ModuleRoot(t)
 	proxy := dockertest.StartProxy(t)
 	run := strings.TrimSuffix(runName(t), "-")
 

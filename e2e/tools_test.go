@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 // toolPaths caches what scripts/tool.sh found per program, so one test process installs a package once.
@@ -42,7 +44,7 @@ func needTool(t testing.TB, name string) string {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 		defer cancel()
 		var stdout, stderr bytes.Buffer
-		cmd := exec.CommandContext(ctx, filepath.Join(moduleRoot(t), "scripts", "tool.sh"), name)
+		cmd := exec.CommandContext(ctx, filepath.Join(distrotest.ModuleRoot(t), "scripts", "tool.sh"), name)
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
@@ -236,7 +238,7 @@ func pageText(html string) string {
 // artifactsDir is where tests keep files for a person to look at (gitignored): moduleRoot/.artifacts.
 func artifactsDir(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), ".artifacts")
+	dir := filepath.Join(distrotest.ModuleRoot(t), ".artifacts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
