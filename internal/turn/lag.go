@@ -12,8 +12,9 @@ import "time"
 //
 // The follower starts where the log ended when the stream was opened, and stays there while the stream sends the
 // history before it: until the reading reaches lines stamped after the opening, the follower trails the writer by
-// the time since the opening, however fast that history is read. After that it trails by the lines' own lag.
-// The lag is measured from the least the stream has had, so that a constant delay of the pipeline does not count.
+// the time since the opening, however fast that history is read. After that it trails by the lines' own lag,
+// measured from the least lag of the lines stamped after the opening, so that a constant delay of the pipeline
+// (or a daemon clock that differs from the collector's) does not count.
 //
 // The limit is half the time the container takes to fill a log file. It starts from what earlier turns saw, and
 // follows the rate at which the lines read were written, by their timestamps, over windows of rateWindow.
@@ -94,6 +95,11 @@ func (w *lagWatch) fellBehind(ts int64, size int, now time.Time) bool {
 	w.measure(ts, size)
 	w.newest = max(w.newest, ts)
 	w.last = w.behind(now)
+	if w.inHistory() {
+		// The follower waits where the log ended at the opening: it trails by the time since then, on this
+		// machine's clock alone, however late the first line arrived (a loaded daemon may take most of the limit).
+		return w.last > w.limit
+	}
 	if !w.seen || w.last < w.least {
 		w.least, w.seen = w.last, true
 		return false
@@ -112,6 +118,11 @@ func (w *lagWatch) remaining(now time.Time) (d time.Duration, ok bool) {
 		least = w.least
 	}
 	return w.limit - (w.behind(now) - least), true
+}
+
+// inHistory reports whether every line read so far was stamped before the stream was opened.
+func (w *lagWatch) inHistory() bool {
+	return time.Unix(0, w.newest).Before(w.opened)
 }
 
 // lag is the lag of the last line recorded.

@@ -39,6 +39,19 @@ func TestLagWatchCountsTheHistoryReadFromTheOpening(t *testing.T) {
 	assert.False(t, w.fellBehind(base+int64(600*time.Millisecond), 0, opened.Add(1500*time.Millisecond)), "0.9 s behind: less than 1 s more than at best")
 }
 
+// TestLagWatchCountsALateFirstLineOfHistory: the daemon took longer than the limit to send the first line of the
+// history; the follower already trails by that long, so the stream falls behind at that line.
+func TestLagWatchCountsALateFirstLineOfHistory(t *testing.T) {
+	opened := time.Unix(0, base)
+	w := newLagWatch(time.Second, 0, opened)
+	assert.True(t, w.fellBehind(base-int64(time.Hour), 0, opened.Add(1100*time.Millisecond)),
+		"the first line 1.1 s after the opening, against a 1 s limit")
+	w = newLagWatch(time.Second, 0, opened)
+	assert.False(t, w.fellBehind(base-int64(time.Hour), 0, opened.Add(800*time.Millisecond)), "0.8 s late")
+	assert.True(t, w.fellBehind(base-int64(time.Hour)+1, 0, opened.Add(1100*time.Millisecond)),
+		"0.3 s more of history: 1.1 s after the opening, whatever the first line's delay")
+}
+
 func TestLagWatchRemainingIsThePauseTheReadingCanAfford(t *testing.T) {
 	opened := time.Unix(0, base)
 	off := lagWatch{opened: opened}
