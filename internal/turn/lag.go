@@ -27,7 +27,9 @@ type lagWatch struct {
 	// windowStart and windowBytes measure the write rate: the log bytes of the lines stamped since windowStart.
 	windowStart int64
 	windowBytes int64
-	least       time.Duration
+	// rate is the write rate of the last window, in log bytes per second; 0 until one was measured.
+	rate  float64
+	least time.Duration
 	seen        bool
 	// newest is the newest timestamp read.
 	newest int64
@@ -82,7 +84,8 @@ func (w *lagWatch) measure(ts int64, size int) {
 	if span < rateWindow {
 		return
 	}
-	w.limit = HalfFill(w.fileSize, float64(w.windowBytes)/span.Seconds(), w.max)
+	w.rate = float64(w.windowBytes) / span.Seconds()
+	w.limit = HalfFill(w.fileSize, w.rate, w.max)
 	w.windowStart, w.windowBytes = ts, 0
 }
 
@@ -118,6 +121,21 @@ func (w *lagWatch) remaining(now time.Time) (d time.Duration, ok bool) {
 		least = w.least
 	}
 	return w.limit - (w.behind(now) - least), true
+}
+
+// jumped reports whether a line stamped ts, sent by the follower (stamped after the opening), comes after the newest
+// line read by more than the container takes to write half a log file at its measured rate.
+//
+// Docker 20.10 subscribes the follower to rotations only once the history was sent: a rotation while the history
+// is being sent leaves the follower on the renamed file until the next rotation, and the file written in between
+// is skipped without a word. Its lines are missing from the stream, so the next line comes a file's writing time
+// after the last one; a reopen at the cursor reads them from the files (or finds them rotated away).
+func (w *lagWatch) jumped(ts int64) bool {
+	if w.fileSize <= 0 || w.rate <= 0 || w.newest == 0 || !time.Unix(0, ts).After(w.opened) {
+		return false
+	}
+	halfFill := time.Duration(float64(w.fileSize) / w.rate / 2 * float64(time.Second))
+	return time.Duration(ts-w.newest) > max(halfFill, MinLagLimit)
 }
 
 // inHistory reports whether every line read so far was stamped before the stream was opened.

@@ -121,6 +121,70 @@ func TestRunReopensAtTheCursorWhenTheReadingFallsBehind(t *testing.T) {
 	assert.NotEqual(t, docker.LogsRequest{}, g.requests[1], "reopened at the cursor")
 }
 
+// TestLagWatchJumpIsHalfAFileAtTheMeasuredRate: a follower line that comes more than half a file's writing time
+// after the newest line read is a jump; history lines, and any line before a rate was measured, never are.
+func TestLagWatchJumpIsHalfAFileAtTheMeasuredRate(t *testing.T) {
+	opened := time.Unix(0, base)
+	// 100 KiB files, lines of 920 bytes + 80 at 100 lines a second: 100 KB/s, a file every ~1 s, half of it ~0.5 s.
+	w := newLagWatch(time.Second, 100<<10, opened)
+	assert.False(t, w.jumped(base+int64(time.Hour)), "nothing read yet")
+	for i := range 60 {
+		// History up to the opening, then lines the follower sends, at the same rate.
+		ts := base - int64(300*time.Millisecond) + int64(i)*int64(10*time.Millisecond)
+		assert.False(t, w.jumped(ts), "line %d, 10 ms after the one before", i)
+		w.fellBehind(ts, 920, time.Unix(0, ts))
+	}
+	require.Positive(t, w.rate)
+	assert.False(t, w.jumped(w.newest+int64(400*time.Millisecond)), "0.4 s after the newest: less than half a file")
+	assert.True(t, w.jumped(w.newest+int64(700*time.Millisecond)), "0.7 s after the newest: more than half a file")
+
+	history := newLagWatch(time.Second, 100<<10, opened.Add(time.Hour))
+	for i := range 60 {
+		history.fellBehind(base+int64(i)*int64(10*time.Millisecond), 920, opened)
+	}
+	assert.False(t, history.jumped(history.newest+int64(time.Second)), "history comes from the files: nothing is skipped")
+
+	slow := newLagWatch(time.Second, 100<<10, opened)
+	for i := range 30 {
+		slow.fellBehind(base+int64(i)*int64(time.Second), 920, opened.Add(time.Duration(i)*time.Second))
+	}
+	assert.False(t, slow.jumped(slow.newest+int64(30*time.Second)), "a line a second fills a file in 100 s: 30 s is no jump")
+	assert.True(t, slow.jumped(slow.newest+int64(2*time.Minute)), "2 minutes is more than half of it")
+
+	noRotation := newLagWatch(time.Second, 0, opened)
+	for i := range 30 {
+		noRotation.fellBehind(base+int64(i)*int64(10*time.Millisecond), 920, opened)
+	}
+	assert.False(t, noRotation.jumped(noRotation.newest+int64(time.Hour)), "a log that never rotates skips nothing")
+}
+
+// TestRunReadsAgainWhatTheFollowerSkipped: the first stream sends its history, then skips a file's worth of lines
+// as Docker's follower does after a rotation during the history; the turn stops before the line after the jump,
+// reopens at the cursor, and every line arrives once.
+func TestRunReadsAgainWhatTheFollowerSkipped(t *testing.T) {
+	now := time.Now()
+	f := &fakeLog{}
+	const history, written = 300, 2000
+	for i := range written {
+		// History a millisecond apart before the opening; the rest from a second after it, as the follower sends it.
+		ts := now.Add(-time.Second).UnixNano() + int64(i)*int64(time.Millisecond)
+		if i >= history {
+			ts = now.Add(time.Second).UnixNano() + int64(i)*int64(time.Millisecond)
+		}
+		f.entries = append(f.entries, fakeEntry{stream: decode.Stdout, ts: ts, body: bodies(i, i+1)[0]})
+	}
+	f.skipFirst = [2]int{history + 100, history + 1100}
+	s := &sink{}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.LagLimit = time.Hour
+	turn.LogFileSize = 100 << 10
+	out := Run(context.Background(), turn, nil)
+	assert.Equal(t, 1, out.Jumps, "one jump, of a second, against half a file's writing time")
+	assert.Equal(t, bodies(0, written), s.bodies(), "every line once")
+	require.Len(t, f.requests, 2)
+	assert.NotZero(t, f.requests[1].Since, "reopened at the cursor")
+}
+
 func TestLagLimitFollowsTheRateTheLinesWereWritten(t *testing.T) {
 	opened := time.Unix(0, base)
 	// A 100 KiB log: at 1 MB/s of log (1,000 lines of 920 bytes + 80 a second) it fills in about 0.1 s.

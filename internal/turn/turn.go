@@ -123,6 +123,9 @@ type Outcome struct {
 	Stalls int
 	// FellBehind counts the streams closed because the reading fell behind by more than LagLimit.
 	FellBehind int
+	// Jumps counts the streams closed because their lines jumped ahead by more than half a log file's writing
+	// time, as when the daemon's follower skips a file (lagWatch.jumped); each was opened again at the cursor.
+	Jumps int
 	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
 	// by the turn whose cursor moved past it.
 	Gaps []Gap
@@ -145,8 +148,12 @@ func Run(ctx context.Context, t Spec, yield <-chan pool.Reason) Outcome {
 	}
 	req, anchor := firstRequest(t.Cursor, t.TailHint)
 	grown := 0
+	// A jump is checked once per cursor: when the reopen finds the same jump without delivering anything, the lines
+	// are not missing (a daemon clock ahead of this one makes history look new).
+	var jumpedAt *checkpoint.Cursor
 	for {
-		switch n := runStream(ctx, &t, out.Cursor, req, anchor, yield, &out); n {
+		checkJumps := jumpedAt == nil || *jumpedAt != out.Cursor
+		switch n := runStream(ctx, &t, out.Cursor, req, anchor, checkJumps, yield, &out); n {
 		case done:
 			return out
 		case reopenInFull:
@@ -161,10 +168,15 @@ func Run(ctx context.Context, t Spec, yield <-chan pool.Reason) Outcome {
 			out.WindowMissed = true
 			since, _ := out.Cursor.Since()
 			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
-		case reopenAtCursor, reopenBehind:
-			if n == reopenBehind {
+		case reopenAtCursor, reopenBehind, reopenJumped:
+			switch n {
+			case reopenBehind:
 				out.FellBehind++
-			} else {
+			case reopenJumped:
+				out.Jumps++
+				at := out.Cursor
+				jumpedAt = &at
+			default:
 				out.Stalls++
 			}
 			select {
@@ -198,6 +210,8 @@ const (
 	reopenAtCursor
 	// reopenBehind: the stream was closed because the reading fell behind; open it again at the cursor.
 	reopenBehind
+	// reopenJumped: the stream was closed before a line that jumped ahead (lagWatch.jumped); open it again at the cursor.
+	reopenJumped
 )
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
@@ -225,7 +239,7 @@ type readResult struct {
 }
 
 // runStream reads one stream opened from cur and says whether the turn opens another.
-func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, yield <-chan pool.Reason, out *Outcome) next {
+func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, checkJumps bool, yield <-chan pool.Reason, out *Outcome) next {
 	streamCtx, cancelStream := context.WithCancel(ctx)
 	defer cancelStream()
 	if out.Opened.IsZero() {
@@ -292,6 +306,18 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 	}
 	// take adds a line read to its record, and the records it completes to the batch.
 	take := func(l Line) (next, bool) {
+		if checkJumps && lag.jumped(l.Timestamp) && d.reason == "" {
+			// The lines between may be missing: hand on those before this one, which is read again with them.
+			t.Budget.release(l)
+			out.Undelivered += l.entries
+			stopStream()
+			delivered := d.deliver(ctx)
+			d.drain(lines, result)
+			if !delivered {
+				return done, false
+			}
+			return reopenJumped, false
+		}
 		if d.groups == nil {
 			queue(l)
 		} else {

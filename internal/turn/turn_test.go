@@ -39,6 +39,9 @@ type fakeLog struct {
 	closed   int  // followed streams whose context ended
 	// behind, when positive, ends a Follow stream after that many entries, as one that fell behind ends at its container's stop.
 	behind int
+	// skipFirst, when its end is positive, drops the entries [skipFirst[0], skipFirst[1]) from the first stream, as
+	// Docker's follower skips a file that rotated while it sent the history.
+	skipFirst [2]int
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -50,6 +53,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 	}
 	if f.behind > 0 && req.Follow && f.behind < len(window) {
 		window = window[:f.behind]
+	}
+	if f.skipFirst[1] > 0 && len(f.requests) == 1 {
+		window = append(append([]fakeEntry(nil), window[:f.skipFirst[0]]...), window[f.skipFirst[1]:]...)
 	}
 	var buf bytes.Buffer
 	for _, e := range window {

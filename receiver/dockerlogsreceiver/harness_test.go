@@ -127,6 +127,8 @@ func (l *turnLog) observe(id string, out turn.Outcome) {
 	}
 	l.dups += out.Duplicates
 	l.stalls += out.Stalls
+	l.behind += out.FellBehind
+	l.jumps += out.Jumps
 	l.gaps = append(l.gaps, out.Gaps...)
 }
 
@@ -155,8 +157,8 @@ func (l *turnLog) openFailures(id string) int {
 func (l *turnLog) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return fmt.Sprintf("ends %v, yields %v, stalls %d, duplicates dropped %d, re-reads missed %d, gaps %d, failed opens %v",
-		l.ends, l.yields, l.stalls, l.dups, l.missed, len(l.gaps), l.failedOpens)
+	return fmt.Sprintf("ends %v, yields %v, stalls %d, fell behind %d, jumps %d, duplicates dropped %d, re-reads missed %d, gaps %d, failed opens %v",
+		l.ends, l.yields, l.stalls, l.behind, l.jumps, l.dups, l.missed, len(l.gaps), l.failedOpens)
 }
 
 func (l *turnLog) streamClosedAt(id string) (time.Time, bool) {
@@ -172,15 +174,17 @@ type turnCounts struct {
 	yields map[pool.Reason]int
 	missed int
 	stalls int
-	dups   int
-	gaps   []turn.Gap
+	// behind and jumps count the streams reopened because the reading fell behind, or the lines jumped ahead.
+	behind, jumps int
+	dups          int
+	gaps          []turn.Gap
 }
 
 // snapshot copies the counts under the log's lock: turns keep ending while a test reads them.
 func (l *turnLog) snapshot() turnCounts {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return turnCounts{ends: maps.Clone(l.ends), yields: maps.Clone(l.yields), missed: l.missed, stalls: l.stalls, dups: l.dups,
+	return turnCounts{ends: maps.Clone(l.ends), yields: maps.Clone(l.yields), missed: l.missed, stalls: l.stalls, behind: l.behind, jumps: l.jumps, dups: l.dups,
 		gaps: append([]turn.Gap(nil), l.gaps...)}
 }
 

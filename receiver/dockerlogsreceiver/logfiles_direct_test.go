@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -155,6 +156,28 @@ func missingSeqs(seqs []int, from, to, step int) string {
 	return fmt.Sprintf("%d lines, last %d, missing %v", len(seqs), lastOf(seqs), runs)
 }
 
+// seqRanges describes, per output, the runs of consecutive sequence numbers in recs, in arrival order.
+func seqRanges(t *testing.T, recs []record) string {
+	var out []string
+	for stream, seqs := range seqsByStream(t, recs) {
+		var runs []string
+		for i := 0; i < len(seqs); {
+			j := i
+			for j+1 < len(seqs) && seqs[j+1] == seqs[j]+2 {
+				j++
+			}
+			runs = append(runs, fmt.Sprintf("%d-%d", seqs[i], seqs[j]))
+			i = j + 1
+		}
+		if len(runs) > 10 {
+			runs = append(runs[:10], "...")
+		}
+		out = append(out, fmt.Sprintf("%s %v", stream, runs))
+	}
+	sort.Strings(out)
+	return strings.Join(out, "; ")
+}
+
 // TestLogFilesSwitchingPathsIsExactlyOnce reads one container through the API, then from its files, then through
 // the API again, over the same saved positions, with the receiver stopped in between while the container writes.
 func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
@@ -173,6 +196,12 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 	phases := []bool{false, true, false, true}
 	for i, files := range phases {
 		cfg.LogFiles.Enabled = files
+		before := len(sink.of(id))
+		defer func() {
+			if t.Failed() {
+				t.Logf("phase %d (files=%v) delivered %s", i, files, seqRanges(t, sink.of(id)[before:]))
+			}
+		}()
 		r := start()
 		if files {
 			readsFiles(t, r, id)
@@ -198,6 +227,7 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		time.Sleep(700 * time.Millisecond) // the container writes on while no receiver runs
 	}
 	assertOnce(t, sink, id, lines)
+	t.Logf("turns: %s", turns)
 }
 
 // TestLogFilesRotatedAwayIsAGap holds the pipeline while a container with a small json-file log writes on, so that
