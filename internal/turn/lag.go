@@ -30,7 +30,7 @@ type lagWatch struct {
 	// rate is the write rate of the last window, in log bytes per second; 0 until one was measured.
 	rate  float64
 	least time.Duration
-	seen        bool
+	seen  bool
 	// newest is the newest timestamp read.
 	newest int64
 	last   time.Duration
