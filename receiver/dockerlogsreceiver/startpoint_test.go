@@ -28,7 +28,9 @@ func TestRunStart(t *testing.T) {
 	}{
 		{"never started", false, zero, zero, 0},
 		{"first run, running", true, "2026-01-01T10:00:00.5Z", zero, 0},
-		{"run again after an earlier one", true, "2026-01-01T10:00:05Z", "2026-01-01T10:00:01.000000007Z", at("2026-01-01T10:00:01.000000008Z")},
+		// The earlier run's last line may be logged after its FinishedAt: the run's own start less the slack bounds it.
+		{"run again after an earlier one", true, "2026-01-01T10:00:05Z", "2026-01-01T10:00:01.000000007Z", at("2026-01-01T10:00:05Z") - int64(startSlack)},
+		{"run again at once", true, "2026-01-01T10:00:05Z", "2026-01-01T10:00:04.900000007Z", at("2026-01-01T10:00:04.900000008Z")},
 		{"exited again before it was inspected", false, "2026-01-01T10:00:05Z", "2026-01-01T10:00:06Z", at("2026-01-01T10:00:05Z") - int64(startSlack)},
 		// The process exited before the daemon recorded StartedAt: FinishedAt is this run's end, not an earlier run's.
 		{"exited before its start was recorded", false, "2026-12-02T03:37:15.596654965Z", "2026-12-02T03:37:15.595504687Z",
