@@ -95,13 +95,13 @@ func TestDistributionTelemetry(t *testing.T) {
 		return nil
 	})
 
-	// Two containers write for 4 s and take both streams; two more start while they do, and wait.
+	// Two containers write for 15 s and take both streams; two more start while they do, and wait (15 s leaves a loaded machine time to see them).
 	spec := func(count, rate string) dockertest.ContainerSpec {
 		return dockertest.ContainerSpec{Image: image, Labels: map[string]string{runLabel: run},
 			Cmd: []string{"-count", count, "-rate", rate, "-streams", "both"}}
 	}
-	ids := []string{dockertest.StartContainer(t, cli, spec("800", "200")), dockertest.StartContainer(t, cli, spec("800", "200"))}
-	const lines = 2*800 + 2*300
+	ids := []string{dockertest.StartContainer(t, cli, spec("3000", "200")), dockertest.StartContainer(t, cli, spec("3000", "200"))}
+	const lines = 2*3000 + 2*300
 	value := func(samples []sample, name string, labels map[string]string) float64 {
 		v, _ := metricSum(samples, name, labels)
 		return v
@@ -210,7 +210,7 @@ func TestDistributionTelemetry(t *testing.T) {
 		}
 	}
 	if rotations["planned"] < 2 || rotations["handover"] < 1 {
-		t.Errorf("rotations %v: want planned ones (4 s of writing, rotation_interval 1s) and handovers (containers waited)", rotations)
+		t.Errorf("rotations %v: want planned ones (15 s of writing, rotation_interval 1s) and handovers (containers waited)", rotations)
 	}
 	if got := value(samples, "otelcol_docker_logs_stream_errors", map[string]string{"error_type": "pool_full"}); got < 1 {
 		t.Errorf("stream_errors{error_type=pool_full} = %v, want at least 1: containers started while both streams were taken", got)
