@@ -38,11 +38,10 @@ type lagWatch struct {
 
 // behind is how far the follower may trail the writer at now.
 func (w *lagWatch) behind(now time.Time) time.Duration {
-	at := time.Unix(0, w.newest)
-	if at.Before(w.opened) {
-		at = w.opened
+	if w.inHistory() {
+		return now.Sub(w.opened)
 	}
-	return now.Sub(at)
+	return now.Sub(time.Unix(0, w.newest))
 }
 
 // newLagWatch watches a stream opened at opened, of a log that rotates at fileSize, starting from limit.

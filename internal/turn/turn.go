@@ -304,19 +304,23 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 		}
 		return done, true
 	}
+	// reopenAfter closes the stream and hands on the batch; the turn goes on with n once the batch was accepted.
+	reopenAfter := func(n next) (next, bool) {
+		stopStream()
+		delivered := d.deliver(ctx)
+		d.drain(lines, result)
+		if !delivered {
+			return done, false
+		}
+		return n, false
+	}
 	// take adds a line read to its record, and the records it completes to the batch.
 	take := func(l Line) (next, bool) {
 		if checkJumps && lag.jumped(l.Timestamp) && d.reason == "" {
 			// The lines between may be missing: hand on those before this one, which is read again with them.
 			t.Budget.release(l)
 			out.Undelivered += l.entries
-			stopStream()
-			delivered := d.deliver(ctx)
-			d.drain(lines, result)
-			if !delivered {
-				return done, false
-			}
-			return reopenJumped, false
+			return reopenAfter(reopenJumped)
 		}
 		if d.groups == nil {
 			queue(l)
@@ -326,14 +330,11 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 		}
 		if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
 			// Hand on what was read, then open the stream again at the cursor.
-			stopStream()
-			delivered := d.deliver(ctx)
-			d.drain(lines, result)
-			if !delivered {
-				return done, false
+			n, goOn := reopenAfter(reopenBehind)
+			if n == reopenBehind {
+				t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
 			}
-			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
-			return reopenBehind, false
+			return n, goOn
 		}
 		if len(d.batch) >= t.MaxBatch {
 			return handOn()
