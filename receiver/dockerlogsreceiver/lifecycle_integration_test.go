@@ -4,11 +4,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"io"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
@@ -21,6 +28,7 @@ import (
 type eventRecord struct {
 	name     string
 	body     string
+	timeNano int64
 	exitCode int64 // -1 without process.exit.code
 	resource map[string]any
 }
@@ -55,7 +63,8 @@ func (s *eventSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 				if v, ok := lr.Attributes().Get(attrExitCode); ok {
 					code = v.Int()
 				}
-				s.byID[id] = append(s.byID[id], eventRecord{name: name.Str(), body: lr.Body().Str(), exitCode: code, resource: res})
+				s.byID[id] = append(s.byID[id], eventRecord{name: name.Str(), body: lr.Body().Str(), timeNano: int64(lr.Timestamp()),
+					exitCode: code, resource: res})
 			}
 		}
 	}
@@ -68,8 +77,47 @@ func (s *eventSink) of(id string) []eventRecord {
 	return append([]eventRecord(nil), s.byID[id]...)
 }
 
+// daemonEvents returns the container events the daemon itself reports for id between since and now, as
+// the record names they become, with their times.
+func daemonEvents(t *testing.T, cli *client.Client, id string, since time.Time) (names []string, times []int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := filters.NewArgs(filters.Arg("type", string(events.ContainerEventType)), filters.Arg("container", id))
+	msgs, errs := cli.Events(ctx, events.ListOptions{Filters: f, Since: strconv.FormatInt(since.Unix(), 10),
+		Until: strconv.FormatInt(time.Now().Add(time.Second).Unix(), 10)})
+	for {
+		select {
+		case m := <-msgs:
+			if slices.Contains(lifecycleActions, baseAction(m.Action)) {
+				names = append(names, eventNamePrefix+string(baseAction(m.Action)))
+				times = append(times, m.TimeNano)
+			}
+		case err := <-errs:
+			if errors.Is(err, io.EOF) {
+				return names, times
+			}
+			require.NoError(t, err, "the daemon's events of %s", id)
+			return names, times
+		}
+	}
+}
+
+// withoutRepeats collapses runs of one name into one.
+func withoutRepeats(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if len(out) == 0 || out[len(out)-1] != n {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // TestLifecycleEventsOfContainersThatFail runs a container that exits with code 3 and one that the kernel
-// OOM-kills, removes each, and checks the records of their lives, in order, on their containers' resources.
+// OOM-kills, removes each, and checks the records of their lives, in order, on their containers' resources:
+// one record per event the daemon reports (the kernel can signal one OOM kill more than once, and the daemon
+// then reports each).
 func TestLifecycleEventsOfContainersThatFail(t *testing.T) {
 	cli := dockertest.Engine(t)
 	b := make([]byte, 4)
@@ -95,6 +143,7 @@ func TestLifecycleEventsOfContainersThatFail(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.spec.Name = prefix + tc.name
+			since := time.Now().Add(-time.Second)
 			id := dockertest.StartContainer(t, cli, tc.spec)
 			require.Equal(t, tc.exit, dockertest.WaitExit(t, cli, id, 2*time.Minute))
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -109,13 +158,18 @@ func TestLifecycleEventsOfContainersThatFail(t *testing.T) {
 			time.Sleep(500 * time.Millisecond)
 			recs := sink.of(id)
 			var names []string
+			var times []int64
 			for _, r := range recs {
 				names = append(names, r.name)
-				t.Logf("%s: event.name=%s body=%q process.exit.code=%d", tc.spec.Name, r.name, r.body, r.exitCode)
+				times = append(times, r.timeNano)
+				t.Logf("%s: event.name=%s time=%d body=%q process.exit.code=%d", tc.spec.Name, r.name, r.timeNano, r.body, r.exitCode)
 				assert.Equal(t, tc.spec.Name, r.resource[attrContainerName])
 				assert.Equal(t, dockertest.LoggenTag, r.resource[attrImageName].(string)+":"+r.resource[attrImageTags].([]any)[0].(string))
 			}
-			require.Equal(t, tc.events, names)
+			daemonNames, daemonTimes := daemonEvents(t, cli, id, since)
+			require.Equal(t, daemonNames, names, "one record per event the daemon reports, in its order")
+			require.Equal(t, daemonTimes, times, "each record stamped with its event's time")
+			require.Equal(t, tc.events, withoutRepeats(names))
 			for _, r := range recs {
 				if r.name == "container.die" {
 					assert.EqualValues(t, tc.exit, r.exitCode)
