@@ -278,15 +278,22 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 			groupDue = groupTimer.C
 		}
 	}
+	first := newFirstBatch()
+	defer first.handedOn()
 	// queue adds complete records to the batch; a batch that was empty starts waiting for its flush.
 	queue := func(records ...Line) {
-		if len(records) > 0 && len(d.batch) == 0 {
+		if len(records) == 0 {
+			return
+		}
+		if len(d.batch) == 0 {
 			flush.Reset(t.FlushInterval)
 		}
 		d.batch = append(d.batch, records...)
+		first.queued(time.Now())
 	}
 	// handOn delivers the pending batch while the stream is live.
 	handOn := func() (next, bool) {
+		first.handedOn()
 		ok, stalled, behind, waited := d.deliverLive(ctx, &lag)
 		switch {
 		case !ok:
@@ -376,6 +383,12 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 		case <-flush.C:
 			if n, goOn := handOn(); !goOn {
 				return n
+			}
+		case <-first.due:
+			if first.quiet(time.Now()) && len(d.batch) > 0 {
+				if n, goOn := handOn(); !goOn {
+					return n
+				}
 			}
 		case reason := <-d.yield:
 			// Stop reading, then hand on every line already read before the turn ends.

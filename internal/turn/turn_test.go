@@ -346,3 +346,23 @@ func TestLineWrittenAfterANewerLineOfTheOtherOutputIsNotLost(t *testing.T) {
 	assert.Equal(t, []string{"c"}, s.bodies(), "c is new, a and b are not")
 	assert.Equal(t, EndStreamClosed, out.End)
 }
+
+// TestRunHandsOnTheFirstLinesOfAnOpeningOnceTheStreamIsQuiet opens a following stream that sends its history and
+// then nothing: its lines are handed on long before the flush interval, and none twice when the turn ends.
+func TestRunHandsOnTheFirstLinesOfAnOpeningOnceTheStreamIsQuiet(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{}
+	spec := turnFor(f, s, checkpoint.Cursor{}, 0)
+	spec.MaxBatch, spec.FlushInterval = 100, time.Minute
+	yield := make(chan pool.Reason, 1)
+	done := make(chan Outcome)
+	go func() { done <- Run(context.Background(), spec, yield) }()
+	require.Eventually(t, func() bool { return s.called() > 0 }, 45*time.Second, time.Millisecond,
+		"the first lines are handed on before the minute of the flush interval")
+	got := s.bodies()
+	assert.Equal(t, bodies(0, len(got)), got, "the first batch is the start of the history")
+	yield <- pool.ReasonPlanned
+	out := <-done
+	assert.Equal(t, bodies(0, 7), s.bodies(), "every line once")
+	assert.Equal(t, EndYielded, out.End)
+}
