@@ -49,7 +49,7 @@ func TestB4(t *testing.T) {
 		"**Predicted cycle.** With C containers on N streams and C > N, each stream hands its slot over after `time_slice`,\n"+
 		"to the container that waited longest, so every container gets one turn per cycle of ceil(C/N) x `time_slice`\n"+
 		"(here ceil(%d/%d) x 10 s = %v); a line waits at most one cycle less its own turn, plus the reopen, the receiver's\n"+
-		"`flush_interval` (200 ms) and the exporter's batch timeout (1 s). With C <= N no slot is handed over, and\n"+
+		"`flush_interval` (200 ms) and the exporter's batch timeout (200 ms). With C <= N no slot is handed over, and\n"+
 		"`rotation_interval` only closes and reopens a stream at once, so the lag is the flush and batch timeouts.\n\n"+
 		"Lag is the sink's arrival time minus the daemon's timestamp of the line, for the %d lines stamped from one cycle\n"+
 		"plus 10 s after the collector's start (when the backlog of the containers' start-up has been read) to the end.\n\n",
