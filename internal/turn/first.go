@@ -23,12 +23,12 @@ func newFirstBatch() *firstBatch {
 	return &firstBatch{timer: t}
 }
 
-// queued notes that lines were added to a batch at now.
-func (f *firstBatch) queued(now time.Time) {
+// queued notes that lines were added to a batch; after the first batch it costs nothing on the line's path.
+func (f *firstBatch) queued() {
 	if f.done {
 		return
 	}
-	f.last = now
+	f.last = time.Now()
 	if f.due == nil {
 		f.timer.Reset(firstBatchQuiet)
 		f.due = f.timer.C

@@ -289,7 +289,7 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 			flush.Reset(t.FlushInterval)
 		}
 		d.batch = append(d.batch, records...)
-		first.queued(time.Now())
+		first.queued()
 	}
 	// handOn delivers the pending batch while the stream is live.
 	handOn := func() (next, bool) {
