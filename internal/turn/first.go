@@ -38,9 +38,6 @@ func (f *firstBatch) queued() {
 // quiet reports, when due fired, whether nothing was queued for firstBatchQuiet; if something was, it waits again.
 func (f *firstBatch) quiet(now time.Time) bool {
 	f.due = nil
-	if f.done {
-		return false
-	}
 	if wait := firstBatchQuiet - now.Sub(f.last); wait > 0 {
 		f.timer.Reset(wait)
 		f.due = f.timer.C

@@ -62,10 +62,11 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 // runStart returns the time from which the log holds the current run's lines, or 0 when it holds no other.
 //
 // While the run goes on, FinishedAt is the end of the run before and the current one began after it; the later of
-// FinishedAt and StartedAt less the slack is where the current run's lines begin. Once the run has exited, FinishedAt is its own end and the end of the run
-// before is lost: the run's start, less the slack, stands in for it. That start is the earlier of StartedAt and
-// FinishedAt: a process that exits at once can end before the daemon records StartedAt (seen here: FinishedAt
-// 1 ms before StartedAt, on a container's first run), and its lines are stamped before both.
+// FinishedAt and StartedAt less the slack is where the current run's lines begin. Once the run has exited,
+// FinishedAt is its own end and the end of the run before is lost: the run's start, less the slack, stands in for
+// it. That start is the earlier of StartedAt and FinishedAt: a process that exits at once can end before the
+// daemon records StartedAt (seen here: FinishedAt 1 ms before StartedAt, on a container's first run), and its
+// lines are stamped before both.
 func runStart(s *container.State) int64 {
 	if s == nil {
 		return 0
