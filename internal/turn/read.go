@@ -98,7 +98,7 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 		return false
 	}
 	line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), gap: s.gap, charge: charge, entries: l.Entries}
-	s.last[l.Stream] = sentLine{ts: line.Timestamp, body: line.Body}
+	s.last[l.Stream] = sentLine{ts: line.Timestamp, body: line.Body, open: l.Entries == 0}
 	s.gap = nil
 	if pending {
 		line.unfinished = pendingSince
@@ -149,6 +149,9 @@ func earliest(ts, pendingSince int64, pending bool) int64 {
 type sentLine struct {
 	ts   int64
 	body string
+	// open: it was a leading piece of a line longer than MaxLineBytes, so the next line of its output is the
+	// line's next piece, which carries the same stamp and may hold the same bytes (a run of one byte).
+	open bool
 }
 
 // lastSent holds the last line sent of each output.
@@ -157,8 +160,9 @@ type lastSent [3]sentLine
 // repeats reports whether a line is the last line of its output sent again: Docker 20.10 sends the line a
 // follower read last once more when the json-file log rotates. Lines stamped to the nanosecond alike and with
 // the same text cannot be told from such a repeat; whole-second stamps (Podman) are never taken for one, since
-// there many lines share a stamp.
+// there many lines share a stamp. The next piece of a line cut at MaxLineBytes is never one: the daemon repeats
+// whole entries, and two pieces of one line share its stamp and, in a run of one byte, its text.
 func (s *lastSent) repeats(stream decode.Stream, ts int64, body []byte) bool {
 	l := s[stream]
-	return ts == l.ts && ts%int64(time.Second) != 0 && string(body) == l.body
+	return !l.open && ts == l.ts && ts%int64(time.Second) != 0 && string(body) == l.body
 }
