@@ -220,13 +220,22 @@ type recordSink struct {
 	URL     string // what LOKI_ENDPOINT is set to: the exporter posts to URL/otlp/v1/logs
 	mu      sync.Mutex
 	records map[string][]plog.LogRecord
+	// resources holds the resource attributes each container's records came with, the last ones seen.
+	resources map[string]map[string]any
 }
 
 func startRecordSink(t testing.TB) *recordSink {
 	t.Helper()
-	s := &recordSink{records: map[string][]plog.LogRecord{}}
+	s := &recordSink{records: map[string][]plog.LogRecord{}, resources: map[string]map[string]any{}}
 	s.URL = otlpsink.Serve(t, s.serve)
 	return s
+}
+
+// resource returns the resource attributes of one container's records.
+func (s *recordSink) resource(container string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.resources[container]
 }
 
 // got returns the records of one container.
@@ -245,6 +254,7 @@ func (s *recordSink) serve(w http.ResponseWriter, r *http.Request) {
 	rls := logs.ResourceLogs()
 	for i := range rls.Len() {
 		name, _ := rls.At(i).Resource().Attributes().Get("container.name")
+		s.resources[name.Str()] = rls.At(i).Resource().Attributes().AsRaw()
 		for j := range rls.At(i).ScopeLogs().Len() {
 			lrs := rls.At(i).ScopeLogs().At(j).LogRecords()
 			for k := range lrs.Len() {
