@@ -18,9 +18,14 @@ import (
 // components are the component types builder-config.yaml puts into the distribution.
 var components = map[string][]string{
 	"receivers":  {"docker_logs", "file_log", "otlp"},
-	"processors": {"memory_limiter", "batch"},
+	"processors": {"memory_limiter", "batch", "transform", "filter", "attributes", "resource", "redaction"},
 	"exporters":  {"otlp_http", "debug"},
 	"extensions": {"file_storage", "health_check", "pprof"},
+}
+
+// contribStable are the contrib modules released as v1 beside v0.165.1, with the version of that release.
+var contribStable = map[string]string{
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl": "v1.4.1",
 }
 
 // TestDistributionBinary checks what `make otelcol` builds: the shipped configuration validates, the
@@ -96,10 +101,10 @@ func TestDistributionBinary(t *testing.T) {
 		module, version := m[1], m[2]
 		ok := version == "v0.165.0" || version == "v1.71.0"
 		if strings.HasPrefix(module, "github.com/open-telemetry/opentelemetry-collector-contrib/") {
-			ok = version == "v0.165.1"
+			ok = version == "v0.165.1" || version == contribStable[module]
 		}
 		if !ok {
-			t.Errorf("%s: %s %s is not on the collector release v0.165.0 / v1.71.0 / contrib v0.165.1", distGoMod, module, version)
+			t.Errorf("%s: %s %s is not on the collector release v0.165.0 / v1.71.0 / contrib v0.165.1 (v1 modules: contribStable)", distGoMod, module, version)
 		}
 	}
 	if n < 10 {
