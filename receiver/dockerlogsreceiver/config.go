@@ -99,6 +99,12 @@ type Config struct {
 	// before it is handed on; none by default.
 	Operators []operator.Config `mapstructure:"operators"`
 
+	// Formats are named operator lists that a container chooses with the label io.otelcol.docker_logs.format,
+	// in place of operators; json and logfmt are built in unless defined here.
+	Formats map[string][]operator.Config `mapstructure:"formats"`
+	// IncludeByLabelOnly reads only the containers labelled io.otelcol.docker_logs.enabled=true (opt-in).
+	IncludeByLabelOnly bool `mapstructure:"include_by_label_only"`
+
 	// Storage names a storage extension that keeps each container's position across collector restarts.
 	Storage *component.ID `mapstructure:"storage"`
 
@@ -179,7 +185,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators(cfg.Operators))
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators("operators", cfg.Operators), cfg.validateFormats())
 	errs = append(errs, cfg.validateMultiline())
 	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
 	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))

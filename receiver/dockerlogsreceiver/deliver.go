@@ -27,9 +27,9 @@ func (r *logsReceiver) deliver(ctx context.Context, c *trackedContainer, lines [
 	for attempt := 1; ; attempt++ {
 		logs := buildLogs(r.resourceOf(c.metadata()), r.settings.BuildInfo.Version, lines, time.Now())
 		records := len(lines)
-		if r.operators != nil {
+		if ops := r.operatorsFor(c.metadata()); ops != nil {
 			var failed int
-			logs, failed = r.operators.apply(ctx, logs)
+			logs, failed = ops.apply(ctx, logs)
 			r.telemetry.operatorErrors(ctx, failed)
 			if records = logs.LogRecordCount(); records == 0 {
 				// The operators dropped every record (filter): the lines are delivered.

@@ -38,15 +38,15 @@ type operatorRunner struct {
 	failed atomic.Int64
 }
 
-// newOperatorRunner builds the operators; their logs go to set's logger at debug level (see debugOnly).
-func newOperatorRunner(set component.TelemetrySettings, cfgs []operator.Config) (*operatorRunner, error) {
+// newOperatorRunner builds the operators of the list at key; their logs go to set's logger at debug level (see debugOnly).
+func newOperatorRunner(set component.TelemetrySettings, key string, cfgs []operator.Config) (*operatorRunner, error) {
 	if len(cfgs) == 0 {
 		return nil, errNoOperators
 	}
 	set.Logger = set.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return debugOnly{c} }))
 	pipe, err := pipeline.Config{Operators: cfgs, DefaultOutput: &collectOutput{logger: set.Logger}}.Build(set)
 	if err != nil {
-		return nil, fmt.Errorf("operators: %w", err)
+		return nil, fmt.Errorf("%s: %w", key, err)
 	}
 	// The pipeline numbered repeated types without an id (json_parser, json_parser1): the configs carry the names.
 	firstID := cfgs[0].ID()
@@ -55,7 +55,7 @@ func newOperatorRunner(set component.TelemetrySettings, cfgs []operator.Config) 
 			return &operatorRunner{pipe: pipe, first: op}, nil
 		}
 	}
-	return nil, fmt.Errorf("operators[0]: operator %q not found in the built pipeline", firstID)
+	return nil, fmt.Errorf("%s[0]: operator %q not found in the built pipeline", key, firstID)
 }
 
 // start starts the operators; none of the accepted types keeps state in a persister.

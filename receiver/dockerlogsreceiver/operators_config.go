@@ -22,32 +22,32 @@ var refusedOperators = map[string]string{
 	"container": "the receiver already decodes Docker's log format",
 }
 
-// validateOperators builds every operator of the operators key and their pipeline, and names the key of the
-// first problem: operators[1]: ...
-func validateOperators(cfgs []operator.Config) error {
+// validateOperators builds every operator of an operators list and their pipeline, and names the key of the
+// first problem: operators[1]: ..., formats[json][0]: ...
+func validateOperators(key string, cfgs []operator.Config) error {
 	if len(cfgs) == 0 {
 		return nil
 	}
 	set := component.TelemetrySettings{Logger: zap.NewNop()}
 	for i, c := range cfgs {
 		if why, refused := refusedOperators[c.Type()]; refused {
-			return fmt.Errorf("operators[%d]: type %q cannot be used here: %s", i, c.Type(), why)
+			return fmt.Errorf("%s[%d]: type %q cannot be used here: %s", key, i, c.Type(), why)
 		}
 		op, err := c.Build(set)
 		if err != nil {
-			return fmt.Errorf("operators[%d]: %w", i, err)
+			return fmt.Errorf("%s[%d]: %w", key, i, err)
 		}
 		stopErr := op.Stop()
 		switch {
 		case !op.CanProcess():
-			return fmt.Errorf("operators[%d]: type %q is an input, which cannot process the receiver's records", i, c.Type())
+			return fmt.Errorf("%s[%d]: type %q is an input, which cannot process the receiver's records", key, i, c.Type())
 		case !op.CanOutput():
-			return fmt.Errorf("operators[%d]: type %q is an output, which would take records out of the pipeline; use an exporter", i, c.Type())
+			return fmt.Errorf("%s[%d]: type %q is an output, which would take records out of the pipeline; use an exporter", key, i, c.Type())
 		case stopErr != nil:
-			return fmt.Errorf("operators[%d]: %w", i, stopErr)
+			return fmt.Errorf("%s[%d]: %w", key, i, stopErr)
 		}
 	}
-	runner, err := newOperatorRunner(set, cfgs)
+	runner, err := newOperatorRunner(set, key, cfgs)
 	if err != nil {
 		return err
 	}

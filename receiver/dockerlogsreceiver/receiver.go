@@ -52,6 +52,10 @@ type logsReceiver struct {
 
 	// operators runs the operators key on each batch; nil when it is empty.
 	operators *operatorRunner
+	// formats run instead of operators on the batches of a container whose format label names one.
+	formats map[string]*operatorRunner
+	// labelWarnings says each invalid label value of a container once.
+	labelWarnings labelWarnings
 
 	// labelMapping is container_labels_to_attributes, compiled by Start.
 	labelMapping labelMapping
@@ -90,9 +94,12 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	r := &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
 		telemetry: newReceiverTelemetry(tb, set.ID.String())}
 	if len(cfg.Operators) > 0 {
-		if r.operators, err = newOperatorRunner(set.TelemetrySettings, cfg.Operators); err != nil {
+		if r.operators, err = newOperatorRunner(set.TelemetrySettings, "operators", cfg.Operators); err != nil {
 			return nil, err
 		}
+	}
+	if r.formats, err = newFormatRunners(set.TelemetrySettings, cfg.Formats); err != nil {
+		return nil, err
 	}
 	return r, nil
 }
@@ -152,8 +159,8 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.telemetry.zeroGaps(ctx)
-	if r.operators != nil {
-		if err := r.operators.start(); err != nil {
+	for _, ops := range r.operatorRunners() {
+		if err := ops.start(); err != nil {
 			return errors.Join(err, r.Shutdown(ctx))
 		}
 	}
@@ -188,8 +195,8 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 		r.pool.Stop()
 	}
 	var errs []error
-	if r.operators != nil {
-		errs = append(errs, r.operators.stop())
+	for _, ops := range r.operatorRunners() {
+		errs = append(errs, ops.stop())
 	}
 	if r.store != nil {
 		errs = append(errs, r.store.Close(ctx))

@@ -25,7 +25,7 @@ func recipeRunner(t *testing.T, name string) *operatorRunner {
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, cfg.Validate())
 	require.NotEmpty(t, cfg.Operators)
-	r, err := newOperatorRunner(component.TelemetrySettings{Logger: zap.NewNop()}, cfg.Operators)
+	r, err := newOperatorRunner(component.TelemetrySettings{Logger: zap.NewNop()}, "operators", cfg.Operators)
 	require.NoError(t, err)
 	require.NoError(t, r.start())
 	t.Cleanup(func() { require.NoError(t, r.stop()) })

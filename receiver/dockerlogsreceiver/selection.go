@@ -31,8 +31,23 @@ func (r *logsReceiver) metaOf(info container.InspectResponse) containerMeta {
 	return m
 }
 
-// selects applies the include and exclude rules.
+// selects applies the container's enabled label, then the include and exclude rules.
+//
+// The label is the application team's word on its own container: false leaves it out whatever the rules, and
+// with include_by_label_only nothing but true lets it in. A value that is not a boolean is warned once and
+// taken as absent.
 func (r *logsReceiver) selects(m containerMeta) bool {
+	enabled, set, bad := labelOptIn(m.Labels)
+	if bad != "" {
+		r.labelWarnings.once(r.settings.Logger, m, enabledLabel, bad,
+			"A container label has a value that is not true or false; it is ignored")
+	}
+	switch {
+	case set && !enabled:
+		return false
+	case r.cfg.IncludeByLabelOnly && !enabled:
+		return false
+	}
 	return r.filter.Selects(selection.Container{Name: m.Name, Image: m.Image, Labels: m.Labels})
 }
 
