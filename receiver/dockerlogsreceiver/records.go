@@ -16,6 +16,11 @@ const (
 	attrIOStream       = "log.iostream"
 	composeServiceKey  = "com.docker.compose.service"
 	composeProjectKey  = "com.docker.compose.project"
+	swarmServiceKey    = "com.docker.swarm.service.name"
+	swarmTaskNameKey   = "com.docker.swarm.task.name"
+	swarmTaskIDKey     = "com.docker.swarm.task.id"
+	swarmNodeIDKey     = "com.docker.swarm.node.id"
+	stackNamespaceKey  = "com.docker.stack.namespace"
 	scopeName          = "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver"
 	runtimeDockerValue = "docker"
 )
@@ -59,14 +64,16 @@ func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdent
 	}
 	rb.SetContainerImageTags(tags)
 	rb.SetContainerRuntime(runtimeDockerValue)
-	service := m.Labels[composeServiceKey]
-	if service == "" {
-		service = m.Name
-	}
-	rb.SetServiceName(service)
-	if ns := m.Labels[composeProjectKey]; ns != "" {
+	// A Swarm task's container name changes on every reschedule (web.1.k3j...): its service is the lasting name.
+	rb.SetServiceName(firstLabel(m.Labels, m.Name, composeServiceKey, swarmServiceKey))
+	if ns := firstLabel(m.Labels, "", composeProjectKey, stackNamespaceKey); ns != "" {
 		rb.SetServiceNamespace(ns)
 	}
+	setLabel(m.Labels, swarmServiceKey, rb.SetComDockerSwarmServiceName)
+	setLabel(m.Labels, swarmTaskNameKey, rb.SetComDockerSwarmTaskName)
+	setLabel(m.Labels, swarmTaskIDKey, rb.SetComDockerSwarmTaskID)
+	setLabel(m.Labels, swarmNodeIDKey, rb.SetComDockerSwarmNodeID)
+	setLabel(m.Labels, stackNamespaceKey, rb.SetComDockerStackNamespace)
 	if daemon.HostName != "" {
 		rb.SetHostName(daemon.HostName)
 	}
@@ -81,6 +88,23 @@ func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdent
 		}
 	}
 	return res
+}
+
+// setLabel sets an attribute to a label's value when the label is set and not empty.
+func setLabel(labels map[string]string, key string, set func(string)) {
+	if v := labels[key]; v != "" {
+		set(v)
+	}
+}
+
+// firstLabel returns the value of the first of keys that is set and not empty, else def.
+func firstLabel(labels map[string]string, def string, keys ...string) string {
+	for _, k := range keys {
+		if v := labels[k]; v != "" {
+			return v
+		}
+	}
+	return def
 }
 
 // buildLogs turns delivered lines into one ResourceLogs with the container's resource, which it takes over.

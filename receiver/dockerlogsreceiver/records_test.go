@@ -100,3 +100,38 @@ func TestResourceAttributesSwitchedOff(t *testing.T) {
 		"service.name": "api",
 	}, res.Attributes().AsRaw())
 }
+
+// TestSwarmTaskResource gives a Swarm task's records its service as service.name, its stack as service.namespace,
+// and the task's labels under their own keys; compose labels, when a container has both, win.
+func TestSwarmTaskResource(t *testing.T) {
+	swarm := map[string]string{
+		"com.docker.swarm.service.name": "shop_web", "com.docker.swarm.task.name": "shop_web.2.k3j9",
+		"com.docker.swarm.task.id": "k3j9", "com.docker.swarm.node.id": "n0d3", "com.docker.stack.namespace": "shop",
+		"com.docker.swarm.task": "",
+	}
+	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{},
+		containerMeta{ID: "abc", Name: "shop_web.2.k3j9", Image: "web:1", Labels: swarm}).Attributes().AsRaw()
+	for k, v := range map[string]any{
+		"service.name": "shop_web", "service.namespace": "shop", "container.name": "shop_web.2.k3j9",
+		"com.docker.swarm.service.name": "shop_web", "com.docker.swarm.task.name": "shop_web.2.k3j9",
+		"com.docker.swarm.task.id": "k3j9", "com.docker.swarm.node.id": "n0d3", "com.docker.stack.namespace": "shop",
+	} {
+		assert.Equal(t, v, res[k], k)
+	}
+	assert.NotContains(t, res, "com.docker.swarm.task", "an empty label is not an attribute")
+
+	both := map[string]string{"com.docker.compose.service": "web", "com.docker.compose.project": "dev",
+		"com.docker.swarm.service.name": "shop_web", "com.docker.stack.namespace": "shop"}
+	res = containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{},
+		containerMeta{ID: "abc", Name: "x", Labels: both}).Attributes().AsRaw()
+	assert.Equal(t, "web", res["service.name"])
+	assert.Equal(t, "dev", res["service.namespace"])
+
+	rac := metadata.DefaultResourceAttributesConfig()
+	rac.ComDockerSwarmTaskName.Enabled = false
+	rac.ComDockerSwarmTaskID.Enabled = false
+	res = containerResource(rac, daemonIdentity{}, containerMeta{ID: "abc", Name: "x", Labels: swarm}).Attributes().AsRaw()
+	assert.NotContains(t, res, "com.docker.swarm.task.name", "switched off")
+	assert.NotContains(t, res, "com.docker.swarm.task.id", "switched off")
+	assert.Equal(t, "n0d3", res["com.docker.swarm.node.id"])
+}

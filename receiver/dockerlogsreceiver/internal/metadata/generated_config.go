@@ -27,19 +27,39 @@ func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
 
 // ResourceAttributesConfig provides config for docker_logs resource attributes.
 type ResourceAttributesConfig struct {
-	ContainerID        ResourceAttributeConfig `mapstructure:"container.id"`
-	ContainerImageName ResourceAttributeConfig `mapstructure:"container.image.name"`
-	ContainerImageTags ResourceAttributeConfig `mapstructure:"container.image.tags"`
-	ContainerName      ResourceAttributeConfig `mapstructure:"container.name"`
-	ContainerRuntime   ResourceAttributeConfig `mapstructure:"container.runtime"`
-	DockerEngineID     ResourceAttributeConfig `mapstructure:"docker.engine.id"`
-	HostName           ResourceAttributeConfig `mapstructure:"host.name"`
-	ServiceName        ResourceAttributeConfig `mapstructure:"service.name"`
-	ServiceNamespace   ResourceAttributeConfig `mapstructure:"service.namespace"`
+	ComDockerStackNamespace   ResourceAttributeConfig `mapstructure:"com.docker.stack.namespace"`
+	ComDockerSwarmNodeID      ResourceAttributeConfig `mapstructure:"com.docker.swarm.node.id"`
+	ComDockerSwarmServiceName ResourceAttributeConfig `mapstructure:"com.docker.swarm.service.name"`
+	ComDockerSwarmTaskID      ResourceAttributeConfig `mapstructure:"com.docker.swarm.task.id"`
+	ComDockerSwarmTaskName    ResourceAttributeConfig `mapstructure:"com.docker.swarm.task.name"`
+	ContainerID               ResourceAttributeConfig `mapstructure:"container.id"`
+	ContainerImageName        ResourceAttributeConfig `mapstructure:"container.image.name"`
+	ContainerImageTags        ResourceAttributeConfig `mapstructure:"container.image.tags"`
+	ContainerName             ResourceAttributeConfig `mapstructure:"container.name"`
+	ContainerRuntime          ResourceAttributeConfig `mapstructure:"container.runtime"`
+	DockerEngineID            ResourceAttributeConfig `mapstructure:"docker.engine.id"`
+	HostName                  ResourceAttributeConfig `mapstructure:"host.name"`
+	ServiceName               ResourceAttributeConfig `mapstructure:"service.name"`
+	ServiceNamespace          ResourceAttributeConfig `mapstructure:"service.namespace"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	return ResourceAttributesConfig{
+		ComDockerStackNamespace: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ComDockerSwarmNodeID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ComDockerSwarmServiceName: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ComDockerSwarmTaskID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ComDockerSwarmTaskName: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		ContainerID: ResourceAttributeConfig{
 			Enabled: true,
 		},

@@ -20,6 +20,11 @@ func TestLogsBuilderAppendLogRecord(t *testing.T) {
 	lb := NewLogsBuilder(settings)
 
 	rb := lb.NewResourceBuilder()
+	rb.SetComDockerStackNamespace("com.docker.stack.namespace-val")
+	rb.SetComDockerSwarmNodeID("com.docker.swarm.node.id-val")
+	rb.SetComDockerSwarmServiceName("com.docker.swarm.service.name-val")
+	rb.SetComDockerSwarmTaskID("com.docker.swarm.task.id-val")
+	rb.SetComDockerSwarmTaskName("com.docker.swarm.task.name-val")
 	rb.SetContainerID("container.id-val")
 	rb.SetContainerImageName("container.image.name-val")
 	rb.SetContainerImageTags([]any{"container.image.tags-item1", "container.image.tags-item2"})

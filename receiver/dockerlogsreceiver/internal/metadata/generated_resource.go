@@ -21,6 +21,41 @@ func NewResourceBuilder(rac ResourceAttributesConfig) *ResourceBuilder {
 	}
 }
 
+// SetComDockerStackNamespace sets provided value as "com.docker.stack.namespace" attribute.
+func (rb *ResourceBuilder) SetComDockerStackNamespace(val string) {
+	if rb.config.ComDockerStackNamespace.Enabled {
+		rb.res.Attributes().PutStr("com.docker.stack.namespace", val)
+	}
+}
+
+// SetComDockerSwarmNodeID sets provided value as "com.docker.swarm.node.id" attribute.
+func (rb *ResourceBuilder) SetComDockerSwarmNodeID(val string) {
+	if rb.config.ComDockerSwarmNodeID.Enabled {
+		rb.res.Attributes().PutStr("com.docker.swarm.node.id", val)
+	}
+}
+
+// SetComDockerSwarmServiceName sets provided value as "com.docker.swarm.service.name" attribute.
+func (rb *ResourceBuilder) SetComDockerSwarmServiceName(val string) {
+	if rb.config.ComDockerSwarmServiceName.Enabled {
+		rb.res.Attributes().PutStr("com.docker.swarm.service.name", val)
+	}
+}
+
+// SetComDockerSwarmTaskID sets provided value as "com.docker.swarm.task.id" attribute.
+func (rb *ResourceBuilder) SetComDockerSwarmTaskID(val string) {
+	if rb.config.ComDockerSwarmTaskID.Enabled {
+		rb.res.Attributes().PutStr("com.docker.swarm.task.id", val)
+	}
+}
+
+// SetComDockerSwarmTaskName sets provided value as "com.docker.swarm.task.name" attribute.
+func (rb *ResourceBuilder) SetComDockerSwarmTaskName(val string) {
+	if rb.config.ComDockerSwarmTaskName.Enabled {
+		rb.res.Attributes().PutStr("com.docker.swarm.task.name", val)
+	}
+}
+
 // SetContainerID sets provided value as "container.id" attribute.
 func (rb *ResourceBuilder) SetContainerID(val string) {
 	if rb.config.ContainerID.Enabled {

@@ -13,6 +13,11 @@ func TestResourceBuilder(t *testing.T) {
 		t.Run(tt, func(t *testing.T) {
 			cfg := loadResourceAttributesConfig(t, tt)
 			rb := NewResourceBuilder(cfg)
+			rb.SetComDockerStackNamespace("com.docker.stack.namespace-val")
+			rb.SetComDockerSwarmNodeID("com.docker.swarm.node.id-val")
+			rb.SetComDockerSwarmServiceName("com.docker.swarm.service.name-val")
+			rb.SetComDockerSwarmTaskID("com.docker.swarm.task.id-val")
+			rb.SetComDockerSwarmTaskName("com.docker.swarm.task.name-val")
 			rb.SetContainerID("container.id-val")
 			rb.SetContainerImageName("container.image.name-val")
 			rb.SetContainerImageTags([]any{"container.image.tags-item1", "container.image.tags-item2"})
@@ -28,14 +33,39 @@ func TestResourceBuilder(t *testing.T) {
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 9, res.Attributes().Len())
+				assert.Equal(t, 14, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 9, res.Attributes().Len())
+				assert.Equal(t, 14, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
 			default:
 				assert.Failf(t, "unexpected test case: %s", tt)
+			}
+			comDockerStackNamespaceAttrVal, ok := res.Attributes().Get("com.docker.stack.namespace")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "com.docker.stack.namespace-val", comDockerStackNamespaceAttrVal.Str())
+			}
+			comDockerSwarmNodeIDAttrVal, ok := res.Attributes().Get("com.docker.swarm.node.id")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "com.docker.swarm.node.id-val", comDockerSwarmNodeIDAttrVal.Str())
+			}
+			comDockerSwarmServiceNameAttrVal, ok := res.Attributes().Get("com.docker.swarm.service.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "com.docker.swarm.service.name-val", comDockerSwarmServiceNameAttrVal.Str())
+			}
+			comDockerSwarmTaskIDAttrVal, ok := res.Attributes().Get("com.docker.swarm.task.id")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "com.docker.swarm.task.id-val", comDockerSwarmTaskIDAttrVal.Str())
+			}
+			comDockerSwarmTaskNameAttrVal, ok := res.Attributes().Get("com.docker.swarm.task.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "com.docker.swarm.task.name-val", comDockerSwarmTaskNameAttrVal.Str())
 			}
 			containerIDAttrVal, ok := res.Attributes().Get("container.id")
 			assert.True(t, ok)
