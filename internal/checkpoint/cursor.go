@@ -51,6 +51,10 @@ type Cursor struct {
 	// Ended is set when the log was read to its end after the container stopped: nothing of it is left to read
 	// until the container starts again. A container removed before that may take unread lines with it.
 	Ended bool `json:"ended,omitempty"`
+	// Unterminated, when set, is the time of the last delivered line, which the log ended with and which has no
+	// newline: the last write of a run. The next run's first entry will follow its content directly, which on a TTY
+	// stream nothing marks, so a reopen asks for the entries after it (see EndUnterminated).
+	Unterminated int64 `json:"unterminated,omitempty"`
 	// Held, when set, is the timestamp of the first line of the oldest multiline record still open when the
 	// cursor last advanced: its lines are not delivered, and a reopen must read them again (see Hold).
 	Held int64 `json:"held,omitempty"`
@@ -83,6 +87,8 @@ func (c Cursor) IsZero() bool {
 // then the last N entries since it reach back far enough exactly when the first one returned carries it.
 func (c Cursor) Since() (since int64, anchored bool) {
 	switch {
+	case c.Unterminated != 0:
+		return max(c.Unterminated+1, c.Start), false
 	case c.Floor != 0:
 		return c.Floor, true
 	case c.IsZero():
@@ -127,7 +133,7 @@ func (c *Cursor) position(stream uint8) *Position {
 // unfinished is the timestamp of the earliest line begun in the stream but not yet finished when this
 // one was read (0 if none): the floor must not pass it, since that line is not delivered yet.
 func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
-	c.Ended = false
+	c.Ended, c.Unterminated = false, 0
 	p := c.position(stream)
 	switch {
 	case ts > p.Time:
@@ -138,6 +144,18 @@ func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
 	c.remember(ts)
 	c.raiseFloor(unfinished)
 	c.leaveStep()
+}
+
+// EndUnterminated records that the log ended with the last delivered line, stamped ts, and that it had no newline.
+//
+// json-file keeps such a write as an entry of its own, and the next run's first entry follows its content with no
+// newline between. A TTY stream has no framing, and the reader ends an entry only at a newline or its own line's
+// next piece (decode), never at a timestamp in the content: a reopen that read the entry again would read the next
+// run's first line with it, as one line stamped ts, and drop it as delivered. Every entry up to this one was
+// delivered, and the entries written after it are stamped after it, so the reopen starts after it instead. Once a
+// line after it is delivered, a reopen that reads it again reads it with delivered lines only, and drops them all.
+func (c *Cursor) EndUnterminated(ts int64) {
+	c.Unterminated = ts
 }
 
 // Hold records the first line of the oldest multiline record still open (0: none) after the cursor advanced.

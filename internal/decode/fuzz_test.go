@@ -301,6 +301,9 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 			cur[s] = cursor{line: cur[s].line + 1}
 		}
 	}
+	if tty {
+		want = ttyWant(lines)
+	}
 	// Sometimes end the stream in the middle of a line, at an entry boundary: Finish ends it there.
 	pending := opt&0x80 != 0
 	var last got
@@ -369,6 +372,30 @@ func roundTrip(t *testing.T, opt byte, chunks, data []byte, tty bool) {
 		}
 		equalLines(t, finished, []got{last})
 	}
+}
+
+// ttyWant is what a TTY stream of lines reads as: a line without a newline is read with the entries that follow it
+// up to the next newline, their timestamps as text, and counts as one entry (see ttyEntry).
+func ttyWant(lines []genLine) []got {
+	var want []got
+	for i := 0; i < len(lines); i++ {
+		l := lines[i]
+		if !l.unterminated {
+			want = append(want, got{l.stream, l.ts, l.body, len(l.entries)})
+			continue
+		}
+		body := l.body
+		for i+1 < len(lines) {
+			i++
+			body += strings.Join(lines[i].entries, "")
+			if !lines[i].unterminated {
+				break
+			}
+		}
+		body = strings.TrimSuffix(strings.TrimSuffix(body, "\n"), "\r")
+		want = append(want, got{l.stream, l.ts, body, 1})
+	}
+	return want
 }
 
 // roundTripSeeds make lines of every length class and timestamp form.

@@ -18,12 +18,18 @@ const (
 
 // ttyEntry is the TTY entry whose content is being read.
 //
-// A TTY stream has no framing: an entry's content runs to its newline, or, when it has none, to the next entry's
-// timestamp. The daemon leaves the newline out of every piece of a long line but the last (pieces are as large
-// as the logging driver's buffer: 16 KiB for json-file's copier, more with dual logging and other drivers), and
-// out of a write that ended a run without one. So an entry without a newline ends where the timestamp it was
-// stamped with appears again (the line's next piece), or where a later daemon timestamp of the same form does
-// (the next entry).
+// A TTY stream has no framing: an entry's content runs to its newline, after which the daemon writes the next
+// entry's timestamp. The daemon leaves the newline out of every piece of a long line but the last (pieces are as
+// large as the logging driver's buffer: 16 KiB for json-file's copier, more with dual logging and other drivers),
+// each piece stamped with the first piece's time, so a piece ends where the timestamp it was stamped with
+// appears again, followed by a space. Content cannot hold that timestamp: it is the nanosecond the daemon
+// captured the content, which the program could not know when it wrote it.
+//
+// Any other timestamp inside the content is text, whatever its time: the content is the container's, and letting
+// it end an entry would let the container choose the timestamp, and so the position, of what follows. The one
+// entry without a newline that another timestamp follows is the last write of a run (json-file keeps it as it is),
+// followed by the next run's first entry: the two are read as one line, stamped with the first (Reader.Finish
+// ends such a write when the stream ends with it).
 type ttyEntry struct {
 	in    bool   // the timestamp was read, the content is being searched for its end
 	ts    int64  // the entry's timestamp
@@ -96,15 +102,12 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		nl += r.scan
 		end = nl
 	}
-	if at, ts, found := r.nextStamp(b[:end]); found {
-		// The entry has no newline: a piece of a longer line, or the last write of a run.
+	if at, found := r.nextPiece(b[:end]); found {
+		// The entry is a piece of a longer line: the next piece follows, stamped alike.
 		a.add(b[:at])
 		a.entries++
 		r.in.discard(at)
 		r.entry.in = false
-		if ts != a.ts {
-			a.finish(false)
-		}
 		r.emit = a
 		return Line{}, false, nil
 	}
@@ -149,50 +152,23 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 	return Line{}, false, nil
 }
 
-// nextStamp finds, in the content b of the current entry, where the next entry starts: the entry's own timestamp
-// and a space (the line's next piece), or a later timestamp of the daemon's fixed-width form with the same zone.
-// It returns where it starts and the timestamp.
-//
-// Content that holds a fixed-width timestamp later than its own capture, followed by a space, is taken for two
-// entries: programs that print times print earlier ones, as they print before the daemon captures.
-func (r *Reader) nextStamp(b []byte) (int, int64, bool) {
+// nextPiece finds, in the content b of the current entry, where the line's next piece starts: the entry's own
+// timestamp followed by a space.
+func (r *Reader) nextPiece(b []byte) (int, bool) {
 	stamp := r.entry.stamp
-	zone := stampZone(stamp)
-	marker := make([]byte, 0, 8)
-	marker = append(append(marker, zone...), ' ')
-	from := max(0, r.scan-len(marker)+1)
+	// A match may start in the last len(stamp) bytes searched before and end in the bytes added since.
+	from := max(0, r.scan-len(stamp))
 	for {
-		m := bytes.Index(b[from:], marker)
+		m := bytes.Index(b[from:], stamp)
 		if m < 0 {
-			return 0, 0, false
+			return 0, false
 		}
 		m += from
+		if m+len(stamp) < len(b) && b[m+len(stamp)] == ' ' {
+			return m, true
+		}
 		from = m + 1
-		start := m + len(zone) - len(stamp)
-		if start < 0 {
-			continue
-		}
-		cand := b[start : m+len(zone)]
-		if bytes.Equal(cand, stamp) {
-			return start, r.entry.ts, true
-		}
-		if len(cand) != fixedUTCLen && len(cand) != fixedOffsetLen {
-			continue
-		}
-		if sec, nsec, ok := parseFixed(cand); ok {
-			if ts, err := unixNano(sec, nsec); err == nil && ts > r.entry.ts {
-				return start, ts, true
-			}
-		}
 	}
-}
-
-// stampZone returns the zone a timestamp ends with: "Z" or a numeric offset such as "+07:00".
-func stampZone(stamp []byte) []byte {
-	if n := len(stamp); n > 0 && stamp[n-1] == 'Z' {
-		return stamp[n-1:]
-	}
-	return stamp[max(0, len(stamp)-len("+07:00")):]
 }
 
 // trimCR drops the "\r" that the terminal puts before each "\n".

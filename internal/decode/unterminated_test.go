@@ -54,18 +54,20 @@ func TestUnterminatedLastWrite(t *testing.T) {
 			finished: []got{{Stdout, t0 + 1, "done", 1}},
 		},
 		{
-			name:  "TTY: a restarted container's next entry ends it",
+			// Nothing but the content's own bytes could tell where the last write ends: the next run's first entry
+			// is read with it, stamped with the earlier time.
+			name:  "TTY: a restarted container's next entry is read with the last write",
 			input: entry(t0, "done") + ttyLine(later, "again") + entry(later+1, "x"),
 			tty:   true,
-			want:  []got{{Stdout, t0, "done", 1}, {Stdout, later, "again", 1}},
+			want:  []got{{Stdout, t0, "done" + stamp(later) + " again", 1}},
 			// x is the last write again.
 			finished: []got{{Stdout, later + 1, "x", 1}},
 		},
 		{
-			name:  "TTY: an earlier time in the content is content",
-			input: entry(t0, "at "+stamp(t0-1)+" x") + ttyLine(later, "next"),
+			name:  "TTY: times in the content are content, earlier or later",
+			input: ttyLine(t0, "at "+stamp(t0-1)+" x") + ttyLine(t0+1, "GET /"+stamp(later)+" y") + ttyLine(t0+2, "next"),
 			tty:   true,
-			want:  []got{{Stdout, t0, "at " + stamp(t0-1) + " x", 1}, {Stdout, later, "next", 1}},
+			want:  []got{{Stdout, t0, "at " + stamp(t0-1) + " x", 1}, {Stdout, t0 + 1, "GET /" + stamp(later) + " y", 1}, {Stdout, t0 + 2, "next", 1}},
 		},
 		{
 			name:     "TTY: a long line cut at the end of a piece stays one line",

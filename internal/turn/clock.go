@@ -2,6 +2,7 @@ package turn
 
 import (
 	"context"
+	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
 )
@@ -18,17 +19,29 @@ import (
 // whose pieces took longer than the margin while the other output wrote reads as a step (reported, and its
 // lines up to it given up).
 //
+// A cursor with times after anything the daemon can have stamped (saved by an older version that took a timestamp
+// in a TTY line's content for the daemon's) is repaired first (checkpoint.Cursor.Repaired): only the daemon's own
+// newest entry can prove a step.
+//
 // The cursor then moves to the newest entry (checkpoint.AfterStep): the lines after it are read, each once.
 // Given up are the lines written after the newest delivered one and up to the newest entry: lines of the old
 // clock not yet read, and those of the new clock until the step was found. To skip the old clock's lines
 // that a reopen returns again, the cursor keeps the newest old timestamp, read from the log once here.
 func checkClock(ctx context.Context, t *Spec, out *Outcome) bool {
-	newest := t.Cursor.Newest()
 	last, err := LastEntry(ctx, t.Open, t.TTY)
 	if err != nil {
 		openFailed(ctx, out, err)
 		return false
 	}
+	// Nothing can have been stamped after now, or after the newest entry when the daemon's clock is ahead of ours.
+	if cur, repaired := t.Cursor.Repaired(max(time.Now().UnixNano(), last.Timestamp)); repaired {
+		out.Repaired = true
+		t.Cursor, out.Cursor = cur, cur
+		if t.OnAdvance != nil {
+			t.OnAdvance(cur)
+		}
+	}
+	newest := t.Cursor.Newest()
 	if last.Timestamp == 0 || last.Unfinished || last.Timestamp >= newest-checkpoint.InversionMargin {
 		return true
 	}

@@ -234,6 +234,9 @@ func (d *delivery) finish(ctx context.Context, res readResult) next {
 		return done
 	}
 	d.discardGroups()
+	if res.ended != 0 && d.turn.TTY && !stopped && errors.Is(res.err, io.EOF) {
+		d.endUnterminated(res.ended)
+	}
 	switch {
 	case stopped:
 		d.endYielded()
@@ -247,6 +250,19 @@ func (d *delivery) finish(ctx context.Context, res readResult) next {
 		d.out.End, d.out.Err = EndReadFailed, res.err
 	}
 	return done
+}
+
+// endUnterminated records that the log ended with the delivered line stamped ts, which has no newline, once the
+// cursor is past it and past every line before it (checkpoint.Cursor.EndUnterminated).
+func (d *delivery) endUnterminated(ts int64) {
+	c := &d.out.Cursor
+	if c.Stdout.Time != ts || c.Held != 0 || c.Stepped != 0 {
+		return
+	}
+	c.EndUnterminated(ts)
+	if d.turn.OnAdvance != nil {
+		d.turn.OnAdvance(*c)
+	}
 }
 
 // closeGroups adds to the batch the open multiline records that are complete when the stream ended: those that

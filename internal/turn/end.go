@@ -52,12 +52,19 @@ func (e endLine) sameAs(o endLine) bool {
 
 // logEndsWith reports whether the container's log ends with exactly these unfinished lines: it reads the log's
 // last entries, as many as the lines hold and one more, without following, which costs the daemon little.
+//
+// On a TTY stream only those stamped from the first line's time on are read: an entry before it without a newline
+// (the previous run's last write) would be read with them as one line.
 func logEndsWith(ctx context.Context, t *Spec, ends []endLine) bool {
 	tail := 1
 	for _, e := range ends {
 		tail += e.entries
 	}
-	body, err := t.Open(ctx, docker.LogsRequest{Tail: tail})
+	req := docker.LogsRequest{Tail: tail}
+	if t.TTY && len(ends) > 0 {
+		req.Since = ends[0].ts
+	}
+	body, err := t.Open(ctx, req)
 	if err != nil {
 		return false
 	}

@@ -49,7 +49,9 @@ func (g Gap) Duration() time.Duration {
 //
 // Not a gap: a tail request (anchored) whose first entry is not the anchor only missed its window, and the
 // full read that follows decides; a stepped cursor's reads start with old lines stamped after the step
-// (checkpoint.Filter finds the gap there). A zero cursor has nothing to compare with.
+// (checkpoint.Filter finds the gap there). A zero cursor has nothing to compare with. Nor has one that ends with a
+// run's last write without a newline: its reopen asks for the entries after that line, and the first of them is
+// newer than every delivered line whether or not a rotation deleted lines before it (missed).
 //
 // False positives: when rotation deleted exactly the lines up to the newest delivered one and nothing after
 // it, a gap as long as the time between two lines is reported though nothing was lost. A stream that fell
@@ -58,7 +60,7 @@ func (g Gap) Duration() time.Duration {
 // time. Missed: a loss that ends within the inversion margin after the newest delivered line (the first entry
 // left is then an older line of the other output), or inside a line longer than 16 KiB.
 func rotatedAway(cur checkpoint.Cursor, anchored bool, first int64) *Gap {
-	if anchored || cur.IsZero() || cur.Stepped != 0 {
+	if anchored || cur.IsZero() || cur.Stepped != 0 || cur.Unterminated != 0 {
 		return nil
 	}
 	if newest := cur.Newest(); first > newest {

@@ -135,6 +135,9 @@ func (s *lineSender) sendLast(r *decode.Reader) {
 			}
 		}
 	}
+	if len(ends) > 0 {
+		s.res.ended = ends[len(ends)-1].ts
+	}
 }
 
 // earliest is the first entry's timestamp: the line's own, or that of a line begun before it and not yet finished.

@@ -126,6 +126,9 @@ type Outcome struct {
 	// Jumps counts the streams closed because their lines jumped ahead by more than half a log file's writing
 	// time, as when the daemon's follower skips a file (lagWatch.jumped); each was opened again at the cursor.
 	Jumps int
+	// Repaired reports that the cursor held times after anything the daemon can have stamped, and was taken back
+	// (checkpoint.Cursor.Repaired).
+	Repaired bool
 	// Gaps are the spans in which lines may have been lost before they could be read, each reported once:
 	// by the turn whose cursor moved past it.
 	Gaps []Gap
@@ -236,6 +239,8 @@ type readResult struct {
 	malformedAfter int64
 	// last is the timestamp of the last line read.
 	last int64
+	// ended, when set, is the timestamp of the line without a newline that the log ended with, sent last.
+	ended int64
 }
 
 // runStream reads one stream opened from cur and says whether the turn opens another.

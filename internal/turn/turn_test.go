@@ -42,6 +42,8 @@ type fakeLog struct {
 	// skipFirst, when its end is positive, drops the entries [skipFirst[0], skipFirst[1]) from the first stream, as
 	// Docker's follower skips a file that rotated while it sent the history.
 	skipFirst [2]int
+	// tty writes the entries as a TTY container's log: one raw stream, each line ended by the terminal's "\r\n".
+	tty bool
 }
 
 func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
@@ -68,6 +70,10 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 		}
 		if e.raw {
 			payload = e.body
+		}
+		if f.tty {
+			buf.WriteString(strings.Replace(payload, "\n", "\r\n", 1))
+			continue
 		}
 		var hdr [8]byte
 		hdr[0] = byte(e.stream)

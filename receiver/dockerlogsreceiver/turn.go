@@ -58,6 +58,11 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	r.telemetry.turnEnded(ctx, out)
 	r.reportSkipped(c, out.Skipped)
 	r.reportGaps(c, out.Gaps)
+	if out.Repaired {
+		r.settings.Logger.Warn("A saved read position lay after anything the Docker daemon can have stamped, and was taken back; "+
+			"lines after the newest one known delivered may be delivered again",
+			zap.String("container.id", id), zap.String("container.name", c.metadata().Name))
+	}
 	if r.onTurnEnd != nil {
 		r.onTurnEnd(id, out)
 	}

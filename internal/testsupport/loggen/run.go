@@ -28,6 +28,8 @@ type options struct {
 	allocMiB int
 	// same writes the prefix alone as every line: identical lines, as a program that prints one message in a loop.
 	same bool
+	// stamps writes a timestamp of the engine's form after the prefix of every line (stampFor).
+	stamps bool
 	// traces writes numbered stack traces (loggenline.AppendTraceLine) instead of lines; count and rate count traces.
 	traces bool
 }
@@ -52,6 +54,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.IntVar(&o.exit, "exit", 0, "exit with this code once the lines are written (1-125)")
 	fs.IntVar(&o.allocMiB, "alloc-mib", 0, "after the last line, allocate and touch this many MiB and keep them (with a memory limit: an OOM kill)")
 	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
+	fs.BoolVar(&o.stamps, "stamps", false, "write after the prefix of every line a timestamp of the engine's form: in turn 2099-01-01, one second ahead, and 50 µs ahead (about when the engine captures the line)")
 	fs.BoolVar(&o.traces, "traces", false, "write numbered stack traces of 20 to 40 lines instead of single lines (-count and -rate count traces; with both streams, even traces to stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -65,6 +68,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 		return o, fmt.Errorf("-exit %d: want 0 to 125 (above are the shell's and signals' codes)", o.exit)
 	case o.traces && (o.unterminated || o.size > 0 || o.same):
 		return o, errors.New("-traces cannot be combined with -unterminated, -size or -same")
+	case o.stamps && (o.traces || o.same):
+		return o, errors.New("-stamps cannot be combined with -traces or -same")
 	case o.unterminated && o.count == 0:
 		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
@@ -108,6 +113,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		if o.same {
 			buf = append(buf[:0], o.prefix...)
+		} else if o.stamps {
+			buf = loggenline.Append(buf[:0], o.prefix+stampFor(seq, time.Now()), seq, stream, o.size)
 		} else {
 			buf = loggenline.Append(buf[:0], o.prefix, seq, stream, o.size)
 		}
@@ -128,6 +135,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exitCode(o.exit)
 	}
 	return nil
+}
+
+// stampFor returns the timestamp line seq carries with -stamps, in the engine's fixed-width form: a far-future one,
+// one a second after now, and one about when the engine will capture the line.
+func stampFor(seq int, now time.Time) string {
+	const layout = "2006-01-02T15:04:05.000000000Z07:00"
+	switch seq % 3 {
+	case 0:
+		return "2099-01-01T00:00:00.000000000Z"
+	case 1:
+		return now.Add(time.Second).UTC().Format(layout)
+	}
+	return now.Add(50 * time.Microsecond).UTC().Format(layout)
 }
 
 // allocate returns n MiB with every page written, so that they are resident; nil for 0.

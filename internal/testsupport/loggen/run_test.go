@@ -225,3 +225,29 @@ func TestTraces(t *testing.T) {
 		}
 	}
 }
+
+func TestStampsAfterThePrefix(t *testing.T) {
+	before := time.Now()
+	stdout, _ := runOK(t, "-count", "3", "-prefix", "GET /", "-stamps")
+	after := time.Now()
+	if len(stdout) != 3 || stdout[0] != "GET /2099-01-01T00:00:00.000000000Z seq=0 stream=stdout\n" {
+		t.Fatalf("got %q, want a far-future timestamp first", stdout)
+	}
+	for i, ahead := range map[int]time.Duration{1: time.Second, 2: 50 * time.Microsecond} {
+		prefix, seq, _, err := loggenline.ParseLine(stdout[i])
+		if err != nil || seq != i {
+			t.Fatalf("line %q: seq %d, %v", stdout[i], seq, err)
+		}
+		at, err := time.Parse(time.RFC3339Nano, strings.TrimPrefix(prefix, "GET /"))
+		if err != nil || len(prefix) != len("GET /2006-01-02T15:04:05.000000000Z") {
+			t.Fatalf("line %q: no fixed-width timestamp after the prefix: %v", stdout[i], err)
+		}
+		if at.Before(before.Add(ahead)) || at.After(after.Add(ahead)) {
+			t.Fatalf("line %q: timestamp %v not %v after the run", stdout[i], at, ahead)
+		}
+	}
+	var usage bytes.Buffer
+	if err := run(t.Context(), []string{"-stamps", "-same"}, &lineWriter{}, &usage); err == nil {
+		t.Fatal("-stamps with -same was accepted")
+	}
+}
