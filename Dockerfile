@@ -14,8 +14,9 @@
 #
 # Run it (the socket's group must be added: the user is not root and not in the docker group):
 #   docker run -d --name otelcol-dockerlogs \
-#     --group-add "$(stat -c %g /var/run/docker.sock)" \
+#     --group-add "$(stat -c %g /var/run/docker.sock)" --group-add 0 \
 #     -v /var/run/docker.sock:/var/run/docker.sock:ro \
+#     -v /var/lib/docker/containers:/var/lib/docker/containers:ro \
 #     -v otelcol-dockerlogs-storage:/var/lib/otelcol-dockerlogs \
 #     -e LOKI_ENDPOINT=http://loki.example:3100 \
 #     otelcol-dockerlogs:dev
@@ -31,6 +32,9 @@ COPY --chown=10001:10001 storage/ /var/lib/otelcol-dockerlogs/
 # Numeric, so that runtimes checking "run as non-root" (Kubernetes runAsNonRoot) can verify it without /etc/passwd.
 USER 10001:10001
 ENV OTELCOL_STORAGE_DIR=/var/lib/otelcol-dockerlogs
+# json-file logs are read from their files when the daemon's containers directory is mounted at
+# /var/lib/docker/containers (read-only, with --group-add 0: the directory is 0710 root:root), else through the API.
+ENV OTELCOL_LOG_FILES=true
 # Health check (13133) and the collector's own metrics (8888) listen on localhost unless OTELCOL_LISTEN_HOST=0.0.0.0.
 EXPOSE 13133 8888
 

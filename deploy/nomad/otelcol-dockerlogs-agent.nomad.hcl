@@ -22,6 +22,12 @@ variable "docker_gid" {
   description = "group of /var/run/docker.sock on the clients"
 }
 
+variable "containers_dir" {
+  type        = string
+  default     = "/var/lib/docker/containers"
+  description = "the Docker daemon's <data-root>/containers on the clients"
+}
+
 job "otelcol-dockerlogs-agent" {
   type = "system"
 
@@ -40,8 +46,10 @@ job "otelcol-dockerlogs-agent" {
         image = var.image
         args  = ["--config", "/etc/otelcol-dockerlogs/config.yaml", "--feature-gates=+extension.healthcheck.useComponentStatus"]
         # The node's engine, read-only; the image's user (10001) reads it through the socket's group.
-        volumes   = ["/var/run/docker.sock:/var/run/docker.sock:ro"]
-        group_add = [var.docker_gid]
+        # The daemon's containers directory too, read-only: json-file logs read from their files (the image turns
+        # log_files on), the API being the fallback. It is 0710 root:root with 0640 logs: group 0 reads them.
+        volumes   = ["/var/run/docker.sock:/var/run/docker.sock:ro", "${var.containers_dir}:/var/lib/docker/containers:ro"]
+        group_add = [var.docker_gid, "0"]
         # Positions and the export queue outlive the task: a named Docker volume on the node.
         mount {
           type   = "volume"

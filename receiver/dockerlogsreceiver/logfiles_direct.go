@@ -137,6 +137,13 @@ func (r *logsReceiver) fileOpener(id string) turn.Opener {
 	}
 }
 
+// count returns how many containers are read from their files.
+func (lf *logFiles) count() int {
+	lf.mu.Lock()
+	defer lf.mu.Unlock()
+	return len(lf.byID)
+}
+
 // forget drops a container.
 func (lf *logFiles) forget(id string) {
 	lf.mu.Lock()

@@ -93,6 +93,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	t.Cleanup(p.Stop)
 	require.NoError(t, tel.observePool(p, newContainers(), 1))
 	require.NoError(t, tel.observePositions(checkpoint.NewStore(nil)))
+	require.NoError(t, tel.observeFiles(&logFiles{}))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
 	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
@@ -150,25 +151,26 @@ func TestExportedPrometheusNames(t *testing.T) {
 		got[name] = f.GetName() + " " + strings.ToLower(f.GetType().String())
 	}
 	assert.Equal(t, map[string]string{
-		"docker_logs_bytes_read":         "otelcol_docker_logs_bytes_read counter",
-		"docker_logs_containers_known":   "otelcol_docker_logs_containers_known gauge",
-		"docker_logs_containers_waiting": "otelcol_docker_logs_containers_waiting gauge",
-		"docker_logs_daemon_reconnects":  "otelcol_docker_logs_daemon_reconnects counter",
-		"docker_logs_delivery_lag":       "otelcol_docker_logs_delivery_lag histogram",
-		"docker_logs_discovery_events":   "otelcol_docker_logs_discovery_events counter",
-		"docker_logs_duplicates_dropped": "otelcol_docker_logs_duplicates_dropped counter",
-		"docker_logs_entries_skipped":    "otelcol_docker_logs_entries_skipped counter",
-		"docker_logs_gap_duration":       "otelcol_docker_logs_gap_duration counter",
-		"docker_logs_gaps":               "otelcol_docker_logs_gaps counter",
-		"docker_logs_lines_read":         "otelcol_docker_logs_lines_read counter",
-		"docker_logs_operator_errors":    "otelcol_docker_logs_operator_errors counter",
-		"docker_logs_pool_utilization":   "otelcol_docker_logs_pool_utilization gauge",
-		"docker_logs_positions_saved":    "otelcol_docker_logs_positions_saved gauge",
-		"docker_logs_process_goroutines": "otelcol_docker_logs_process_goroutines gauge",
-		"docker_logs_rotations":          "otelcol_docker_logs_rotations counter",
-		"docker_logs_stream_age":         "otelcol_docker_logs_stream_age histogram",
-		"docker_logs_stream_errors":      "otelcol_docker_logs_stream_errors counter",
-		"docker_logs_streams_open":       "otelcol_docker_logs_streams_open gauge",
+		"docker_logs_bytes_read":          "otelcol_docker_logs_bytes_read counter",
+		"docker_logs_containers_known":    "otelcol_docker_logs_containers_known gauge",
+		"docker_logs_containers_on_files": "otelcol_docker_logs_containers_on_files gauge",
+		"docker_logs_containers_waiting":  "otelcol_docker_logs_containers_waiting gauge",
+		"docker_logs_daemon_reconnects":   "otelcol_docker_logs_daemon_reconnects counter",
+		"docker_logs_delivery_lag":        "otelcol_docker_logs_delivery_lag histogram",
+		"docker_logs_discovery_events":    "otelcol_docker_logs_discovery_events counter",
+		"docker_logs_duplicates_dropped":  "otelcol_docker_logs_duplicates_dropped counter",
+		"docker_logs_entries_skipped":     "otelcol_docker_logs_entries_skipped counter",
+		"docker_logs_gap_duration":        "otelcol_docker_logs_gap_duration counter",
+		"docker_logs_gaps":                "otelcol_docker_logs_gaps counter",
+		"docker_logs_lines_read":          "otelcol_docker_logs_lines_read counter",
+		"docker_logs_operator_errors":     "otelcol_docker_logs_operator_errors counter",
+		"docker_logs_pool_utilization":    "otelcol_docker_logs_pool_utilization gauge",
+		"docker_logs_positions_saved":     "otelcol_docker_logs_positions_saved gauge",
+		"docker_logs_process_goroutines":  "otelcol_docker_logs_process_goroutines gauge",
+		"docker_logs_rotations":           "otelcol_docker_logs_rotations counter",
+		"docker_logs_stream_age":          "otelcol_docker_logs_stream_age histogram",
+		"docker_logs_stream_errors":       "otelcol_docker_logs_stream_errors counter",
+		"docker_logs_streams_open":        "otelcol_docker_logs_streams_open gauge",
 	}, got)
 
 	// Labels: only bounded ones, never a container's, and valid Prometheus names without escaping (no dots), so

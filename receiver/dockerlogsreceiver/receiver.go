@@ -155,7 +155,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		OnWait:     func(string) { r.telemetry.poolFull() },
 	})
 	if err := errors.Join(r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams),
-		r.telemetry.observePositions(r.store)); err != nil {
+		r.telemetry.observePositions(r.store), r.telemetry.observeFiles(&r.files)); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.telemetry.zeroGaps(ctx)

@@ -128,6 +128,14 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 	)
 }
 
+// observeFiles registers the gauge of the containers read from their files.
+func (t *receiverTelemetry) observeFiles(lf *logFiles) error {
+	return t.tb.RegisterDockerLogsContainersOnFilesCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(lf.count()), t.receiver)
+		return nil
+	})
+}
+
 // shutdown unregisters the gauges' callbacks.
 func (t *receiverTelemetry) shutdown() {
 	t.tb.Shutdown()

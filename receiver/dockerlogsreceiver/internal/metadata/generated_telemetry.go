@@ -30,6 +30,7 @@ type TelemetryBuilder struct {
 	registrations               []metric.Registration
 	DockerLogsBytesRead         metric.Int64Counter
 	DockerLogsContainersKnown   metric.Int64ObservableGauge
+	DockerLogsContainersOnFiles metric.Int64ObservableGauge
 	DockerLogsContainersWaiting metric.Int64ObservableGauge
 	DockerLogsDaemonReconnects  metric.Int64Counter
 	DockerLogsDeliveryLag       metric.Float64Histogram
@@ -66,6 +67,21 @@ func (builder *TelemetryBuilder) RegisterDockerLogsContainersKnownCallback(cb me
 		cb(ctx, &observerInt64{inst: builder.DockerLogsContainersKnown, obs: o})
 		return nil
 	}, builder.DockerLogsContainersKnown)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterDockerLogsContainersOnFilesCallback sets callback for observable DockerLogsContainersOnFiles metric.
+func (builder *TelemetryBuilder) RegisterDockerLogsContainersOnFilesCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.DockerLogsContainersOnFiles, obs: o})
+		return nil
+	}, builder.DockerLogsContainersOnFiles)
 	if err != nil {
 		return err
 	}
@@ -197,6 +213,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.DockerLogsContainersKnown, err = builder.meter.Int64ObservableGauge(
 		"otelcol_docker_logs_containers_known",
 		metric.WithDescription("Containers the receiver tracks (selected and readable, running or stopped but not yet removed). [Development]"),
+		metric.WithUnit("{container}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsContainersOnFiles, err = builder.meter.Int64ObservableGauge(
+		"otelcol_docker_logs_containers_on_files",
+		metric.WithDescription("Containers tracked whose log is read from its json-file files (log_files) rather than through the Docker API. [Development]"),
 		metric.WithUnit("{container}"),
 	)
 	errs = errors.Join(errs, err)
