@@ -424,7 +424,7 @@ func largestNumber(series []promSeries) (largest float64, ok bool) {
 // zeroMetrics are the metrics of conditions this test does not cause: a full stream pool, a pipeline that
 // refuses, lines lost to log rotation before they were read, malformed entries. Their counters and gauges
 // exist from the receiver's start, so their panels have data: 0.
-var zeroMetrics = regexp.MustCompile(`\b(otelcol_docker_logs_containers_waiting|otelcol_receiver_refused_log_records|otelcol_docker_logs_gaps|otelcol_docker_logs_gap_duration|otelcol_docker_logs_entries_skipped|otelcol_docker_logs_operator_errors|otelcol_docker_logs_containers_on_files)\b`)
+var zeroMetrics = regexp.MustCompile(`\b(otelcol_docker_logs_containers_waiting|otelcol_receiver_refused_log_records|otelcol_docker_logs_gaps|otelcol_docker_logs_gap_duration|otelcol_docker_logs_entries_skipped|otelcol_docker_logs_operator_errors|otelcol_docker_logs_containers_on_files|otelcol_docker_logs_read_throttled)\b`)
 
 // mayBeZero tells whether a query's value may be 0 in this test.
 func mayBeZero(expr string) bool {

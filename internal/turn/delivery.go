@@ -216,6 +216,7 @@ func (d *delivery) drain(lines <-chan Line, result <-chan readResult) {
 func (d *delivery) account(res readResult) {
 	d.out.Entries += res.entries
 	d.out.Duplicates += res.dups
+	d.out.Throttled += res.throttled
 	d.out.Undelivered += res.undelivered
 	d.out.Skipped = append(d.out.Skipped, res.skipped...)
 	if errors.Is(res.err, decode.ErrMalformed) {

@@ -91,6 +91,13 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 		s.res.dups++
 		return true
 	}
+	// The container's rate limit, before the budget: a line waiting for its turn holds none of the shared bytes.
+	waited, err := s.t.Limit.wait(s.ctx, len(l.Body))
+	s.res.throttled += waited
+	if err != nil {
+		s.res.err, s.res.undelivered = err, l.Entries
+		return false
+	}
 	// Charged before the body is copied: while the reader waits, the line stays in the decoder's buffer.
 	charge := s.t.Budget.cost(len(l.Body))
 	if err := s.t.Budget.charge(s.ctx, charge); err != nil {

@@ -83,6 +83,8 @@ type Spec struct {
 	Multiline *multiline.Rule
 	// Waiting are the records an earlier turn left unfinished (Outcome.Waiting).
 	Waiting [3]Waiting
+	// Limit, if set, slows the reading to the container's rate limit; it is the same across the container's turns.
+	Limit *Limit
 }
 
 // End says how a turn ended.
@@ -113,6 +115,8 @@ type Outcome struct {
 	Lines, Bytes [3]int
 	// Duplicates counts the lines dropped because an earlier turn delivered them.
 	Duplicates int
+	// Throttled is how long the reading waited for the container's rate limit (Spec.Limit).
+	Throttled time.Duration
 	// Entries counts the daemon log entries read, for sizing the next turn's tail.
 	Entries int
 	// Undelivered counts the entries read past the cursor and not delivered: the next turn's tail must reach back over them.
@@ -232,6 +236,8 @@ type readResult struct {
 	entries int
 	missed  bool
 	dups    int
+	// throttled is how long the reader waited for the rate limit.
+	throttled time.Duration
 	// undelivered counts the entries of a line read but never sent, when the stream stopped while it waited for the budget.
 	undelivered int
 	// skipped are the malformed entries passed over; malformedAfter is the timestamp before the one that ended the stream.

@@ -99,6 +99,11 @@ type Config struct {
 	// before it is handed on; none by default.
 	Operators []operator.Config `mapstructure:"operators"`
 
+	// MaxLinesPerSecond and MaxBytesPerSecond slow each container's reading to at most that many lines and body
+	// bytes per second (0: not limited); labels can set them per container. Nothing is dropped.
+	MaxLinesPerSecond float64 `mapstructure:"max_lines_per_second"`
+	MaxBytesPerSecond int     `mapstructure:"max_bytes_per_second"`
+
 	// Formats are named operator lists that a container chooses with the label io.otelcol.docker_logs.format,
 	// in place of operators; json and logfmt are built in unless defined here.
 	Formats map[string][]operator.Config `mapstructure:"formats"`
@@ -187,6 +192,12 @@ func (cfg *Config) Validate() error {
 	}
 	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators("operators", cfg.Operators), cfg.validateFormats())
 	errs = append(errs, cfg.validateMultiline())
+	if cfg.MaxLinesPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("max_lines_per_second must not be negative, got %v", cfg.MaxLinesPerSecond))
+	}
+	if cfg.MaxBytesPerSecond < 0 {
+		errs = append(errs, fmt.Errorf("max_bytes_per_second must not be negative, got %d", cfg.MaxBytesPerSecond))
+	}
 	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
 	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)

@@ -42,6 +42,8 @@ type trackedContainer struct {
 	prior  readState
 	// multiline joins its lines into records; nil when every line is a record.
 	multiline *multiline.Rule
+	// limit slows its reading to its rate limit across its turns; nil when it has none.
+	limit *turn.Limit
 	// waiting are the multiline records the last turn left open, by output.
 	waiting [3]turn.Waiting
 }

@@ -203,6 +203,7 @@ func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool
 		r.settings.Logger.Warn("A container's multiline labels are invalid; its lines are grouped by the receiver's multiline setting",
 			zap.String("container.id", id), zap.String("container.name", c.meta.Name), zap.Error(err))
 	}
+	c.limit = r.limitOf(c.meta)
 	startedAfterReceiver := fromStartEvent
 	if info.State != nil {
 		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {

@@ -96,7 +96,7 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	require.NoError(t, tel.observeFiles(&logFiles{}))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
-	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second,
+	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second, Throttled: time.Second,
 		Gaps: []turn.Gap{{Cause: turn.GapRotatedAway, From: 1, To: 2}}, Skipped: []turn.Skipped{{After: 1, Offset: 2, Length: 3}}})
 	tel.handedOn(ctx, []turn.Line{{Stream: 1, Timestamp: time.Now().UnixNano(), Body: "x"}}, true, time.Now())
 	tel.event(ctx, events.Message{Action: events.ActionStart, Actor: events.Actor{ID: "c"}, TimeNano: 1})
@@ -159,6 +159,7 @@ func TestExportedPrometheusNames(t *testing.T) {
 		"docker_logs_delivery_lag":        "otelcol_docker_logs_delivery_lag histogram",
 		"docker_logs_discovery_events":    "otelcol_docker_logs_discovery_events counter",
 		"docker_logs_duplicates_dropped":  "otelcol_docker_logs_duplicates_dropped counter",
+		"docker_logs_read_throttled":      "otelcol_docker_logs_read_throttled counter",
 		"docker_logs_entries_skipped":     "otelcol_docker_logs_entries_skipped counter",
 		"docker_logs_gap_duration":        "otelcol_docker_logs_gap_duration counter",
 		"docker_logs_gaps":                "otelcol_docker_logs_gaps counter",

@@ -152,6 +152,9 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out turn.Outcome) {
 		t.tb.DockerLogsRotations.Add(ctx, 1, opt)
 		t.tb.DockerLogsStreamAge.Record(ctx, out.Duration.Seconds(), opt)
 	}
+	if out.Throttled > 0 {
+		t.tb.DockerLogsReadThrottled.Add(ctx, out.Throttled.Seconds(), t.receiver)
+	}
 	if out.Duplicates > 0 {
 		t.tb.DockerLogsDuplicatesDropped.Add(ctx, int64(out.Duplicates), t.receiver)
 	}

@@ -52,6 +52,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		SkipMalformed: r.malformed.of(id).Skip,
 		Multiline:     c.multiline,
 		Waiting:       c.openRecords(),
+		Limit:         c.limit,
 	}, yield)
 	// Only the skips not reported before are counted and logged.
 	out.Skipped = r.malformed.observe(id, out)

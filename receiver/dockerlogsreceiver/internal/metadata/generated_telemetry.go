@@ -44,6 +44,7 @@ type TelemetryBuilder struct {
 	DockerLogsPoolUtilization   metric.Float64ObservableGauge
 	DockerLogsPositionsSaved    metric.Int64ObservableGauge
 	DockerLogsProcessGoroutines metric.Int64ObservableGauge
+	DockerLogsReadThrottled     metric.Float64Counter
 	DockerLogsRotations         metric.Int64Counter
 	DockerLogsStreamAge         metric.Float64Histogram
 	DockerLogsStreamErrors      metric.Int64Counter
@@ -299,6 +300,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_process_goroutines",
 		metric.WithDescription("Goroutines in the collector process; the collector's own process metrics do not count them. [Development]"),
 		metric.WithUnit("{goroutine}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.DockerLogsReadThrottled, err = builder.meter.Float64Counter(
+		"otelcol_docker_logs_read_throttled",
+		metric.WithDescription("Time the reading of containers waited for their rate limit (max_lines_per_second, max_bytes_per_second), summed over containers. [Development]"),
+		metric.WithUnit("s"),
 	)
 	errs = errors.Join(errs, err)
 	builder.DockerLogsRotations, err = builder.meter.Int64Counter(

@@ -58,6 +58,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.DockerLogsGaps.Add(context.Background(), 1)
 	tb.DockerLogsLinesRead.Add(context.Background(), 1)
 	tb.DockerLogsOperatorErrors.Add(context.Background(), 1)
+	tb.DockerLogsReadThrottled.Add(context.Background(), 1)
 	tb.DockerLogsRotations.Add(context.Background(), 1)
 	tb.DockerLogsStreamAge.Record(context.Background(), 1)
 	tb.DockerLogsStreamErrors.Add(context.Background(), 1)
@@ -108,6 +109,9 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsProcessGoroutines(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualDockerLogsReadThrottled(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualDockerLogsRotations(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
