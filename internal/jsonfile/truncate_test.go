@@ -158,3 +158,87 @@ func TestARunOfTruncationsLosesNothingReadWhole(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", abbrev(got), abbrev(w))
 	}
 }
+
+// FuzzTruncationsInPlace writes, truncates in place (max-file 1) and reads in any order, as long as the reader
+// read some of each file before it was truncated: the stream holds every entry written once, in order, up to where
+// it ends, and it ends only where an entry was truncated away unread. (A file written and truncated whole while the
+// reader does not look leaves nothing to tell it by.)
+func FuzzTruncationsInPlace(f *testing.F) {
+	f.Add([]byte{3, 2, 0, 2, 3, 0, 2})
+	f.Add([]byte{0, 2, 3, 1, 2, 0, 0, 3, 0, 2})
+	f.Add([]byte{3, 2, 1, 2, 3, 2, 0, 2})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		d := newDriver(t, truncSize, 1)
+		rc := openTruncating(t, d)
+		r := rc.(*reader)
+		var written []Entry
+		var got []byte
+		ended := false
+		// The truncations up to the reader's last look, and the size of the file then.
+		seen, seenSize := d.rotations, 0
+		look := func() {
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			r.nextCheck = time.Now().Add(time.Hour)
+			for !ended {
+				err := r.fill(false)
+				if errors.Is(err, errNoData) {
+					// At the end of the file: what the reader does before it waits for more.
+					if err = r.wait(); err == nil {
+						if err = r.fill(false); errors.Is(err, errNoData) {
+							break
+						}
+					}
+				}
+				if errors.Is(err, io.EOF) {
+					ended = true
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, r.out = append(got, r.out...), r.out[:0]
+			seen, seenSize = d.rotations, d.size
+		}
+		write := func(e Entry) {
+			if d.size >= truncSize && (d.rotations > seen || seenSize == 0) {
+				look() // this file would be truncated before the reader read any of it
+			}
+			d.write(e)
+			written = append(written, e)
+		}
+		for i, op := range ops {
+			switch op % 4 {
+			case 0:
+				write(line(i))
+			case 1:
+				write(long(i))
+			case 2:
+				look()
+			case 3:
+				for d.size < truncSize {
+					write(line(i))
+				}
+			}
+		}
+		look()
+		out := decodeFrames(t, got)
+		if len(out) > len(written) {
+			t.Fatalf("%d entries out of %d written", len(out), len(written))
+		}
+		for i, o := range out {
+			if w := written[i]; o.Time != w.Time || !bytes.Equal(o.Log, w.Log) {
+				t.Fatalf("entry %d: got %d %q, want %d %q", i, o.Time, o.Log, w.Time, w.Log)
+			}
+		}
+		if !ended && len(out) != len(written) {
+			t.Fatalf("the stream goes on but holds %d of %d entries", len(out), len(written))
+		}
+		if ended {
+			// The next entry is no longer in the file: it was truncated away unread.
+			left := readAll(t, Source{Path: d.path}, docker.LogsRequest{})
+			if len(out) == len(written) || bytes.Contains(left, apiStream(written[len(out):len(out)+1], false)) {
+				t.Fatalf("the stream ended after %d of %d entries, and nothing was lost", len(out), len(written))
+			}
+		}
+	})
+}
