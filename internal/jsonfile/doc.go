@@ -15,6 +15,13 @@
 //   - Follow: after the history the newest file is followed, across the driver's renames, until the container
 //     stops (Source.Running) or the stream is closed.
 //
-// A followed file that was deleted before the file written after it could be found, or that was truncated,
-// ends the stream: the reader reopened at its position then sees what was lost.
+// A followed file that was deleted before the file written after it could be found ends the stream: the reader
+// reopened at its position then sees what was lost. With max-file 1 the driver truncates the file in place: every
+// read is checked to precede a truncation, and a file read whole (to an entry's end, and to max-size, which the
+// driver truncates at) is read on from its start; one that was not ends the stream, as a deleted file does.
+//
+// A stretch of a file that holds no entry (a crash's NULs, a torn write) is passed over and reported once through
+// Source.Corrupt, and an entry the driver appended to it without a newline is read. A log whose rotated files are
+// compressed (compress) is not read: Open, and a follower that finds the file it read compressed, return
+// ErrCompressed.
 package jsonfile

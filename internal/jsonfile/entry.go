@@ -80,16 +80,26 @@ func (p *parser) parse(line, buf []byte) (Entry, []byte, error) {
 	default:
 		return p.slowEntry(line, buf[:start])
 	}
-	if !bytes.HasPrefix(rest, []byte(`,"time":"`)) && !bytes.HasPrefix(rest, []byte(`,"attrs":{`)) {
+	// The time must end the line, so that bytes glued before an entry (a torn write, a crash's NULs) can never
+	// lend their text to its time; attributes, and anything else, are left to encoding/json.
+	v, ok := bytes.CutPrefix(rest, timeKeyFirst)
+	if !ok {
 		return p.slowEntry(line, buf[:start])
 	}
-	ts, err := p.entryTime(rest)
+	j := bytes.IndexByte(v, '"')
+	if j < 0 || string(v[j:]) != `"}` {
+		return p.slowEntry(line, buf[:start])
+	}
+	ts, err := p.stamps.parse(v[:j])
 	if err != nil {
 		return p.slowEntry(line, buf[:start])
 	}
 	e.Time, e.Log = ts, buf[start:]
 	return e, buf, nil
 }
+
+// timeKeyFirst is the time field right after the stream, as the driver writes it without attributes.
+var timeKeyFirst = []byte(`,"time":"`)
 
 // slowEntry decodes a line with encoding/json.
 func (p *parser) slowEntry(line, buf []byte) (Entry, []byte, error) {
@@ -119,13 +129,20 @@ func (p *parser) slow(line, _ []byte) (Entry, error) {
 		e.Stream = Stdout
 	case "stderr":
 		e.Stream = Stderr
+	default:
+		return Entry{}, fmt.Errorf("%w: stream %q", ErrMalformed, v.Stream)
+	}
+	if v.Time.IsZero() {
+		// Every entry the driver writes has its time; without one it would take a position nowhere near its own.
+		return Entry{}, fmt.Errorf("%w: no time", ErrMalformed)
 	}
 	return e, nil
 }
 
 // unquote appends the JSON string that s starts with (after its opening quote) to buf, decoded, and returns
 // what follows its closing quote. It reports false for what it leaves to encoding/json: \u escapes outside
-// ASCII, and bytes that are not UTF-8 (which encoding/json replaces with U+FFFD).
+// ASCII, bytes that are not UTF-8 (which encoding/json replaces with U+FFFD), and control characters, which the
+// driver always escapes and encoding/json rejects (a crash leaves NULs).
 func unquote(buf, s []byte) ([]byte, []byte, bool) {
 	ascii := true
 	for i := 0; i < len(s); {
@@ -134,6 +151,8 @@ func unquote(buf, s []byte) ([]byte, []byte, bool) {
 		for j < len(s) && s[j] != '"' && s[j] != '\\' {
 			if s[j] >= utf8.RuneSelf {
 				ascii = false
+			} else if s[j] < ' ' {
+				return buf, nil, false
 			}
 			j++
 		}

@@ -49,9 +49,14 @@ func openFile(path string) (logFile, error) {
 	return logFile{f: f, ino: ino, dev: dev}, nil
 }
 
+// ErrCompressed says that the rotated files of a log are compressed (json-file's compress option): a compressed
+// file is a new file, written after the rename, so the files cannot show which one follows the file read, and the
+// log is read through the API instead, which reads them.
+var ErrCompressed = errors.New("json-file compresses the rotated files of this log")
+
 // rotated returns the numbers of the rotated files of the log at path (<path>.1, <path>.2, ...), lowest (newest)
-// first. A directory listing, not a count up to the first missing number: a rotation under way renames them one
-// by one, which leaves a hole for a moment.
+// first, or ErrCompressed when some are compressed (<path>.N.gz). A directory listing, not a count up to the first
+// missing number: a rotation under way renames them one by one, which leaves a hole for a moment.
 func rotated(path string) ([]int, error) {
 	names, err := os.ReadDir(filepath.Dir(path))
 	if err != nil {
@@ -63,6 +68,8 @@ func rotated(path string) ([]int, error) {
 		if rest, ok := strings.CutPrefix(e.Name(), prefix); ok {
 			if n, err := strconv.Atoi(rest); err == nil && n > 0 {
 				ns = append(ns, n)
+			} else if n, err := strconv.Atoi(strings.TrimSuffix(rest, ".gz")); err == nil && n > 0 {
+				return nil, ErrCompressed
 			}
 		}
 	}

@@ -2,8 +2,12 @@ package jsonfile
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"encoding/json"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 )
@@ -19,6 +23,10 @@ func FuzzParseAgreesWithEncodingJSON(f *testing.F) {
 		var p parser
 		got, _, err := p.parse(b, nil)
 		want, werr := p.slow(b, nil)
+		if err == nil && (werr != nil || !json.Valid(b)) {
+			// Taking bytes the daemon refuses for an entry would give them a time, and a position.
+			t.Fatalf("%q: parsed as %d %d %q; encoding/json: %v", b, got.Stream, got.Time, got.Log, werr)
+		}
 		if werr != nil || !json.Valid(b) {
 			return
 		}
@@ -122,4 +130,125 @@ func decoded(t *testing.T, e Entry) Entry {
 	}
 	e.Log = []byte(s)
 	return e
+}
+
+// FuzzGarbageBetweenEntries: whatever bytes lie between the driver's entries (a crash's NULs, torn writes, other
+// entries' fragments), every entry comes out once and in order, only the bytes between them are reported corrupt,
+// and no output carries a time the file does not hold in an entry: a position never moves past the newest stamp
+// written.
+func FuzzGarbageBetweenEntries(f *testing.F) {
+	f.Add([]byte("hello\nworld\n"), []byte("\x00\x00\x00"), uint8(1))
+	f.Add([]byte("a\nb\nc\nd\n"), []byte(`{"log":"torn`), uint8(2))
+	f.Add([]byte("a\nb\n"), []byte(`{"log":"x","stream":"stdout","time":"2099-01-01T00:00:00Z"`), uint8(1))
+	f.Add([]byte("a\nb\nc\n"), []byte("}\n{\"log\":\"x\",\"stream\":\"stderr\",\"time\":\"2026-12-01T21:47:38Z\"}\n\x00"), uint8(1))
+	f.Add([]byte("x\n"), bytes.Repeat([]byte("\x00"), 5000), uint8(1))
+	f.Fuzz(func(t *testing.T, text, garbage []byte, every uint8) {
+		var entries []Entry
+		for len(text) > 0 && len(entries) < 100 {
+			n := bytes.IndexByte(text, '\n') + 1
+			if n == 0 || n > 300 {
+				n = min(len(text), 300)
+			}
+			s := Stdout
+			if len(entries)%3 == 2 {
+				s = Stderr
+			}
+			entries = append(entries, Entry{Stream: s, Time: t0 + int64(len(entries))*1000, Log: text[:n]})
+			text = text[n:]
+		}
+		d := newDriver(t, 0, 0)
+		var ranges [][2]int64 // where garbage went
+		var file []byte
+		put := func(b []byte) {
+			d.f.Write(b)
+			file = append(file, b...)
+		}
+		for i, e := range entries {
+			if every > 0 && i%int(every) == 0 {
+				ranges = append(ranges, [2]int64{int64(len(file)), int64(len(file) + len(garbage))})
+				put(garbage)
+			}
+			put(marshal(e))
+		}
+		c := newCorruptions()
+		rc, err := Open(context.Background(), Source{Path: d.path, Corrupt: c.sink}, docker.LogsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		rc.(*reader).maxLine = 2048 // above any entry here, below the longest garbage
+		got, err := io.ReadAll(rc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := decodeFrames(t, got)
+		// Every entry comes out, once, in order; anything else comes from an entry the garbage holds.
+		held := entriesIn(file)
+		i := 0
+		for _, o := range out {
+			if i < len(entries) && o.Time == entries[i].Time && o.Stream == entries[i].Stream && bytes.Equal(o.Log, decoded(t, entries[i]).Log) {
+				i++
+				continue
+			}
+			if !held[o.Time] {
+				t.Fatalf("an entry stamped %d that the file does not hold: %q", o.Time, o.Log)
+			}
+		}
+		if i != len(entries) {
+			t.Fatalf("%d of %d entries came out:\n%q", i, len(entries), abbrev(got))
+		}
+		if !bytes.Contains(garbage, []byte("}")) && len(out) != len(entries) {
+			t.Fatalf("%d entries out of %d written, and the garbage holds no entry", len(out), len(entries))
+		}
+		for _, r := range c.reported() {
+			inside := false
+			for _, g := range ranges {
+				inside = inside || (r.Offset >= g[0] && r.Offset+r.Length <= g[1])
+			}
+			if !inside {
+				t.Fatalf("reported %+v, outside the garbage %v", r, ranges)
+			}
+		}
+	})
+}
+
+// entriesIn returns the times of the entries encoding/json finds in the file: each line, from each entry head on.
+func entriesIn(file []byte) map[int64]bool {
+	held := map[int64]bool{}
+	var p parser
+	for _, l := range bytes.Split(file, []byte("\n")) {
+		for i := 0; i < len(l); i++ {
+			j := bytes.Index(l[i:], entryHead)
+			if j < 0 {
+				break
+			}
+			i += j
+			if e, err := p.slow(l[i:], nil); err == nil {
+				held[e.Time] = true
+			}
+		}
+		if e, err := p.slow(l, nil); err == nil {
+			held[e.Time] = true
+		}
+	}
+	return held
+}
+
+// decodeFrames splits the API's multiplexed stream into entries.
+func decodeFrames(t *testing.T, b []byte) []Entry {
+	var out []Entry
+	for len(b) > 0 {
+		if len(b) < 8 {
+			t.Fatalf("a cut frame header: %q", b)
+		}
+		n := int(binary.BigEndian.Uint32(b[4:8]))
+		payload := b[8 : 8+n]
+		ts, err := time.Parse(time.RFC3339Nano, string(payload[:stampLen]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, Entry{Stream: b[0], Time: ts.UnixNano(), Log: payload[stampLen+1:]})
+		b = b[8+n:]
+	}
+	return out
 }

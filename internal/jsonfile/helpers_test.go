@@ -48,10 +48,11 @@ func (d *driver) open() {
 	d.f, d.size = f, 0
 }
 
-// write appends an entry, rotating first when it would not fit.
+// write appends an entry, rotating first when the file holds max-size or more (as Docker 20.10 does, before each
+// write; the file then ends with the first entry that reached max-size).
 func (d *driver) write(e Entry) {
 	b := marshal(e)
-	if d.maxSize > 0 && d.size > 0 && d.size+len(b) > d.maxSize {
+	if d.maxSize > 0 && d.size >= d.maxSize {
 		d.rotate()
 	}
 	if _, err := d.f.Write(b); err != nil {

@@ -2,6 +2,8 @@ package jsonfile
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -26,8 +28,12 @@ const (
 )
 
 // maxLineBytes bounds one line of a file: the driver's 16 KiB pieces, each byte escaped in 6 at worst, with
-// room for attributes. A longer line is not the driver's.
+// room for attributes. A longer line is not the driver's: its front is corrupt.
 const maxLineBytes = 1 << 20
+
+// verifyLen is how many of the last bytes read are compared with the file to find it truncated in place: they
+// hold the end of the last entry read, with its time to the nanosecond, which the driver never writes twice.
+const verifyLen = 64
 
 // readBufferSize is the size of the reads from a file.
 const readBufferSize = 64 << 10
@@ -43,6 +49,12 @@ type Source struct {
 	Running func(ctx context.Context) (bool, error)
 	// Poll is how often a followed log with nothing new is looked at again; 0 means DefaultPoll.
 	Poll time.Duration
+	// MaxSize is the log's max-size option in bytes (0: none). With max-file 1 the driver truncates the file in
+	// place once it holds at least this much, before its next write; knowing it tells whether a truncated file
+	// held anything after what was read.
+	MaxSize int64
+	// Corrupt, if set, hears of each stretch of the files that holds no entry; the stream passes over it.
+	Corrupt *Corruptions
 }
 
 // errClosed is what a Read after Close returns.
@@ -50,6 +62,9 @@ var errClosed = errors.New("read on a closed json-file log stream")
 
 // errNoData says a followed log has nothing more to read now.
 var errNoData = errors.New("no data yet")
+
+// errTruncated says the file being read was truncated in place before or while it was read.
+var errTruncated = errors.New("the log file was truncated")
 
 // Open serves req from the container's log files with the bytes the API would send: see the package comment.
 // The caller closes the stream; Close also ends a Read waiting for new entries.
@@ -77,7 +92,7 @@ func Open(ctx context.Context, src Source, req docker.LogsRequest) (io.ReadClose
 	}
 	closeFiles(files[:first])
 	r := &reader{ctx: ctx, src: src, since: req.Since, follow: req.Follow, done: make(chan struct{}),
-		files: files[first:], newestEnd: ends[len(ends)-1], checkEvery: runningCheckMin}
+		files: files[first:], newestEnd: ends[len(ends)-1], checkEvery: runningCheckMin, maxLine: maxLineBytes}
 	if r.src.Poll <= 0 {
 		r.src.Poll = DefaultPoll
 	}
@@ -102,8 +117,13 @@ type reader struct {
 	newestEnd int64
 	file      fileReader
 	in        *bufio.Reader
-	// pending holds the start of a line not read whole yet.
+	// pending holds the start of a line not read whole yet; cut bytes before it were dropped as corrupt.
 	pending []byte
+	cut     int64
+	// consumed is the offset in files[0] up to which lines were taken from in; lineAt and lineCut place the line
+	// returned last: its first byte kept, and the bytes before it dropped.
+	consumed, lineAt, lineCut int64
+	maxLine                   int
 	// ending: the files read are the last ones (the container stopped, or the followed file was lost).
 	ending bool
 	closed bool
@@ -126,6 +146,11 @@ type fileReader struct {
 	f     *os.File
 	pos   int64
 	limit int64
+	// verify: the file may be truncated in place (the newest one), so every read is checked to precede that.
+	verify bool
+	// last holds the lastN bytes read last, ending at pos.
+	last  [verifyLen]byte
+	lastN int
 }
 
 func (fr *fileReader) Read(p []byte) (int, error) {
@@ -136,6 +161,13 @@ func (fr *fileReader) Read(p []byte) (int, error) {
 		p = p[:min(int64(len(p)), fr.limit-fr.pos)]
 	}
 	n, err := fr.f.ReadAt(p, fr.pos)
+	if n > 0 && fr.verify {
+		// Checked after the read: bytes still in place then were in place before it, so what was read is the file's.
+		if ok, verr := fr.intact(); verr != nil || !ok {
+			return 0, cmp.Or(verr, errTruncated)
+		}
+	}
+	fr.remember(p[:n])
 	fr.pos += int64(n)
 	if n > 0 && err == io.EOF {
 		err = nil
@@ -143,12 +175,46 @@ func (fr *fileReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// remember keeps the last bytes read.
+func (fr *fileReader) remember(b []byte) {
+	if len(b) >= verifyLen {
+		fr.lastN = copy(fr.last[:], b[len(b)-verifyLen:])
+		return
+	}
+	keep := min(fr.lastN, verifyLen-len(b))
+	copy(fr.last[:], fr.last[fr.lastN-keep:fr.lastN])
+	fr.lastN = keep + copy(fr.last[keep:], b)
+}
+
+// intact reports whether the file still holds the bytes read last where they were read: a file truncated in
+// place holds none there, or others written since.
+func (fr *fileReader) intact() (bool, error) {
+	if fr.lastN == 0 {
+		return true, nil
+	}
+	var b [verifyLen]byte
+	n, err := fr.f.ReadAt(b[:fr.lastN], fr.pos-int64(fr.lastN))
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	return n == fr.lastN && bytes.Equal(b[:n], fr.last[:fr.lastN]), nil
+}
+
 // startFile starts reading files[0] at offset.
 func (r *reader) startFile(offset int64) {
-	r.file = fileReader{f: r.files[0].f, pos: offset, limit: -1}
+	r.file = fileReader{f: r.files[0].f, pos: offset, limit: -1, verify: len(r.files) == 1}
 	if !r.follow && len(r.files) == 1 {
 		r.file.limit = r.newestEnd
 	}
+	if offset > 0 {
+		// What precedes the start is what a truncation would change first.
+		n, _ := r.file.f.ReadAt(r.file.last[:min(offset, verifyLen)], offset-min(offset, verifyLen))
+		r.file.lastN = n
+		if int64(n) < min(offset, verifyLen) {
+			r.file.lastN = 0
+		}
+	}
+	r.consumed = offset
 	r.in.Reset(&r.file)
 }
 
@@ -193,20 +259,23 @@ func (r *reader) fill(mayWait bool) error {
 	if err != nil {
 		return err
 	}
-	if r.since != 0 {
+	if r.since != 0 && r.lineCut == 0 {
 		// Most entries dropped before since are dropped on their time alone.
 		if ts, err := r.parser.entryTime(line); err == nil && ts < r.since {
 			return nil
 		}
 	}
 	e, text, err := r.parser.parse(line, r.text[:0])
-	r.text = text
+	bad := 0
 	if err != nil {
-		// The daemon ends the stream with the error, in band.
-		r.out = r.appendError(r.out, err)
-		return io.EOF
+		// Not an entry: the driver's next entry may be glued to its end (a crash leaves no newline).
+		e, text, bad, _ = r.parser.resync(line, r.text[:0])
 	}
-	if e.Stream == 0 || e.Time < r.since {
+	r.text = text
+	if r.lineCut > 0 || bad > 0 {
+		r.corrupt(r.lineAt-r.lineCut, r.lineCut+int64(bad))
+	}
+	if bad == len(line) || e.Time < r.since {
 		return nil
 	}
 	r.out = r.appendEntry(r.out, e)
@@ -227,15 +296,9 @@ func (r *reader) appendEntry(b []byte, e Entry) []byte {
 	return append(b, e.Log...)
 }
 
-// appendError encodes an error as the daemon writes it into a stream it can no longer serve.
-func (r *reader) appendError(b []byte, err error) []byte {
-	msg := "Error grabbing logs: " + err.Error() + "\n"
-	if r.src.TTY {
-		return append(b, msg...)
-	}
-	b = append(b, 3, 0, 0, 0)
-	b = binary.BigEndian.AppendUint32(b, uint32(len(msg)))
-	return append(b, msg...)
+// corrupt passes over length bytes of the file being read at offset, which hold no entry.
+func (r *reader) corrupt(offset, length int64) {
+	r.src.Corrupt.pass(r.files[0], offset, length)
 }
 
 // nextLine returns the next line of the files, without its newline, valid until the next call. At the end of a
@@ -246,29 +309,42 @@ func (r *reader) nextLine(mayWait bool) ([]byte, error) {
 			return nil, errClosed
 		}
 		line, err := r.in.ReadSlice('\n')
+		r.consumed += int64(len(line))
 		switch {
 		case err == nil:
 			if r.waited {
 				// New entries: the container is asked again only after a quiet second.
 				r.waited, r.checkEvery, r.nextCheck = false, runningCheckMin, time.Now().Add(runningCheckMin)
 			}
-			if len(r.pending) > 0 {
+			if len(r.pending) > 0 || r.cut > 0 {
 				r.pending = append(r.pending, line...)
+				r.bound()
 				line, r.pending = r.pending, r.pending[:0]
 			}
+			r.lineAt, r.lineCut, r.cut = r.consumed-int64(len(line)), r.cut, 0
 			return line[:len(line)-1], nil
 		case errors.Is(err, bufio.ErrBufferFull):
 			r.pending = append(r.pending, line...)
-			if len(r.pending) > maxLineBytes {
-				return nil, fmt.Errorf("%w: a line of %s is longer than %d bytes", ErrMalformed, r.src.Path, maxLineBytes)
-			}
+			r.bound()
 			continue
+		case errors.Is(err, errTruncated):
+			// What in still held was read before the truncation: the start of a line that was lost.
+			r.pending = append(r.pending, line...)
+			if r.truncated() {
+				continue
+			}
+			return nil, io.EOF
 		case !errors.Is(err, io.EOF):
 			return nil, err
 		}
 		r.pending = append(r.pending, line...)
 		if len(r.files) > 1 {
-			// A rotated file is complete: go on with the file written after it.
+			// A rotated file is complete: go on with the file written after it. The driver writes whole lines, so
+			// one it left unfinished is corrupt, and is not glued to the next file's first line.
+			if n := int64(len(r.pending)) + r.cut; n > 0 {
+				r.corrupt(r.consumed-n, n)
+				r.pending, r.cut = r.pending[:0], 0
+			}
 			r.files[0].f.Close()
 			r.files = r.files[1:]
 			r.startFile(0)
@@ -287,6 +363,40 @@ func (r *reader) nextLine(mayWait bool) ([]byte, error) {
 	}
 }
 
+// bound keeps a line that grows past maxLine from holding memory: the driver writes none that long, so its front
+// is corrupt, and only what follows the last entry head in it may still be an entry.
+func (r *reader) bound() {
+	if len(r.pending) <= r.maxLine {
+		return
+	}
+	keep := len(entryHead) - 1 // the start of a head cut by the read
+	if i := bytes.LastIndex(r.pending, entryHead); i > 0 && len(r.pending)-i <= r.maxLine {
+		keep = len(r.pending) - i
+	}
+	n := len(r.pending) - keep
+	r.cut += int64(n)
+	r.pending = append(r.pending[:0], r.pending[n:]...)
+}
+
+// truncated handles the newest file found truncated in place, which json-file does instead of a rename with
+// max-file 1, and reports whether reading goes on at the file's start.
+//
+// It does when the file held nothing after what was read: the driver truncates a file only once it holds at least
+// max-size, before its next write, so a file read to the end of an entry and to max-size was read whole. Otherwise
+// what was not read is gone, and the stream ends: the reopen at the position finds the loss and counts it, from
+// the last line read to the first one left.
+func (r *reader) truncated() bool {
+	whole := r.src.MaxSize > 0 && r.file.pos >= r.src.MaxSize && len(r.pending) == 0 && r.cut == 0
+	r.pending, r.cut = r.pending[:0], 0
+	if !r.follow || !whole {
+		r.ending = true
+		return false
+	}
+	r.file.pos, r.file.lastN, r.consumed = 0, 0, 0
+	r.in.Reset(&r.file)
+	return true
+}
+
 // wait returns when the followed file may have more to read: it was renamed by a rotation, the container
 // stopped, or a poll interval passed.
 func (r *reader) wait() error {
@@ -299,10 +409,16 @@ func (r *reader) wait() error {
 	case err != nil && !errors.Is(err, fs.ErrNotExist):
 		return err
 	}
-	if fi, err := cur.f.Stat(); err == nil && fi.Size() < r.file.pos {
-		// Truncated in place: what it held after the position is lost; a reopen at the position tells how much.
-		r.ending = true
-		return nil
+	if fi, err := cur.f.Stat(); err == nil && fi.Size() <= r.file.pos {
+		// Nothing new, or truncated in place and written again up to the position at most.
+		if ok, err := r.file.intact(); err != nil {
+			return err
+		} else if !ok {
+			if r.truncated() {
+				return nil
+			}
+			return io.EOF
+		}
 	}
 	if r.src.Running != nil && !time.Now().Before(r.nextCheck) {
 		running, err := r.running()
@@ -333,6 +449,10 @@ func (r *reader) rotated() error {
 	case err != nil:
 		return err
 	case files == nil:
+		if _, err := rotated(r.src.Path); errors.Is(err, ErrCompressed) {
+			// The file read was compressed under a new name: what followed it is still there, but not here.
+			return err
+		}
 		r.ending = true
 		return nil
 	}

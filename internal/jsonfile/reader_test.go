@@ -113,18 +113,6 @@ func TestTheDriversOwnFormIsRead(t *testing.T) {
 	}
 }
 
-func TestAMalformedEntryEndsTheStreamWithTheDaemonsError(t *testing.T) {
-	d := newDriver(t, 0, 0)
-	d.write(line(0))
-	d.f.WriteString("{not json}\n")
-	d.write(line(1))
-	got := readAll(t, Source{Path: d.path}, docker.LogsRequest{})
-	want := apiStream(lines(0, 1), false)
-	if !bytes.HasPrefix(got, want) || got[len(want)] != 3 || !bytes.Contains(got, []byte("Error grabbing logs: malformed json-file entry")) {
-		t.Errorf("got %q", got)
-	}
-}
-
 // follower reads a followed stream in the background.
 type follower struct {
 	rc   io.ReadCloser

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -78,6 +79,7 @@ func (r *logsReceiver) considerFiles(info container.InspectResponse) {
 		return
 	}
 	tty := info.Config != nil && info.Config.Tty
+	name := r.metaOf(info).Name
 	src := jsonfile.Source{Path: path, TTY: tty, Poll: cfg.PollInterval, Running: func(ctx context.Context) (bool, error) {
 		c, err := r.client.Inspect(ctx, id)
 		if errors.Is(err, docker.ErrGone) {
@@ -85,6 +87,9 @@ func (r *logsReceiver) considerFiles(info container.InspectResponse) {
 		}
 		return err == nil && c.State != nil && c.State.Running, err
 	}}
+	// With max-file 1 the file is truncated in place at max-size; knowing it tells a file read whole from a loss.
+	src.MaxSize = rotatingFileSize(info.HostConfig)
+	src.Corrupt = jsonfile.NewCorruptions(func(c jsonfile.Corrupt) { r.reportCorrupt(id, name, c) })
 	r.files.sayOnce(r.settings.Logger, "", "Reading json-file logs from their files", zap.String("directory", cfg.dir()))
 	r.files.mu.Lock()
 	defer r.files.mu.Unlock()
@@ -99,8 +104,11 @@ func logFilePath(dir string, info container.InspectResponse) (path, reason strin
 	if info.HostConfig == nil || info.HostConfig.LogConfig.Type != "json-file" {
 		return "", "the logging driver is not json-file"
 	}
-	if info.HostConfig.LogConfig.Config["compress"] == "true" {
-		return "", "json-file compresses its rotated files (compress=true)"
+	if v, ok := info.HostConfig.LogConfig.Config["compress"]; ok {
+		// The driver accepts what strconv.ParseBool does; a value it does not is not taken for false.
+		if on, err := strconv.ParseBool(v); on || err != nil {
+			return "", fmt.Sprintf("json-file compresses its rotated files (compress=%s), which the Docker API reads", v)
+		}
 	}
 	base := filepath.Base(info.LogPath)
 	if info.LogPath == "" || base != info.ID+"-json.log" {
@@ -142,6 +150,15 @@ func (lf *logFiles) count() int {
 	lf.mu.Lock()
 	defer lf.mu.Unlock()
 	return len(lf.byID)
+}
+
+// reportCorrupt counts and logs a stretch of a container's log file that held no entry and was passed over; each is
+// reported once, and never its bytes: they are the container's output.
+func (r *logsReceiver) reportCorrupt(id, name string, c jsonfile.Corrupt) {
+	r.telemetry.tb.DockerLogsEntriesSkipped.Add(context.Background(), 1, r.telemetry.receiver)
+	r.settings.Logger.Warn("A container log entry could not be parsed and was skipped; the lines after it are read",
+		zap.String("container.id", id), zap.String("container.name", name),
+		zap.String("file", c.File), zap.Int64("offset", c.Offset), zap.Int64("length", c.Length))
 }
 
 // forget drops a container.

@@ -256,7 +256,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.DockerLogsEntriesSkipped, err = builder.meter.Int64Counter(
 		"otelcol_docker_logs_entries_skipped",
-		metric.WithDescription("Log entries the receiver passed over because they could not be parsed, after the turns of their container failed on them 3 times in a row. [Development]"),
+		metric.WithDescription("Log entries the receiver passed over because they could not be parsed, after the turns of their container failed on them 3 times in a row (through the API) or at once (from the log files). [Development]"),
 		metric.WithUnit("{entry}"),
 	)
 	errs = errors.Join(errs, err)

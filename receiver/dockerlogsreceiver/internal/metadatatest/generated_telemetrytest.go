@@ -145,7 +145,7 @@ func AssertEqualDockerLogsDuplicatesDropped(t *testing.T, tt *componenttest.Tele
 func AssertEqualDockerLogsEntriesSkipped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_docker_logs_entries_skipped",
-		Description: "Log entries the receiver passed over because they could not be parsed, after the turns of their container failed on them 3 times in a row. [Development]",
+		Description: "Log entries the receiver passed over because they could not be parsed, after the turns of their container failed on them 3 times in a row (through the API) or at once (from the log files). [Development]",
 		Unit:        "{entry}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,
