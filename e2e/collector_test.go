@@ -20,6 +20,7 @@ type collectorSpec struct {
 	network string   // "host" or "none"
 	binds   []string // added to the engine's socket, mounted read-only at /var/run/docker.sock
 	env     []string
+	groups  []string // added to the socket's group
 }
 
 // buildImage builds the distribution's image with make once per test process and returns its size in bytes.
@@ -55,7 +56,7 @@ func startCollector(t *testing.T, cli *client.Client, spec collectorSpec) string
 	host := &container.HostConfig{
 		NetworkMode: container.NetworkMode(spec.network),
 		Binds:       append([]string{sock + ":/var/run/docker.sock:ro"}, spec.binds...),
-		GroupAdd:    []string{strconv.Itoa(gid)},
+		GroupAdd:    append([]string{strconv.Itoa(gid)}, spec.groups...),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -57,8 +57,14 @@ var ErrCompressed = errors.New("json-file compresses the rotated files of this l
 // rotated returns the numbers of the rotated files of the log at path (<path>.1, <path>.2, ...), lowest (newest)
 // first, or ErrCompressed when some are compressed (<path>.N.gz). A directory listing, not a count up to the first
 // missing number: a rotation under way renames them one by one, which leaves a hole for a moment.
+//
+// A directory the collector may enter but not list (the daemon makes them 0710 root:root, and a collector given
+// group 0 has just the x bit) is probed by name instead (probeRotated).
 func rotated(path string) ([]int, error) {
 	names, err := os.ReadDir(filepath.Dir(path))
+	if errors.Is(err, fs.ErrPermission) {
+		return probeRotated(path)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +80,32 @@ func rotated(path string) ([]int, error) {
 		}
 	}
 	slices.Sort(ns)
+	return ns, nil
+}
+
+// maxProbeMisses is how many missing numbers in a row end probeRotated: a rotation under way leaves one hole.
+const maxProbeMisses = 2
+
+// probeRotated returns the numbers of the rotated files of the log at path by looking each name up: <path>.1,
+// <path>.2, ... until maxProbeMisses numbers in a row have no file (so the hole a rotation under way leaves for a
+// moment does not end the list), or ErrCompressed when a <path>.N.gz is found.
+func probeRotated(path string) ([]int, error) {
+	var ns []int
+	for n, misses := 1, 0; misses < maxProbeMisses; n++ {
+		name := path + "." + strconv.Itoa(n)
+		if _, err := os.Lstat(name); err == nil {
+			ns, misses = append(ns, n), 0
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if _, err := os.Lstat(name + ".gz"); err == nil {
+			return nil, ErrCompressed
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		misses++
+	}
 	return ns, nil
 }
 
