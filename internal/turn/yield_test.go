@@ -202,3 +202,60 @@ func TestShutdownDuringAYieldedDeliveryEndsCancelled(t *testing.T) {
 	assert.Equal(t, EndCancelled, out.End, "whichever the turn saw first")
 	assert.True(t, out.Cursor.IsZero())
 }
+
+// TestYieldBetweenDeliveriesEndsAfterTheGraceWhenTheConsumerRefuses yields while read lines wait for their batch,
+// to a consumer that refuses until its call is cancelled: the turn ends once its grace is spent, nothing is
+// accepted, and the next turn reads every line again.
+func TestYieldBetweenDeliveriesEndsAfterTheGraceWhenTheConsumerRefuses(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{hold: refuseUntilCancelled}
+	var read atomic.Int64
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.Open = countingOpener(f, &read)
+	turn.MaxBatch, turn.FlushInterval = 100, time.Hour // nothing is handed on before the yield
+	turn.YieldGrace = 200 * time.Millisecond
+	yield := make(chan pool.Reason, 1)
+	done := startTurn(context.Background(), turn, yield)
+	size := logSize(t, f)
+	require.Eventually(t, func() bool { return read.Load() == size }, 5*time.Second, time.Millisecond)
+	asked := time.Now()
+	yield <- pool.ReasonHandover
+
+	out := outcome(t, done)
+	assert.GreaterOrEqual(t, time.Since(asked), turn.YieldGrace, "the read lines had their grace")
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonHandover, out.Yield)
+	assert.True(t, out.Cursor.IsZero(), "nothing was accepted")
+	assert.Equal(t, 7, out.Undelivered)
+	assert.Equal(t, 1, s.called())
+	assert.Empty(t, s.bodies())
+
+	s.setHold(nil)
+	stopFollowing(f)
+	out = outcome(t, startTurn(context.Background(), turnFor(f, s, out.Cursor, 0), nil))
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, bodies(0, 7), s.bodies())
+}
+
+// TestRemovedContainerEndsAfterTheGraceWhenTheConsumerRefuses removes a container while its batch is refused: the
+// delivery is not cancelled at once, but the turn ends once its grace is spent, without advancing.
+func TestRemovedContainerEndsAfterTheGraceWhenTheConsumerRefuses(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{hold: refuseUntilCancelled}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.YieldGrace = 200 * time.Millisecond
+	yield := make(chan pool.Reason, 1)
+	done := startTurn(context.Background(), turn, yield)
+	require.Eventually(t, func() bool { return s.called() > 0 }, 5*time.Second, time.Millisecond)
+	asked := time.Now()
+	yield <- pool.ReasonRemoved
+
+	out := outcome(t, done)
+	assert.GreaterOrEqual(t, time.Since(asked), turn.YieldGrace, "the delivery under way had its grace")
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonRemoved, out.Yield)
+	assert.True(t, out.Cursor.IsZero(), "nothing was accepted")
+	assert.Positive(t, out.Undelivered)
+	assert.Equal(t, 1, s.called(), "no batch is tried once the grace is spent")
+	assert.Empty(t, s.bodies())
+}

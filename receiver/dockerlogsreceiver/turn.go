@@ -46,6 +46,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		FlushInterval: r.cfg.FlushInterval,
 		Budget:        r.budget,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+		// A turn asked to end keeps its slot for at most one more slice, however the pipeline answers.
+		YieldGrace:    r.cfg.TimeSlice,
 		StallLimit:    stallLimit,
 		LagLimit:      c.lagLimit(),
 		LogFileSize:   c.logFileSize,
