@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -206,7 +207,12 @@ func stopContainer(t *testing.T, id string) {
 // resumeLoggen ends the pause of a loggen container started with -pause-after.
 func resumeLoggen(t *testing.T, id string) {
 	t.Helper()
-	cli := dockertest.Engine(t)
+	resumeLoggenOn(t, dockertest.Engine(t), id)
+}
+
+// resumeLoggenOn ends the pause of a loggen container of cli's engine.
+func resumeLoggenOn(t *testing.T, cli *client.Client, id string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	require.NoError(t, cli.ContainerKill(ctx, id, "SIGUSR1"))
