@@ -11,7 +11,7 @@ import (
 )
 
 // Workload of TestShippedPipelineIsDurable: long enough that each crash or outage falls in its middle.
-var durableWorkload = workloadSpec{containers: 3, lines: 4000, rate: 200} // 20 s per container
+var durableWorkload = workloadSpec{containers: 3, lines: 4000, rate: 200, pauseAfter: 2000} // 20 s per container, paused halfway
 
 // receiverBatch is the receiver's default max_batch_size: records it may have handed over without having saved their position yet.
 const receiverBatch = 1000
@@ -77,11 +77,13 @@ func TestShippedPipelineIsDurable(t *testing.T) {
 
 	// storeDown takes the store down and waits until the collector has tried it and acknowledged more lines
 	// meanwhile: those are only on the collector's disk.
-	storeDown := func(t *testing.T, c *shippedCollector) {
+	storeDown := func(t *testing.T, c *shippedCollector, w *workload) {
 		t.Helper()
 		accepted, _ := c.metric("otelcol_receiver_accepted_log_records", nil)
 		refused := gate.refused.Load()
 		gate.setDown(true)
+		// The second half of the workload is written now: the collector has lines to read on.
+		w.resume(t, cli)
 		eventually(t, 2*time.Minute, 200*time.Millisecond, "the collector to meet the store down and read on", func() error {
 			now, err := c.metric("otelcol_receiver_accepted_log_records", nil)
 			if err != nil || gate.refused.Load() < refused+3 || now < accepted+500 {
@@ -110,12 +112,14 @@ func TestShippedPipelineIsDurable(t *testing.T) {
 		{"kill -9 while healthy", true, func(t *testing.T, c *shippedCollector, w *workload) {
 			w.waitStored(t, vl, w.total()/3, 2*time.Minute)
 			c.kill()
+			// The second half is written while no collector runs.
+			w.resume(t, cli)
 			time.Sleep(2 * time.Second)
 			c.start()
 		}},
 		{"store down then kill -9", true, func(t *testing.T, c *shippedCollector, w *workload) {
 			w.waitStored(t, vl, w.total()/4, 2*time.Minute)
-			storeDown(t, c)
+			storeDown(t, c, w)
 			c.kill()
 			time.Sleep(2 * time.Second)
 			c.start()
@@ -123,7 +127,7 @@ func TestShippedPipelineIsDurable(t *testing.T) {
 		}},
 		{"store down then graceful restart", false, func(t *testing.T, c *shippedCollector, w *workload) {
 			w.waitStored(t, vl, w.total()/4, 2*time.Minute)
-			storeDown(t, c)
+			storeDown(t, c, w)
 			c.stop()
 			c.start()
 			refusedAgain(t)
@@ -133,7 +137,7 @@ func TestShippedPipelineIsDurable(t *testing.T) {
 			outage := max(export.maxElapsed, 2*export.maxInterval) + 5*time.Second
 			w.waitStored(t, vl, w.total()/4, 2*time.Minute)
 			start := time.Now()
-			storeDown(t, c)
+			storeDown(t, c, w)
 			time.Sleep(outage - time.Since(start))
 			t.Logf("store down for %v (max_elapsed_time %v, max_interval %v), %d posts refused", time.Since(start).Round(time.Second),
 				export.maxElapsed, export.maxInterval, gate.refused.Load())

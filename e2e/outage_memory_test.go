@@ -29,9 +29,10 @@ func TestLongOutageManyContainers(t *testing.T) {
 	c := newShippedCollector(t, cli, gate.URL)
 	c.start()
 
-	// The containers write for the whole outage and some 40 s around it.
+	// The containers write for the whole outage and some 40 s around it: they pause after 60 lines each and write
+	// the rest from the start of the outage, however long reaching it took.
 	const containers, rate = 50, 5
-	spec := workloadSpec{containers: containers, rate: rate, lines: rate * int((outage + 40*time.Second).Seconds())}
+	spec := workloadSpec{containers: containers, rate: rate, lines: rate * int((outage + 40*time.Second).Seconds()), pauseAfter: 60}
 	w := startWorkload(t, cli, spec)
 
 	var mu sync.Mutex
@@ -58,6 +59,7 @@ func TestLongOutageManyContainers(t *testing.T) {
 
 	w.waitStored(t, vl, 2000, 2*time.Minute)
 	gate.setDown(true)
+	w.resume(t, cli)
 	time.Sleep(outage)
 	gate.setDown(false)
 	w.waitExit(t, cli)

@@ -14,7 +14,9 @@ import (
 
 // A container whose json-file keeps about 200 KB (two files of 100 KB, some 1,500 lines) writing 1,000 lines/s:
 // Docker deletes its unread lines about 1.5 s after the collector stops reading it.
-var smallLogWorkload = workloadSpec{containers: 1, lines: 30_000, rate: 1000, logOpts: map[string]string{"max-size": "100k", "max-file": "2"}}
+// It pauses after 3,000 lines and writes the rest once the store is down, so that the outage falls in its writing.
+var smallLogWorkload = workloadSpec{containers: 1, lines: 30_000, rate: 1000, logOpts: map[string]string{"max-size": "100k", "max-file": "2"},
+	pauseAfter: 3000}
 
 // storeOutage is how long TestDockerRotationDuringAnOutage keeps the store down.
 const storeOutage = 20 * time.Second
@@ -34,6 +36,7 @@ func TestDockerRotationDuringAnOutage(t *testing.T) {
 		t.Helper()
 		w.waitStored(t, vl, 2000, 2*time.Minute)
 		gate.setDown(true)
+		w.resume(t, cli)
 		time.Sleep(storeOutage)
 		gate.setDown(false)
 		w.waitExit(t, cli)

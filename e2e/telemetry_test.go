@@ -95,12 +95,14 @@ func TestDistributionTelemetry(t *testing.T) {
 		return nil
 	})
 
-	// Two containers write for 15 s and take both streams; two more start while they do, and wait (15 s leaves a loaded machine time to see them).
-	spec := func(count, rate string) dockertest.ContainerSpec {
+	// Two containers take both streams and pause halfway until two more have started and wait for a stream,
+	// however slow the machine.
+	spec := func(count, rate string, more ...string) dockertest.ContainerSpec {
 		return dockertest.ContainerSpec{Image: image, Labels: map[string]string{runLabel: run},
-			Cmd: []string{"-count", count, "-rate", rate, "-streams", "both"}}
+			Cmd: append([]string{"-count", count, "-rate", rate, "-streams", "both"}, more...)}
 	}
-	ids := []string{dockertest.StartContainer(t, cli, spec("3000", "200")), dockertest.StartContainer(t, cli, spec("3000", "200"))}
+	ids := []string{dockertest.StartContainer(t, cli, spec("3000", "200", "-pause-after", "1500")),
+		dockertest.StartContainer(t, cli, spec("3000", "200", "-pause-after", "1500"))}
 	const lines = 2*3000 + 2*300
 	value := func(samples []sample, name string, labels map[string]string) float64 {
 		v, _ := metricSum(samples, name, labels)
@@ -121,6 +123,9 @@ func TestDistributionTelemetry(t *testing.T) {
 		}
 		return nil
 	})
+	for i, id := range ids[:2] {
+		resumeLoggen(t, cli, id, fmt.Sprintf("long writer %d", i))
+	}
 	for _, id := range ids {
 		dockertest.WaitExit(t, cli, id, 2*time.Minute)
 	}

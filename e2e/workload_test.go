@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -27,22 +28,43 @@ type workloadSpec struct {
 	lines      int
 	rate       int
 	logOpts    map[string]string
+	// pauseAfter, when positive, stops each container after that many lines until resume: what the test does
+	// meanwhile then falls in the middle of the writing, however slow the machine.
+	pauseAfter int
 }
 
 // startWorkload starts the containers; they are removed when the test ends.
 func startWorkload(t *testing.T, cli *client.Client, spec workloadSpec) *workload {
 	t.Helper()
 	w := &workload{prefix: runName(t), lines: spec.lines}
+	cmd := []string{"-count", strconv.Itoa(spec.lines), "-rate", strconv.Itoa(spec.rate), "-streams", "both"}
+	if spec.pauseAfter > 0 {
+		cmd = append(cmd, "-pause-after", strconv.Itoa(spec.pauseAfter))
+	}
 	for i := range spec.containers {
 		name := fmt.Sprintf("%sgen-%d", w.prefix, i)
 		w.names = append(w.names, name)
-		w.ids = append(w.ids, dockertest.StartContainer(t, cli, dockertest.ContainerSpec{
-			Name:    name,
-			Cmd:     []string{"-count", strconv.Itoa(spec.lines), "-rate", strconv.Itoa(spec.rate), "-streams", "both"},
-			LogOpts: spec.logOpts,
-		}))
+		w.ids = append(w.ids, dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Name: name, Cmd: cmd, LogOpts: spec.logOpts}))
 	}
 	return w
+}
+
+// resume ends the pause of a workload started with pauseAfter: its containers write the rest.
+func (w *workload) resume(t *testing.T, cli *client.Client) {
+	t.Helper()
+	for i, id := range w.ids {
+		resumeLoggen(t, cli, id, w.names[i])
+	}
+}
+
+// resumeLoggen ends the -pause-after pause of one loggen container.
+func resumeLoggen(t *testing.T, cli *client.Client, id, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := cli.ContainerKill(ctx, id, "SIGUSR1"); err != nil {
+		t.Fatalf("resume %s: %v", name, err)
+	}
 }
 
 // total is the number of lines the workload writes.

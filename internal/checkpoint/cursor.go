@@ -58,6 +58,9 @@ type Cursor struct {
 	// Held, when set, is the timestamp of the first line of the oldest multiline record still open when the
 	// cursor last advanced: its lines are not delivered, and a reopen must read them again (see Hold).
 	Held int64 `json:"held,omitempty"`
+	// Resets counts the times the positions were moved back on purpose (Replacing): a cursor with more resets is
+	// the newer one, whatever its positions.
+	Resets int `json:"resets,omitempty"`
 
 	// candidates are recent delivered timestamps, oldest first, from which Floor moves up; not saved.
 	candidates [8]int64
@@ -107,6 +110,28 @@ func (c Cursor) Since() (since int64, anchored bool) {
 // was delivered, or stamped before Start and so not to be read.
 func (c Cursor) Newest() int64 {
 	return max(c.Stdout.Time, c.Stderr.Time, c.Start-1)
+}
+
+// Behind reports whether c stands before o: saving c over o would move a position back, and lines delivered
+// after c would be read and delivered again.
+func (c Cursor) Behind(o Cursor) bool {
+	if c.Resets != o.Resets {
+		return c.Resets < o.Resets
+	}
+	return c.Stdout.before(o.Stdout) || c.Stderr.before(o.Stderr)
+}
+
+// before reports whether p picks out fewer delivered lines than o: an older time, or fewer lines at the same one.
+func (p Position) before(o Position) bool {
+	switch {
+	case p.Time != o.Time:
+		return p.Time < o.Time
+	case p.Count == o.Count, p.Count < 0:
+		return false
+	case o.Count < 0:
+		return true
+	}
+	return p.Count < o.Count
 }
 
 // earliest is the oldest of the positions' times that are set.

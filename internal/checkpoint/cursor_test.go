@@ -260,3 +260,27 @@ func TestSinceWithoutFloorStaysBeforeAHeldRecord(t *testing.T) {
 	since, _ = c.Since()
 	assert.Equal(t, 100*s-InversionMargin, since, "no record open: the positions decide")
 }
+
+func TestCursorBehind(t *testing.T) {
+	at := func(out, err Position) Cursor { return Cursor{Stdout: out, Stderr: err} }
+	p := func(ts int64, n int) Position { return Position{Time: ts, Count: n} }
+	for _, tc := range []struct {
+		name   string
+		c, o   Cursor
+		behind bool
+	}{
+		{"equal", at(p(5, 1), p(4, 2)), at(p(5, 1), p(4, 2)), false},
+		{"older time on one output", at(p(5, 1), p(3, 9)), at(p(5, 1), p(4, 1)), true},
+		{"fewer lines at the same time", at(p(5, 1), p(4, 1)), at(p(5, 2), p(4, 1)), true},
+		{"ahead", at(p(6, 1), p(4, 1)), at(p(5, 3), p(4, 1)), false},
+		{"all lines at a time are not behind a count", at(p(5, -1), p(4, 1)), at(p(5, 7), p(4, 1)), false},
+		{"a count is behind all lines at a time", at(p(5, 7), p(4, 1)), at(p(5, -1), p(4, 1)), true},
+		{"nothing delivered is behind a position", Cursor{}, at(p(5, 1), Position{}), true},
+		{"a reset is ahead of what it replaced", AfterStep(1, 9).Replacing(at(p(9, 1), p(9, 1))), at(p(9, 1), p(9, 1)), false},
+		{"what a reset replaced is behind it", at(p(9, 1), p(9, 1)), AfterStep(1, 9).Replacing(at(p(9, 1), p(9, 1))), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.behind, tc.c.Behind(tc.o))
+		})
+	}
+}

@@ -9,6 +9,7 @@ package checkpoint
 // stops rotation losses from being seen, until the clock reaches it. A position after limit goes back to the floor,
 // a delivered line known to be in the past, and the lines after that are delivered again; with no such floor it
 // goes to limit, and the lines written since the false position are skipped, as the older version skipped them.
+// The repaired cursor counts as a reset (Replacing), so that Store.Save keeps it over the one it repairs.
 func (c Cursor) Repaired(limit int64) (Cursor, bool) {
 	r := c
 	for _, t := range []*int64{&r.Floor, &r.Stepped, &r.Held, &r.Unterminated} {
@@ -30,5 +31,9 @@ func (c Cursor) Repaired(limit int64) (Cursor, bool) {
 			*p = Position{Time: back, Count: -1}
 		}
 	}
-	return r, r != c
+	if r == c {
+		return c, false
+	}
+	// Moved back on purpose: the store takes it over the saved cursor it repairs.
+	return r.Replacing(c), true
 }

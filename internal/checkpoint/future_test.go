@@ -69,10 +69,18 @@ func TestRepairedTakesBackTimesInTheFuture(t *testing.T) {
 	got, repaired = stepped.Repaired(now2026)
 	assert.True(t, repaired)
 	assert.Zero(t, got.Stepped, "no step from the future")
-	assert.Equal(t, AtEnd(last+10*s), got)
+	assert.Equal(t, AtEnd(last+10*s).Replacing(stepped), got)
 
 	lost := Cursor{Stdout: Position{Time: in2099, Count: 1}, Floor: in2099 - InversionMargin, Held: in2099, Unterminated: in2099}
 	got, repaired = lost.Repaired(now2026)
 	assert.True(t, repaired)
-	assert.Equal(t, Cursor{Stdout: Position{Time: now2026, Count: -1}}, got, "no floor in the past: to the limit")
+	assert.Equal(t, Cursor{Stdout: Position{Time: now2026, Count: -1}, Resets: 1}, got, "no floor in the past: to the limit")
+
+	// The store keeps the repaired cursor over the one it repairs, and a turn's later save over it.
+	store := NewStore(nil)
+	require.NoError(t, store.Save(t.Context(), "c", lost))
+	require.NoError(t, store.Save(t.Context(), "c", got), "a repair moves the position back on purpose")
+	got.Advance(streamStdout, now2026+s, 0)
+	require.NoError(t, store.Save(t.Context(), "c", got))
+	assert.ErrorIs(t, store.Save(t.Context(), "c", lost), ErrBehind, "the future cursor does not come back")
 }

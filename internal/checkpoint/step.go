@@ -15,6 +15,13 @@ func AfterStep(anchor, stepped int64) Cursor {
 	return c
 }
 
+// Replacing returns c as the successor of old, which it may stand behind on purpose (AfterStep): Behind and
+// Store.Save take it for the newer of the two.
+func (c Cursor) Replacing(old Cursor) Cursor {
+	c.Resets = old.Resets + 1
+	return c
+}
+
 // leaveStep forgets the step once the floor is past every timestamp stamped before it: no old line can then
 // come back from a reopen.
 func (c *Cursor) leaveStep() {

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -35,11 +36,16 @@ type Store struct {
 	// position saved concurrently with its deletion cannot land after it.
 	mu      sync.Mutex
 	indexed map[string]struct{}
+	// saved is each container's cursor as last saved or loaded, so that a save behind it is refused.
+	saved map[string]Cursor
 }
+
+// ErrBehind is returned by Save for a cursor behind the one saved before: the newer one is kept.
+var ErrBehind = errors.New("the position is behind the one saved")
 
 // NewStore returns a store over client; a nil client keeps nothing (positions then live only in memory).
 func NewStore(client storage.Client) *Store {
-	s := &Store{client: client, persistent: client != nil, indexed: map[string]struct{}{}}
+	s := &Store{client: client, persistent: client != nil, indexed: map[string]struct{}{}, saved: map[string]Cursor{}}
 	if client == nil {
 		s.client = storage.NewNopClient()
 	}
@@ -65,6 +71,11 @@ func (s *Store) Load(ctx context.Context, containerID string) (Cursor, bool, err
 	if err := s.ensureIndexed(ctx, containerID); err != nil {
 		return Cursor{}, false, err
 	}
+	s.mu.Lock()
+	if prev, ok := s.saved[containerID]; !ok || prev.Behind(r.Cursor) {
+		s.saved[containerID] = r.Cursor
+	}
+	s.mu.Unlock()
 	return r.Cursor, true, nil
 }
 
@@ -86,7 +97,8 @@ func (s *Store) ensureIndexed(ctx context.Context, containerID string) error {
 	return nil
 }
 
-// Save stores a container's cursor.
+// Save stores a container's cursor; it refuses with ErrBehind one behind the cursor saved or loaded before (see
+// Cursor.Behind), so that of two saves that race, the newer position stays whichever lands last.
 func (s *Store) Save(ctx context.Context, containerID string, c Cursor) error {
 	data, err := json.Marshal(record{Version: codecVersion, Cursor: c})
 	if err != nil {
@@ -94,6 +106,18 @@ func (s *Store) Save(ctx context.Context, containerID string, c Cursor) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if prev, ok := s.saved[containerID]; ok && c.Behind(prev) {
+		return fmt.Errorf("save position of container %s: %w", containerID, ErrBehind)
+	}
+	if err := s.save(ctx, containerID, data); err != nil {
+		return err
+	}
+	s.saved[containerID] = c
+	return nil
+}
+
+// save writes an encoded cursor, with the index entry when it is the container's first; s.mu is held.
+func (s *Store) save(ctx context.Context, containerID string, data []byte) error {
 	if _, indexed := s.indexed[containerID]; indexed || !s.persistent {
 		if err := s.client.Set(ctx, keyPrefix+containerID, data); err != nil {
 			return fmt.Errorf("save position of container %s: %w", containerID, err)
@@ -116,6 +140,7 @@ func (s *Store) Save(ctx context.Context, containerID string, c Cursor) error {
 func (s *Store) Delete(ctx context.Context, containerID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.saved, containerID)
 	if _, indexed := s.indexed[containerID]; !indexed {
 		if err := s.client.Delete(ctx, keyPrefix+containerID); err != nil {
 			return fmt.Errorf("delete position of container %s: %w", containerID, err)

@@ -197,3 +197,34 @@ func TestStoreWithoutClientIndexesNothing(t *testing.T) {
 	assert.Zero(t, s.Len(), "nothing is saved without a storage extension")
 	require.NoError(t, s.Delete(ctx, "a"))
 }
+
+func TestStoreRefusesToMoveAPositionBack(t *testing.T) {
+	ctx := context.Background()
+	client := &mapClient{data: map[string][]byte{}}
+	s := NewStore(client)
+	older := Cursor{Stdout: Position{Time: 100, Count: 1}, Stderr: Position{Time: 90, Count: 1}}
+	newer := Cursor{Stdout: Position{Time: 100, Count: 2}, Stderr: Position{Time: 90, Count: 1}, Ended: true}
+	require.NoError(t, s.Save(ctx, "c", older))
+	require.NoError(t, s.Save(ctx, "c", newer))
+	require.ErrorIs(t, s.Save(ctx, "c", older), ErrBehind)
+	got, _, err := s.Load(ctx, "c")
+	require.NoError(t, err)
+	assert.Equal(t, newer, got, "the newer position stays")
+
+	same := newer
+	same.Ended = false
+	require.NoError(t, s.Save(ctx, "c", same), "the same positions with other flags (a start after the end) are saved")
+
+	// A reset (a step back of the daemon's clock) replaces the cursor, though its positions are older.
+	reset := AfterStep(50, 100).Replacing(same)
+	require.NoError(t, s.Save(ctx, "c", reset))
+	require.ErrorIs(t, s.Save(ctx, "c", same), ErrBehind, "the cursor before the reset is behind it")
+
+	// What a new store loads counts as saved; a deleted position leaves nothing to be behind.
+	s = NewStore(client)
+	_, _, err = s.Load(ctx, "c")
+	require.NoError(t, err)
+	require.ErrorIs(t, s.Save(ctx, "c", newer), ErrBehind)
+	require.NoError(t, s.Delete(ctx, "c"))
+	require.NoError(t, s.Save(ctx, "c", older))
+}

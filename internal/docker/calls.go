@@ -97,8 +97,9 @@ func (c *Client) Logs(ctx context.Context, id string, req LogsRequest) (io.ReadC
 		opts.Since = time.Unix(0, req.Since).UTC().Format(time.RFC3339Nano)
 	}
 	switch {
-	case req.Tail > 0 && req.Follow && c.IsPodman(ctx):
-		// Podman would skip the lines written while it reads the tail: everything since req.Since instead.
+	case req.Tail > 0 && req.Follow && !c.knownDocker(ctx):
+		// Podman would skip the lines written while it reads the tail: everything since req.Since instead. A
+		// daemon whose kind cannot be read yet is asked the same way, which costs Docker a longer read, not lines.
 	case req.Tail > 0:
 		opts.Tail = strconv.Itoa(req.Tail)
 	case req.Tail < 0:
@@ -162,7 +163,7 @@ type DaemonInfo struct {
 	ID string
 }
 
-// Info returns the daemon's host name and ID.
+// Info returns the daemon's host name and ID; an ID other than the last one read makes IsPodman read the kind again.
 func (c *Client) Info(ctx context.Context) (DaemonInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
@@ -170,5 +171,6 @@ func (c *Client) Info(ctx context.Context) (DaemonInfo, error) {
 	if err != nil {
 		return DaemonInfo{}, fmt.Errorf("read daemon info: %w", err)
 	}
+	c.engine.seen(info.ID)
 	return DaemonInfo{Name: info.Name, ID: info.ID}, nil
 }

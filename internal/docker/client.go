@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/docker/docker/client"
@@ -27,8 +26,8 @@ type Settings struct {
 type Client struct {
 	api     *client.Client
 	timeout time.Duration
-	// kind is whether the daemon is Docker or Podman, once known (see IsPodman).
-	kind atomic.Int32
+	// engine is which daemon answers and whether it is Podman (see IsPodman).
+	engine engine
 }
 
 // NewClient creates a client; it does not contact the daemon.

@@ -2,6 +2,8 @@ package docker
 
 import (
 	"context"
+	"fmt"
+	"sync"
 
 	"github.com/docker/docker/api/types/events"
 )
@@ -36,35 +38,82 @@ func NormalizeAction(a events.Action) events.Action {
 // then the same one a tail that reached back far enough starts with, at the cost of Podman reading the log
 // from its start.
 
-// daemon kinds, as remembered by Client.kind.
+// daemon kinds, as remembered by engine.kind.
 const (
 	kindUnknown int32 = iota
 	kindDocker
 	kindPodman
 )
 
+// engine is what the client knows of the daemon that answers it.
+type engine struct {
+	mu sync.Mutex
+	// id is the daemon's ID as Info last read it, empty before.
+	id string
+	// kind is whether the daemon is Docker or Podman, once read; a failed read leaves it as it was.
+	kind int32
+	// generation counts the daemons seen, so that a kind read from one is not kept for the next.
+	generation uint64
+}
+
+// seen notes the ID of the daemon that answered: another than before means another daemon, whose kind is read again.
+func (e *engine) seen(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if id == "" || id == e.id {
+		return
+	}
+	if e.id != "" {
+		e.kind = kindUnknown
+		e.generation++
+	}
+	e.id = id
+}
+
+// known returns the kind remembered, and the generation it belongs to.
+func (e *engine) known() (int32, uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.kind, e.generation
+}
+
+// learn remembers kind, unless another daemon was seen since generation.
+func (e *engine) learn(kind int32, generation uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.generation == generation {
+		e.kind = kind
+	}
+}
+
 // IsPodman reports whether the daemon is Podman's Docker-compatible service, whose version lists a "Podman
-// Engine" component. The answer is asked once and remembered; a daemon that does not answer is taken for Docker
-// and asked again next time.
-func (c *Client) IsPodman(ctx context.Context) bool {
-	switch c.kind.Load() {
-	case kindDocker:
-		return false
-	case kindPodman:
-		return true
+// Engine" component, or an error when that is not known yet and the daemon's version cannot be read. The
+// answer, once read, holds for the daemon: a failed read never changes it, and it is read again only after Info
+// found another daemon (another ID) answering, as after a reconnect to a replaced one.
+func (c *Client) IsPodman(ctx context.Context) (bool, error) {
+	kind, generation := c.engine.known()
+	if kind != kindUnknown {
+		return kind == kindPodman, nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	v, err := c.api.ServerVersion(ctx)
 	if err != nil {
-		return false
+		return false, fmt.Errorf("read the daemon's version: %w", err)
 	}
+	kind = kindDocker
 	for _, comp := range v.Components {
 		if comp.Name == "Podman Engine" {
-			c.kind.Store(kindPodman)
-			return true
+			kind = kindPodman
+			break
 		}
 	}
-	c.kind.Store(kindDocker)
-	return false
+	c.engine.learn(kind, generation)
+	return kind == kindPodman, nil
+}
+
+// knownDocker reports whether the daemon is known to be Docker: one that may be Podman is treated as Podman.
+func (c *Client) knownDocker(ctx context.Context) bool {
+	podman, err := c.IsPodman(ctx)
+	return err == nil && !podman
 }

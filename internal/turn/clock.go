@@ -53,7 +53,8 @@ func checkClock(ctx context.Context, t *Spec, out *Outcome) bool {
 		return false
 	}
 	stepped := max(newest, old, t.Cursor.Stepped)
-	cur := checkpoint.AfterStep(last.Timestamp, stepped)
+	// Behind the cursor on purpose: a reset, which the store saves over the cursor it replaces.
+	cur := checkpoint.AfterStep(last.Timestamp, stepped).Replacing(t.Cursor)
 	out.Gaps = append(out.Gaps, Gap{Cause: GapClockSteppedBack, From: last.Timestamp, To: stepped})
 	t.Cursor, out.Cursor = cur, cur
 	if t.OnAdvance != nil {

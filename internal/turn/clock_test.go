@@ -61,7 +61,8 @@ func TestRunFindsTheClockSteppedBack(t *testing.T) {
 	assert.Equal(t, 7*time.Duration(sec)-12345, out.Gaps[0].Duration())
 	assert.Equal(t, bodies(20, 30), s.bodies(), "the lines written after the turn began, once")
 	require.NotEmpty(t, saved)
-	assert.Equal(t, checkpoint.AfterStep(anchor, base+5*sec), saved[0], "the re-anchored cursor is saved at once")
+	assert.Equal(t, checkpoint.AfterStep(anchor, base+5*sec).Replacing(turn.Cursor), saved[0], "the re-anchored cursor is saved at once")
+	assert.False(t, saved[0].Behind(turn.Cursor), "a reset, not a step back")
 	assert.Equal(t, []docker.LogsRequest{probe,
 		{Since: base + 4*sec + 1},                  // the old clock's newest line
 		{Since: anchor, Tail: 100, Follow: true},   // starts with old lines, not the anchor

@@ -16,7 +16,8 @@ import (
 // It also watches the pool's yield channel while a batch is being handed on: a consumer that blocks or
 // refuses must not keep a stream open past its rotation, nor keep a waiting container from its slot.
 // A yield that comes between two deliveries only stops reading, and the lines already read are handed on:
-// dropping them would starve a turn whose time slice ends before its first flush.
+// dropping them would starve a turn whose time slice ends before its first flush. Handing them on ends with
+// the grace after the yield (Spec.YieldGrace), whatever the consumer answers: the slot is owed to another.
 type delivery struct {
 	turn  *Spec
 	out   *Outcome
@@ -27,6 +28,8 @@ type delivery struct {
 	yield <-chan pool.Reason
 	// reason is why the pool asked the turn to end, or empty.
 	reason pool.Reason
+	// graceEnds is when a turn asked to end stops handing on; set with reason.
+	graceEnds time.Time
 	// groups holds the multiline records still open; nil when every line is a record.
 	groups *groups
 }
@@ -34,6 +37,7 @@ type delivery struct {
 // yielded records the pool's request to end the turn and stops reading.
 func (d *delivery) yielded(reason pool.Reason) {
 	d.reason, d.yield = reason, nil
+	d.graceEnds = time.Now().Add(d.turn.yieldGrace())
 	d.stop()
 }
 
@@ -105,32 +109,58 @@ func (d *delivery) advance() {
 	d.batch = make([]Line, 0, cap(d.batch))
 }
 
-// hand calls Deliver and, while it runs, waits for a yield; interrupted says that a yield cancelled the call.
+// hand calls Deliver and, while it runs, waits for a yield and then for the end of its grace; interrupted says
+// that either cancelled the call.
 func (d *delivery) hand(ctx context.Context) (interrupted bool, err error) {
-	if d.yield == nil {
+	if d.yield == nil && d.reason == "" {
 		return false, d.turn.Deliver(ctx, d.batch)
+	}
+	if d.reason != "" && !time.Now().Before(d.graceEnds) {
+		// Not even tried: a consumer that accepts a cancelled call would keep the turn past its grace.
+		return true, context.DeadlineExceeded
 	}
 	callCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- d.turn.Deliver(callCtx, d.batch) }()
-	select {
-	case err := <-done:
-		return false, err
-	case reason := <-d.yield:
-		d.yielded(reason)
-		if !interrupts(reason) {
-			return false, <-done
+	// grace fires when a turn asked to end has spent its grace; nil until the pool asks.
+	var grace *time.Timer
+	var graceOver <-chan time.Time
+	armGrace := func() {
+		grace = time.NewTimer(time.Until(d.graceEnds))
+		graceOver = grace.C
+	}
+	defer func() {
+		if grace != nil {
+			grace.Stop()
 		}
-		cancel()
-		// Deliver returns soon after its context ends; waiting keeps the batch ours until it did.
-		return true, <-done
+	}()
+	if d.reason != "" {
+		armGrace()
+	}
+	for {
+		select {
+		case err := <-done:
+			return false, err
+		case reason := <-d.yield:
+			d.yielded(reason)
+			if interrupts(reason) {
+				cancel()
+				// Deliver returns soon after its context ends; waiting keeps the batch ours until it did.
+				return true, <-done
+			}
+			armGrace()
+		case <-graceOver:
+			cancel()
+			return true, <-done
+		}
 	}
 }
 
 // interrupts says whether a yield cancels a delivery under way; the lines not accepted are read again at the next turn.
 //
-// A removed container's turn still hands on what it read: once destroyed, its log cannot be read again.
+// A removed container's turn still hands on what it read, within its grace: once destroyed, its log cannot be
+// read again, and what the consumer did not accept by then is lost with it.
 func interrupts(reason pool.Reason) bool {
 	return reason != pool.ReasonRemoved
 }

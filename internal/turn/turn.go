@@ -66,6 +66,9 @@ type Spec struct {
 	Budget *Budget
 	// OnAdvance, if set, is told the cursor after each delivered batch.
 	OnAdvance func(checkpoint.Cursor)
+	// YieldGrace is how long a turn the pool asked to end may still spend handing on the lines it read; what is
+	// not accepted by then stays undelivered, read again by the next turn. Zero means DefaultYieldGrace.
+	YieldGrace time.Duration
 	// StallLimit, when positive, is how long handing a batch on may take while the stream stays open; after
 	// it the stream is closed, and opened again at the cursor once the batch is accepted.
 	StallLimit time.Duration
@@ -85,6 +88,17 @@ type Spec struct {
 	Waiting [3]Waiting
 	// Limit, if set, slows the reading to the container's rate limit; it is the same across the container's turns.
 	Limit *Limit
+}
+
+// DefaultYieldGrace is the YieldGrace of a Spec that sets none.
+const DefaultYieldGrace = time.Second
+
+// yieldGrace returns the turn's YieldGrace, or the default.
+func (t *Spec) yieldGrace() time.Duration {
+	if t.YieldGrace > 0 {
+		return t.YieldGrace
+	}
+	return DefaultYieldGrace
 }
 
 // End says how a turn ended.

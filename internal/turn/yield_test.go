@@ -202,3 +202,92 @@ func TestShutdownDuringAYieldedDeliveryEndsCancelled(t *testing.T) {
 	assert.Equal(t, EndCancelled, out.End, "whichever the turn saw first")
 	assert.True(t, out.Cursor.IsZero())
 }
+
+// liveStream is one followed stream whose entries the test writes while the turn reads it.
+type liveStream struct {
+	pr *io.PipeReader
+	pw *io.PipeWriter
+}
+
+func newLiveStream() *liveStream {
+	pr, pw := io.Pipe()
+	return &liveStream{pr: pr, pw: pw}
+}
+
+// open hands out the stream; a turn that opens a second one fails.
+func (l *liveStream) open(context.Context, docker.LogsRequest) (io.ReadCloser, error) {
+	return l.pr, nil
+}
+
+// write sends entries as the daemon frames them, once the turn has read them.
+func (l *liveStream) write(t *testing.T, entries []fakeEntry) {
+	t.Helper()
+	body, err := (&fakeLog{entries: entries}).open(context.Background(), docker.LogsRequest{})
+	require.NoError(t, err)
+	_, err = io.Copy(l.pw, body)
+	require.NoError(t, err)
+}
+
+// TestYieldBetweenDeliveriesEndsAfterTheGraceWhenTheConsumerRefuses yields while read lines wait for their batch,
+// to a consumer that refuses until its call is cancelled: the turn ends once its grace is spent, the refused lines
+// stay undelivered, and the next turn reads them again.
+func TestYieldBetweenDeliveriesEndsAfterTheGraceWhenTheConsumerRefuses(t *testing.T) {
+	entries := makeLog(7)
+	stream := newLiveStream()
+	s := &sink{}
+	var advanced atomic.Int64
+	turn := turnFor(&fakeLog{}, s, checkpoint.Cursor{}, 0)
+	turn.Open = stream.open
+	turn.MaxBatch, turn.FlushInterval = 100, time.Hour // only the first batch is handed on before the yield
+	turn.YieldGrace = 200 * time.Millisecond
+	turn.OnAdvance = func(checkpoint.Cursor) { advanced.Add(1) }
+	yield := make(chan pool.Reason, 1)
+	done := startTurn(context.Background(), turn, yield)
+
+	// The first lines are handed on and accepted; the turn then waits for more.
+	stream.write(t, entries[:3])
+	require.Eventually(t, func() bool { return advanced.Load() == 1 }, 5*time.Second, time.Millisecond)
+	s.setHold(refuseUntilCancelled)
+	stream.write(t, entries[3:])
+	asked := time.Now()
+	yield <- pool.ReasonHandover
+
+	out := outcome(t, done)
+	assert.GreaterOrEqual(t, time.Since(asked), turn.YieldGrace, "the read lines had their grace")
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonHandover, out.Yield)
+	accepted := len(s.bodies())
+	assert.Equal(t, bodies(0, accepted), s.bodies())
+	assert.LessOrEqual(t, accepted, 3, "nothing after the first batch was accepted")
+	assert.Equal(t, deliveredUpTo(entries, accepted), out.Cursor)
+	assert.Equal(t, 7-accepted, out.Undelivered)
+	assert.Equal(t, 2, s.called(), "the first batch and the refused one")
+
+	s.setHold(nil)
+	out = outcome(t, startTurn(context.Background(), turnFor(&fakeLog{entries: entries}, s, out.Cursor, 0), nil))
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, bodies(0, 7), s.bodies(), "every line once")
+}
+
+// TestRemovedContainerEndsAfterTheGraceWhenTheConsumerRefuses removes a container while its batch is refused: the
+// delivery is not cancelled at once, but the turn ends once its grace is spent, without advancing.
+func TestRemovedContainerEndsAfterTheGraceWhenTheConsumerRefuses(t *testing.T) {
+	f := &fakeLog{entries: makeLog(7), follow: true}
+	s := &sink{hold: refuseUntilCancelled}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.YieldGrace = 200 * time.Millisecond
+	yield := make(chan pool.Reason, 1)
+	done := startTurn(context.Background(), turn, yield)
+	require.Eventually(t, func() bool { return s.called() > 0 }, 5*time.Second, time.Millisecond)
+	asked := time.Now()
+	yield <- pool.ReasonRemoved
+
+	out := outcome(t, done)
+	assert.GreaterOrEqual(t, time.Since(asked), turn.YieldGrace, "the delivery under way had its grace")
+	assert.Equal(t, EndYielded, out.End)
+	assert.Equal(t, pool.ReasonRemoved, out.Yield)
+	assert.True(t, out.Cursor.IsZero(), "nothing was accepted")
+	assert.Positive(t, out.Undelivered)
+	assert.Equal(t, 1, s.called(), "no batch is tried once the grace is spent")
+	assert.Empty(t, s.bodies())
+}

@@ -79,11 +79,16 @@ func (c *trackedContainer) position() checkpoint.Cursor {
 	return c.cursor
 }
 
-// setPosition records a cursor after a delivered batch.
-func (c *trackedContainer) setPosition(cur checkpoint.Cursor) {
+// setPosition records a cursor after a delivered batch, unless it is behind the one recorded (a start event's
+// copy, taken before a turn advanced); it reports whether it was recorded.
+func (c *trackedContainer) setPosition(cur checkpoint.Cursor) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if cur.Behind(c.cursor) {
+		return false
+	}
 	c.cursor = cur
+	return true
 }
 
 // tailHint estimates the entries past the cursor's floor, with room to spare: those written since the last turn, at the rate seen then, and those it read and did not deliver.
@@ -105,7 +110,9 @@ func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writeRate = writeRate(c.cursor, out, c.writeRate)
-	c.cursor = out.Cursor
+	if !out.Cursor.Behind(c.cursor) {
+		c.cursor = out.Cursor
+	}
 	c.waiting = out.Waiting
 	if secs := out.Duration.Seconds(); secs > 0.1 {
 		// A turn cut short just after its stream opened sees almost nothing: one such turn must not shrink the

@@ -13,12 +13,16 @@ import (
 // replaced; and at each reconcile while its last read failed, since the read after a reconnect may fail while the
 // events stream comes back. A failure keeps what was read before: a socket proxy may refuse /info while the rest
 // works, so it is warned about once per run of failures, and reading goes on without the two attributes.
+//
+// It is read even when neither attribute is wanted: the client learns from it whether another daemon answers
+// now, whose kind (Docker or Podman) it then reads again (docker.Client.IsPodman).
 func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
 	rac := r.cfg.ResourceAttributes
-	if !rac.HostName.Enabled && !rac.DockerEngineID.Enabled {
+	wanted := rac.HostName.Enabled || rac.DockerEngineID.Enabled
+	info, err := r.client.Info(ctx)
+	if !wanted {
 		return
 	}
-	info, err := r.client.Info(ctx)
 	if err != nil {
 		if ctx.Err() == nil && !r.identityFailing {
 			r.identityFailing = true

@@ -259,7 +259,12 @@ func TestConsumerErrorsLoseAndDuplicateNothing(t *testing.T) {
 func TestStartAt(t *testing.T) {
 	cli := dockertest.Engine(t)
 	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-rate", "200"}})
-	time.Sleep(time.Second) // about 200 lines written before the receiver starts
+	// Lines written before the receiver starts, however slowly the container started.
+	waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
+		stdout, _ := dockertest.Logs(t, cli, id)
+		n := strings.Count(stdout, "\n")
+		return n >= 200, fmt.Sprintf("%d of 200 lines written before the receiver starts", n)
+	})
 
 	for _, tc := range []struct {
 		startAt    string

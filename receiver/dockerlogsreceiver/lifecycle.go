@@ -225,11 +225,8 @@ func (r *logsReceiver) eventMeta(msg events.Message) (containerMeta, bool) {
 		}
 		m.Labels[k] = v
 	}
-	for label, attr := range r.cfg.ContainerLabelsToAttributes {
-		if v, ok := m.Labels[label]; ok {
-			m.setExtra(attr, v)
-		}
-	}
+	// The mapping of the container's lines (metaOf): its records carry the same attributes.
+	r.labelMapping.apply(m.Labels, m.setExtra)
 	return m, r.selects(m)
 }
 

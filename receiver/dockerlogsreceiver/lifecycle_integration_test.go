@@ -236,3 +236,32 @@ func TestLifecycleEventsOfARestartedHealthyContainer(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleRecordOfAContainerNeverReadMapsLabelsAsLines creates a container and removes it without starting it,
+// so that the receiver never tracks it: its destroy record maps the labels the event carries as lines would.
+func TestLifecycleRecordOfAContainerNeverReadMapsLabelsAsLines(t *testing.T) {
+	cli := dockertest.Engine(t)
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := dockertest.NamePrefix + "life-" + hex.EncodeToString(b)
+	cfg := testConfig()
+	cfg.LifecycleEvents.Enabled = true
+	cfg.Include.Names = []string{name}
+	cfg.ContainerLabelsToAttributes = map[string]string{"com.example.*": "", "org.opencontainers.image.*": "image.*", "maintainer": ""}
+	sink := &eventSink{}
+	startReceiver(t, cfg, sink, nil)
+
+	id := dockertest.CreateContainer(t, cli, dockertest.ContainerSpec{Name: name, Labels: map[string]string{
+		"com.example.team": "payments", "org.opencontainers.image.title": "shop", "maintainer": "ops@example.com"}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{}))
+
+	require.Eventually(t, func() bool { return len(sink.of(id)) > 0 }, 3*time.Minute, 20*time.Millisecond, "the destroy record")
+	rec := sink.of(id)[0]
+	assert.Equal(t, "container.destroy", rec.name)
+	assert.Equal(t, "payments", rec.resource["com.example.team"])
+	assert.Equal(t, "shop", rec.resource["image.title"])
+	assert.Equal(t, "ops@example.com", rec.resource["maintainer"])
+	assert.NotContains(t, rec.resource, "", "no attribute without a name")
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
@@ -181,4 +183,28 @@ func TestLifecycleActionsFollowTheConfig(t *testing.T) {
 	assert.True(t, l.wants(events.Message{Action: events.ActionHealthStatusUnhealthy}))
 	assert.False(t, l.wants(events.Message{Action: events.ActionStart}))
 	assert.False(t, (*lifecycle)(nil).wants(events.Message{Action: events.ActionStart}))
+}
+
+// TestLifecycleRecordOfAnUntrackedContainerMapsLabelsAsItsLines maps the labels an event carries with the mapping
+// of the container's lines: patterns and the empty name for the label's own key included.
+func TestLifecycleRecordOfAnUntrackedContainerMapsLabelsAsItsLines(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.ContainerLabelsToAttributes = map[string]string{"com.example.*": "", "org.opencontainers.image.*": "image.*", "maintainer": ""}
+	r := &logsReceiver{cfg: cfg, containers: newContainers(), excluded: newExcludedSet()}
+	var err error
+	r.labelMapping, err = compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	require.NoError(t, err)
+	r.filter, err = selection.NewFilter(cfg.Include, cfg.Exclude)
+	require.NoError(t, err)
+	labels := map[string]string{"com.example.team": "payments", "org.opencontainers.image.title": "shop",
+		"maintainer": "ops@example.com", "other": "x"}
+
+	meta, ok := r.eventMeta(eventMsg("c1", events.ActionStart, time.Now(), labels))
+	require.True(t, ok)
+	lines := r.metaOf(container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{ID: "c1", Name: "/web-1"},
+		Config: &container.Config{Image: "shop/web:1.2", Labels: labels}})
+	assert.Equal(t, map[string]string{"com.example.team": "payments", "image.title": "shop", "maintainer": "ops@example.com"}, meta.Extra)
+	assert.Equal(t, lines.Extra, meta.Extra)
+	assert.Equal(t, containerResource(cfg.ResourceAttributes, daemonIdentity{}, lines).Attributes().AsRaw(),
+		containerResource(cfg.ResourceAttributes, daemonIdentity{}, meta).Attributes().AsRaw())
 }

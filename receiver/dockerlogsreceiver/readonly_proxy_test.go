@@ -29,6 +29,8 @@ type readOnlyProxy struct {
 	allowed map[string]int // "METHOD /pattern" of forwarded requests, with IDs and the API version abstracted
 	// forbidden holds "METHOD /pattern" requests answered 403 although they read (refuse sets them).
 	forbidden map[string]bool
+	// followTails holds the tail parameter of each follow request for a container's log, in order.
+	followTails []string
 }
 
 // Parts of a path that differ between runs, replaced so that the forwarded requests group into endpoints.
@@ -86,6 +88,16 @@ func (p *readOnlyProxy) forwarded(r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.allowed[endpointOf(r)]++
+	if q := r.URL.Query(); strings.HasSuffix(r.URL.Path, "/logs") && q.Get("follow") == "1" {
+		p.followTails = append(p.followTails, q.Get("tail"))
+	}
+}
+
+// tailsOfFollows returns the tail parameter of the follow requests forwarded since the first from of them.
+func (p *readOnlyProxy) tailsOfFollows(from int) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.followTails[min(from, len(p.followTails)):]...)
 }
 
 // refuse makes the proxy answer 403 to an endpoint ("GET /v{api}/info"), as a proxy configured to deny it would.

@@ -36,7 +36,8 @@ func TestReadOnlyAccessSuffices(t *testing.T) {
 	labels := isolate(t, cfg)
 
 	const lines = 1500
-	spec := dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "500", "-streams", "both"}}
+	// Running until removed: the first list finds the early container however late the receiver starts.
+	spec := dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", fmt.Sprint(lines), "-rate", "500", "-streams", "both", "-linger", "1h"}}
 	early := dockertest.StartContainer(t, cli, spec)
 	sink := &collector{}
 	turns := newTurnLog()

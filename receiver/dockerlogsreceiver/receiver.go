@@ -46,6 +46,8 @@ type logsReceiver struct {
 	health     *health
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
+	// stopped is closed once the background work and every turn have returned; made by the first Shutdown.
+	stopped chan struct{}
 
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
 	lifecycle *lifecycle
@@ -184,15 +186,27 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	return nil
 }
 
-// Shutdown stops discovery and every stream, waits for all of them, and releases the client; it is safe without Start and twice.
+// Shutdown stops discovery and every stream, waits for all of them, and releases the client; it is safe without
+// Start and twice. It returns by ctx's deadline, with an error when the waiting was cut short.
 func (r *logsReceiver) Shutdown(ctx context.Context) error {
 	r.telemetry.shutdown()
 	if r.cancel != nil {
 		r.cancel()
 	}
-	r.wg.Wait()
-	if r.pool != nil {
-		r.pool.Stop()
+	if r.stopped == nil {
+		r.stopped = make(chan struct{})
+		go r.awaitStop(r.pool, r.stopped)
+	}
+	select {
+	case <-r.stopped:
+	default:
+		select {
+		case <-r.stopped:
+		case <-ctx.Done():
+			// A consumer that ignores cancellation holds a turn or a lifecycle record: the store and the client
+			// stay open for it, and a later Shutdown finishes.
+			return fmt.Errorf("shutdown: reading did not stop in time: %w", ctx.Err())
+		}
 	}
 	var errs []error
 	for _, ops := range r.operatorRunners() {
@@ -204,8 +218,17 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 	if r.client != nil {
 		errs = append(errs, r.client.Close())
 	}
-	r.cancel, r.pool, r.store, r.client, r.containers, r.lifecycle = nil, nil, nil, nil, nil, nil
+	r.cancel, r.pool, r.store, r.client, r.containers, r.lifecycle, r.stopped = nil, nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
+}
+
+// awaitStop waits for the background work and then for every turn of p (nil before Start), and closes stopped.
+func (r *logsReceiver) awaitStop(p *pool.Pool, stopped chan<- struct{}) {
+	defer close(stopped)
+	r.wg.Wait()
+	if p != nil {
+		p.Stop()
+	}
 }
 
 func (r *logsReceiver) loadTLS(ctx context.Context) (*tls.Config, error) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -203,6 +204,20 @@ func stopContainer(t *testing.T, id string) {
 	require.NoError(t, cli.ContainerStop(ctx, id, container.StopOptions{}))
 }
 
+// resumeLoggen ends the pause of a loggen container started with -pause-after.
+func resumeLoggen(t *testing.T, id string) {
+	t.Helper()
+	resumeLoggenOn(t, dockertest.Engine(t), id)
+}
+
+// resumeLoggenOn ends the pause of a loggen container of cli's engine.
+func resumeLoggenOn(t *testing.T, cli *client.Client, id string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, cli.ContainerKill(ctx, id, "SIGUSR1"))
+}
+
 // TestContainerThatExitedWhileNoReceiverRanIsFinished stops the receiver mid-way through a container's
 // output, lets the container write the rest and exit, and starts a new receiver over the same storage.
 func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
@@ -211,11 +226,16 @@ func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
 	start := restartable(t, testConfig(), sink)
 
 	first := start()
-	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "600", "-rate", "300", "-streams", "both"}})
-	require.Eventually(t, func() bool { return sink.count(id) > 50 }, 2*time.Minute, 10*time.Millisecond)
+	// The second half is written only once the first receiver has stopped, however fast or slow either runs.
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "600", "-pause-after", "300", "-streams", "both"}})
+	waitFor(t, 2*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		n := sink.count(id)
+		return n >= 300, fmt.Sprintf("%d of the 300 lines before the pause", n)
+	})
 	require.NoError(t, first.Shutdown(context.Background()))
+	require.Equal(t, 300, sink.count(id), "the first receiver read up to the pause")
+	resumeLoggen(t, id)
 	dockertest.WaitExit(t, cli, id, 2*time.Minute)
-	require.Less(t, sink.count(id), 600, "the container wrote more after the receiver stopped")
 
 	second := start()
 	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })

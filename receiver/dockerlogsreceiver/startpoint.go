@@ -33,7 +33,15 @@ func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info
 		return checkpoint.AtEnd(ts), nil
 	}
 	start := runStart(info.State)
-	if start != 0 && r.client.IsPodman(ctx) {
+	podman := false
+	if start != 0 {
+		var err error
+		if podman, err = r.client.IsPodman(ctx); err != nil {
+			// Either guess loses lines on one of the two daemons: the next reconcile asks again.
+			return checkpoint.Cursor{}, err
+		}
+	}
+	if podman {
 		// Podman stamps lines with the second they were written in, though it records the run's times to the
 		// nanosecond and filters since by the lines' own: the run's first lines carry its start's second. From
 		// the previous run's end, that whole second's lines would be read, the previous run's included: from the

@@ -46,6 +46,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 		FlushInterval: r.cfg.FlushInterval,
 		Budget:        r.budget,
 		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+		// A turn asked to end keeps its slot for at most one more slice, however the pipeline answers.
+		YieldGrace:    r.cfg.TimeSlice,
 		StallLimit:    stallLimit,
 		LagLimit:      c.lagLimit(),
 		LogFileSize:   c.logFileSize,
@@ -176,13 +178,16 @@ func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur 
 }
 
 // savePosition keeps the cursor in memory and in the storage extension, if any.
+//
+// A cursor behind the one recorded is neither kept nor saved: of a turn that advanced and a start event that copied
+// the cursor before, the newer position stays, whichever saves last.
 func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) {
-	c.setPosition(cur)
-	if c.is(forgotten) {
+	if !c.setPosition(cur) || c.is(forgotten) {
 		return
 	}
 	// The records are already accepted: a shutdown under way must not cut their position's save short.
-	if err := r.store.Save(context.WithoutCancel(ctx), c.meta.ID, cur); err != nil {
+	err := r.store.Save(context.WithoutCancel(ctx), c.meta.ID, cur)
+	if err != nil && !errors.Is(err, checkpoint.ErrBehind) {
 		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
 	}
 }

@@ -34,4 +34,9 @@ func (p *pacer) wait(ctx context.Context, seq int) bool {
 	}
 }
 
+// resumeAt schedules line seq now and the lines after it at the rate from now.
+func (p *pacer) resumeAt(seq int) {
+	p.start = time.Now().Add(-time.Duration(float64(seq) * p.period))
+}
+
 func (p *pacer) stop() { p.timer.Stop() }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
@@ -32,6 +33,8 @@ type options struct {
 	stamps bool
 	// traces writes numbered stack traces (loggenline.AppendTraceLine) instead of lines; count and rate count traces.
 	traces bool
+	// pauseAfter, when positive, stops after that many lines until the resume signal (SIGUSR1) comes.
+	pauseAfter int
 }
 
 // exitCode is what run returns for -exit: the code the program ends with.
@@ -55,6 +58,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.IntVar(&o.allocMiB, "alloc-mib", 0, "after the last line, allocate and touch this many MiB and keep them (with a memory limit: an OOM kill)")
 	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
 	fs.BoolVar(&o.stamps, "stamps", false, "write after the prefix of every line a timestamp of the engine's form: in turn 2099-01-01, one second ahead, and 50 µs ahead (about when the engine captures the line)")
+	fs.IntVar(&o.pauseAfter, "pause-after", 0, "after this many lines, wait for SIGUSR1 before writing the rest (a workload that waits for its test)")
 	fs.BoolVar(&o.traces, "traces", false, "write numbered stack traces of 20 to 40 lines instead of single lines (-count and -rate count traces; with both streams, even traces to stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -62,8 +66,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
-	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0, o.allocMiB < 0:
-		return o, errors.New("-count, -rate, -size, -delay, -linger and -alloc-mib must not be negative")
+	case o.count < 0, o.rate < 0, o.size < 0, o.delay < 0, o.linger < 0, o.allocMiB < 0, o.pauseAfter < 0:
+		return o, errors.New("-count, -rate, -size, -delay, -linger, -alloc-mib and -pause-after must not be negative")
 	case o.exit < 0 || o.exit > 125:
 		return o, fmt.Errorf("-exit %d: want 0 to 125 (above are the shell's and signals' codes)", o.exit)
 	case o.traces && (o.unterminated || o.size > 0 || o.same):
@@ -79,7 +83,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 }
 
 // run writes the lines args ask for; it returns nil when ctx ends, because a stopped generator is a normal end.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// resume delivers the signal that ends a -pause-after pause.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, resume <-chan os.Signal) error {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
@@ -94,6 +99,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	var buf []byte
 	for seq := 0; o.count == 0 || seq < o.count; seq++ {
+		if seq == o.pauseAfter && seq > 0 {
+			select {
+			case <-resume:
+			case <-ctx.Done():
+				return nil
+			}
+			if pace != nil {
+				// The lines after the pause keep the rate from the resume, not from the start.
+				pace.resumeAt(seq)
+			}
+		}
 		if pace != nil {
 			if !pace.wait(ctx, seq) {
 				return nil

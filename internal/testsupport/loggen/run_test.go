@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +43,7 @@ func (w *lineWriter) lines(t *testing.T) []string {
 func runOK(t *testing.T, args ...string) (stdout, stderr []string) {
 	t.Helper()
 	var out, errw lineWriter
-	if err := run(t.Context(), args, &out, &errw); err != nil {
+	if err := run(t.Context(), args, &out, &errw, nil); err != nil {
 		t.Fatalf("run(%q): %v", args, err)
 	}
 	return out.lines(t), errw.lines(t)
@@ -126,7 +128,7 @@ func TestForeverStopsOnCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		var out, errw lineWriter
 		done := make(chan error, 1)
-		go func() { done <- run(ctx, args, &out, &errw) }()
+		go func() { done <- run(ctx, args, &out, &errw, nil) }()
 		time.Sleep(50 * time.Millisecond)
 		cancel()
 		select {
@@ -157,7 +159,7 @@ func TestBadFlags(t *testing.T) {
 		{"extra"},
 	} {
 		var usage bytes.Buffer
-		if err := run(t.Context(), args, &lineWriter{}, &usage); err == nil {
+		if err := run(t.Context(), args, &lineWriter{}, &usage, nil); err == nil {
 			t.Errorf("run(%q) succeeded, want an error", args)
 		}
 	}
@@ -165,21 +167,21 @@ func TestBadFlags(t *testing.T) {
 
 func TestUnterminatedLastLine(t *testing.T) {
 	var out, errw lineWriter
-	if err := run(t.Context(), []string{"-count", "3", "-unterminated"}, &out, &errw); err != nil {
+	if err := run(t.Context(), []string{"-count", "3", "-unterminated"}, &out, &errw, nil); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"loggen seq=0 stream=stdout\n", "loggen seq=1 stream=stdout\n", "loggen seq=2 stream=stdout"}
 	if fmt.Sprint(out.writes) != fmt.Sprint(want) || len(errw.writes) != 0 {
 		t.Fatalf("stdout %q, stderr %q; want stdout %q", out.writes, errw.writes, want)
 	}
-	if err := run(t.Context(), []string{"-unterminated"}, &out, &errw); err == nil {
+	if err := run(t.Context(), []string{"-unterminated"}, &out, &errw, nil); err == nil {
 		t.Fatal("-unterminated without -count was accepted")
 	}
 }
 
 func TestExitCodeAndAllocation(t *testing.T) {
 	var out, errw bytes.Buffer
-	err := run(t.Context(), []string{"-count", "1", "-exit", "3", "-alloc-mib", "1"}, &out, &errw)
+	err := run(t.Context(), []string{"-count", "1", "-exit", "3", "-alloc-mib", "1"}, &out, &errw, nil)
 	var code exitCode
 	if !errors.As(err, &code) || code != 3 {
 		t.Fatalf("run = %v, want exit code 3", err)
@@ -188,7 +190,7 @@ func TestExitCodeAndAllocation(t *testing.T) {
 		t.Fatal("no line written before the exit")
 	}
 	for _, bad := range [][]string{{"-exit", "126"}, {"-exit", "-1"}, {"-alloc-mib", "-1"}} {
-		if err := run(t.Context(), bad, &out, &errw); err == nil || errors.As(err, &code) {
+		if err := run(t.Context(), bad, &out, &errw, nil); err == nil || errors.As(err, &code) {
 			t.Errorf("run(%q) = %v, want a usage error", bad, err)
 		}
 	}
@@ -247,7 +249,48 @@ func TestStampsAfterThePrefix(t *testing.T) {
 		}
 	}
 	var usage bytes.Buffer
-	if err := run(t.Context(), []string{"-stamps", "-same"}, &lineWriter{}, &usage); err == nil {
+	if err := run(t.Context(), []string{"-stamps", "-same"}, &lineWriter{}, &usage, make(chan os.Signal)); err == nil {
 		t.Fatal("-stamps with -same was accepted")
+	}
+}
+
+func TestPauseAfterWaitsForTheResumeSignal(t *testing.T) {
+	resume := make(chan os.Signal, 1)
+	var out, errw lineWriter
+	done := make(chan error, 1)
+	go func() {
+		done <- run(t.Context(), []string{"-count", "5", "-pause-after", "2", "-rate", "1000"}, &out, &errw, resume)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(out.lines(t)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the lines before the pause were not written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("run ended during the pause: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if n := len(out.lines(t)); n != 2 {
+		t.Fatalf("%d lines written during the pause, want 2", n)
+	}
+	resume <- syscall.SIGUSR1
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := len(out.lines(t)); n != 5 {
+		t.Fatalf("%d lines after the resume, want 5", n)
+	}
+
+	// A pause ends with ctx too.
+	ctx, cancel := context.WithCancel(t.Context())
+	go func() {
+		done <- run(ctx, []string{"-count", "5", "-pause-after", "1"}, &lineWriter{}, &lineWriter{}, make(chan os.Signal))
+	}()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
