@@ -23,6 +23,8 @@ import (
 var (
 	flagLines        = flag.Int("lines", 1_000_000, "B1: lines of ~100 B in the history container")
 	flagB3Containers = flag.Int("b3-containers", 5, "B3: containers restarted over")
+	flagB8NoisyRate  = flag.Int("b8-noisy-rate", 50_000, "B8: lines per second the noisy container writes")
+	flagB8Duration   = flag.Duration("b8-duration", time.Minute, "B8: length of each run")
 	flagB3History    = flag.Int("b3-history", 200_000, "B3: lines of history per restarted container")
 	flagB4Containers = flag.Int("b4-containers", 200, "B4: containers at 5 lines/s on 20 streams")
 	flagB4Duration   = flag.Duration("b4-duration", 5*time.Minute, "B4: how long the containers write")

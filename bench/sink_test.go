@@ -32,6 +32,8 @@ type sink struct {
 	// lags are delivery lags in ms (arrival minus the daemon's timestamp) of lines stamped in [lagFrom, lagTo].
 	lagFrom, lagTo int64
 	lags           []float64
+	// lagOf, when set, picks the keys whose lines' lags are recorded; nil records every key's.
+	lagOf func(key string) bool
 	// watch holds, per key, the newest sequence number delivered before; firstNew records when a later one came.
 	watch    map[string]int
 	firstNew map[string]time.Time
@@ -91,7 +93,7 @@ func (s *sink) check(logs plog.Logs, now int64) {
 				if counts[seq] < 255 {
 					counts[seq]++
 				}
-				if ts := int64(lr.Timestamp()); ts >= s.lagFrom && ts <= s.lagTo {
+				if ts := int64(lr.Timestamp()); ts >= s.lagFrom && ts <= s.lagTo && (s.lagOf == nil || s.lagOf(key)) {
 					s.lags = append(s.lags, float64(now-ts)/1e6)
 				}
 				if _, done := s.firstNew[key]; watched && !done && seq > last {
