@@ -40,6 +40,8 @@ type trackedContainer struct {
 	// inTurn is set while a turn reads the container; prior is its state before it was forgotten.
 	inTurn bool
 	prior  readState
+	// early is set while a stream opened at the container's start event waits for its first turn.
+	early bool
 	// multiline joins its lines into records; nil when every line is a record.
 	multiline *multiline.Rule
 	// waiting are the multiline records the last turn left open, by output.

@@ -17,6 +17,7 @@ func (c *trackedContainer) beginTurn() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.inTurn = true
+	c.early = false
 }
 
 // endTurn marks the end of a turn, which read the log to its end when ended is set; it reports whether the
@@ -35,14 +36,14 @@ func (c *trackedContainer) endTurn(ended bool) (gone, unread bool) {
 }
 
 // forgetNow marks the container forgotten; unread says that lines may have gone with it, unless a turn reading
-// it (reading) finds its log's end.
+// it, or about to read the stream opened at its start (reading), finds its log's end.
 func (c *trackedContainer) forgetNow() (reading, unread bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != forgotten {
 		c.prior, c.state = c.state, forgotten
 	}
-	return c.inTurn, c.prior == readable && !c.cursor.Ended
+	return c.inTurn || c.early && c.prior == readable, c.prior == readable && !c.cursor.Ended
 }
 
 // started records that the container started at ts (ns); a start after the one known means its log has more to read.

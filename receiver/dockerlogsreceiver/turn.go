@@ -69,7 +69,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	gone, unread := c.endTurn(ended)
 	switch {
 	case gone:
-		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
+		// Destroyed while this turn read or delivered its last lines: drop the position a late save wrote back.
+		r.containers.remove(id)
 		r.deletePosition(ctx, c.meta.ID)
 		r.malformed.forget(id)
 		if unread {
@@ -108,9 +109,14 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from c
 // opener opens one container's log stream.
 func (r *logsReceiver) opener(id string) turn.Opener {
 	if open := r.fileOpener(id); open != nil {
+		// Its files are read instead: a stream opened at its start is not needed.
+		r.early.discard(id)
 		return open
 	}
 	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+		if body, ok := r.early.take(ctx, id, req); ok {
+			return body, nil
+		}
 		return r.client.Logs(ctx, id, req)
 	}
 }

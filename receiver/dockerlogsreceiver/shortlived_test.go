@@ -1,0 +1,104 @@
+package dockerlogsreceiver
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+)
+
+// The short-lived workload: containers run with --rm, each writing shortLivedLines to stdout and as many to stderr
+// and exiting at once, started shortLivedWave at a time.
+const (
+	shortLivedContainers = 20
+	shortLivedWave       = 10
+	shortLivedLines      = 200
+)
+
+// TestShortLivedContainersReadWholeOrCounted runs --rm containers that write and exit at once, with the shipped
+// start_at: end: each is either delivered whole or counted once as a removed_unread gap with one warning naming
+// it, never lost silently. The fraction delivered depends on the machine and is logged, not asserted.
+func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	labels := isolate(t, cfg)
+	sink := &collector{}
+	w := startRemovalWatch(t, cfg, nopHost(), sink)
+	image := dockertest.LoggenImage(t, cli)
+
+	labels[dockertest.TestLabel] = "1"
+	ids := make([]string, shortLivedContainers)
+	for i := range ids {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		resp, err := cli.ContainerCreate(ctx,
+			&container.Config{Image: image, Labels: labels, Cmd: []string{"-count", fmt.Sprint(2 * shortLivedLines), "-streams", "both"}},
+			&container.HostConfig{NetworkMode: "none", AutoRemove: true}, nil, nil,
+			fmt.Sprintf("%sshortlived-%d-%d", dockertest.NamePrefix, time.Now().UnixNano(), i))
+		cancel()
+		require.NoError(t, err)
+		ids[i] = resp.ID
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			_ = cli.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true})
+		})
+	}
+	for wave := 0; wave < len(ids); wave += shortLivedWave {
+		var wg sync.WaitGroup
+		for _, id := range ids[wave:min(wave+shortLivedWave, len(ids))] {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				assert.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
+			})
+		}
+		wg.Wait()
+	}
+
+	want := 2 * shortLivedLines
+	// Settled: every container is whole or counted, the daemon removed it, the receiver forgot it and no turn reads.
+	waitFor(t, 3*time.Minute, 50*time.Millisecond, func() (bool, string) {
+		var pending []string
+		for _, id := range ids {
+			n, warned, known := sink.count(id), len(w.removedUnreadWarnings(id)), w.r.containers.get(id) != nil
+			if n < want && warned == 0 || known {
+				pending = append(pending, fmt.Sprintf("%.12s (%d lines, %d warnings, known %v)", id, n, warned, known))
+			}
+		}
+		open := w.r.pool.Stats().Open
+		return len(pending) == 0 && open == 0, fmt.Sprintf("%d of %d containers neither whole nor counted, or not yet forgotten: %v; %d streams open",
+			len(pending), len(ids), pending, open)
+	})
+
+	delivered, whole, counted := 0, 0, 0
+	for _, id := range ids {
+		n := sink.count(id)
+		delivered += n
+		warnings := len(w.removedUnreadWarnings(id))
+		require.LessOrEqual(t, warnings, 1, "container %.12s: one warning at most", id)
+		seqs := seqsByStream(t, sink.of(id))
+		for _, stream := range []string{"stdout", "stderr"} {
+			require.Equal(t, -1, firstDuplicate(seqs[stream]), "container %.12s %s: a line delivered twice", id, stream)
+		}
+		switch {
+		case n == want:
+			whole++
+			require.Zero(t, warnings, "container %.12s was read whole and reported lost", id)
+			require.Equal(t, wantSeqs(0, want, 2), seqs["stdout"], "container %.12s stdout", id)
+			require.Equal(t, wantSeqs(1, want, 2), seqs["stderr"], "container %.12s stderr", id)
+		default:
+			counted++
+			require.Equal(t, 1, warnings, "container %.12s: %d of %d lines and no removed_unread warning", id, n, want)
+		}
+	}
+	require.Equal(t, float64(counted), w.removedUnreadGaps(t), "removed_unread gaps counted")
+	t.Logf("short-lived: %d of %d lines delivered (%.1f%%); %d containers whole, %d counted as removed_unread",
+		delivered, want*len(ids), 100*float64(delivered)/float64(want*len(ids)), whole, counted)
+}
