@@ -225,7 +225,11 @@ func (r *logsReceiver) track(ctx context.Context, id string, start *events.Messa
 		c.cursor = cursor
 		r.early.discard(id)
 	case start != nil:
-		c.cursor = r.newRunStart(ctx, *start)
+		var state *container.State
+		if info.ContainerJSONBase != nil {
+			state = info.State
+		}
+		c.cursor = r.newRunStart(ctx, *start, state)
 	default:
 		startedAfterReceiver := false
 		if info.State != nil {
@@ -284,7 +288,7 @@ func (r *logsReceiver) inspectNew(ctx context.Context, id string, start *events.
 	c := &trackedContainer{meta: meta, startedAt: start.TimeNano}
 	if c.tty, err = r.early.tty(ctx, id); err != nil {
 		if ctx.Err() == nil {
-			r.removedUnread(ctx, id, meta.Name, r.newRunStart(ctx, *start), start.TimeNano)
+			r.removedUnread(ctx, id, meta.Name, r.newRunStart(ctx, *start, nil), start.TimeNano)
 		}
 		return nil, info, false
 	}
@@ -323,6 +327,12 @@ func (r *logsReceiver) forget(ctx context.Context, id string) {
 			// log (the stream ends there, the container being gone), then reports what is missing and lets it go.
 			r.files.forget(id)
 			r.deletePosition(ctx, id)
+			if c.claimEarly() {
+				// The stream opened at its start waits for a slot the pool may not free for a time slice: it is open
+				// already and ends with the log, so it is read now.
+				r.pool.Remove(id)
+				r.wg.Go(func() { r.readTurn(ctx, c, nil) })
+			}
 			return
 		}
 		if unread {

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
@@ -78,6 +79,12 @@ func (e *earlyStreams) open(ctx context.Context, id string, req docker.LogsReque
 	})
 }
 
+// serves reports whether the stream answers req: a follow stream without a tail from the same or an earlier
+// time, whose earlier lines the turn's filter drops (checkpoint.Filter: a line before a cursor's Start is history).
+func (s *earlyStream) serves(req docker.LogsRequest) bool {
+	return s.req == req || req.Follow && req.Tail == 0 && s.req.Follow && s.req.Tail == 0 && s.req.Since <= req.Since
+}
+
 // parked reports whether a stream of the container was opened, or is being opened, and not yet taken.
 func (e *earlyStreams) parked(id string) bool {
 	e.mu.Lock()
@@ -89,7 +96,7 @@ func (e *earlyStreams) parked(id string) bool {
 func (e *earlyStreams) take(ctx context.Context, id string, req docker.LogsRequest) (io.ReadCloser, bool) {
 	e.mu.Lock()
 	s := e.byID[id]
-	if s == nil || s.req != req {
+	if s == nil || !s.serves(req) {
 		e.mu.Unlock()
 		return nil, false
 	}
@@ -204,12 +211,13 @@ func (e *earlyStreams) stop() {
 
 // newRunStart returns where a container first seen through its start event (or restart) is read from, with no
 // request: its first line, when it was created while the receiver ran or start_at is beginning; otherwise the
-// event's time less startSlack, its earlier runs being history.
-func (r *logsReceiver) newRunStart(ctx context.Context, msg events.Message) checkpoint.Cursor {
+// event's time less startSlack, its earlier runs being history. state, when the container could be inspected,
+// moves that start up to the end of the run before (runStart), if that is later.
+func (r *logsReceiver) newRunStart(ctx context.Context, msg events.Message, state *container.State) checkpoint.Cursor {
 	if r.cfg.StartAt == StartAtBeginning || r.early.wasCreated(msg.Actor.ID) {
 		return checkpoint.Cursor{}
 	}
-	start := msg.TimeNano - int64(startSlack)
+	start := max(msg.TimeNano-int64(startSlack), runStart(state))
 	if r.client.IsPodman(ctx) {
 		// Podman stamps lines with the second they were written in (startPoint).
 		start -= start % int64(time.Second)
@@ -239,7 +247,7 @@ func (r *logsReceiver) openAhead(ctx, streamCtx context.Context, msgs <-chan eve
 		case events.ActionStart, events.ActionRestart:
 			if id != r.ownID && r.containers.get(id) == nil && !r.excluded.has(id) {
 				if m, selected := r.eventMeta(msg); selected {
-					since := r.newRunStart(ctx, msg).Start
+					since := r.newRunStart(ctx, msg, nil).Start
 					r.early.open(streamCtx, m.ID, docker.LogsRequest{Since: since, Follow: true}, r.cfg.MaxConcurrentStreams, r.client.Logs)
 				}
 			}

@@ -12,12 +12,29 @@ import (
 // sees the removal last, the destroy event (or prune) or the turn that was reading the container, reports it once
 // as a removed_unread gap; a container whose log was read to the end after it stopped is removed silently.
 
-// beginTurn marks the container as being read.
-func (c *trackedContainer) beginTurn() {
+// beginTurn marks the container as being read; it reports false when a turn reads it already.
+func (c *trackedContainer) beginTurn() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.inTurn {
+		return false
+	}
 	c.inTurn = true
 	c.early = false
+	return true
+}
+
+// claimEarly begins a turn outside the pool when the stream opened at the container's start still waits for its
+// first turn; it reports whether it did.
+func (c *trackedContainer) claimEarly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.early || c.inTurn {
+		return false
+	}
+	c.inTurn = true
+	c.early = false
+	return true
 }
 
 // endTurn marks the end of a turn, which read the log to its end when ended is set; it reports whether the

@@ -3,6 +3,8 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"io"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,8 +13,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 )
+
+// dockerLogsSince is the first request of a new container's turn.
+func dockerLogsSince(since int64) docker.LogsRequest {
+	return docker.LogsRequest{Since: since, Follow: true}
+}
 
 // The short-lived workload: containers run with --rm, each writing shortLivedLines to stdout and as many to stderr
 // and exiting at once, started shortLivedWave at a time.
@@ -101,4 +109,56 @@ func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 	require.Equal(t, float64(counted), w.removedUnreadGaps(t), "removed_unread gaps counted")
 	t.Logf("short-lived: %d of %d lines delivered (%.1f%%); %d containers whole, %d counted as removed_unread",
 		delivered, want*len(ids), 100*float64(delivered)/float64(want*len(ids)), whole, counted)
+}
+
+func TestStreamIsTTY(t *testing.T) {
+	for _, tc := range []struct {
+		first   byte
+		tty     bool
+		wantErr bool
+	}{
+		{'2', true, false}, // "2026-12-07T..."
+		{'0', true, false},
+		{'9', true, false},
+		{1, false, false}, // stdout frame
+		{2, false, false}, // stderr frame
+		{3, false, false}, // in-band error frame
+		{0, false, true},
+		{'{', false, true},
+		{'T', false, true},
+	} {
+		tty, err := streamIsTTY(tc.first)
+		if tc.wantErr {
+			require.Error(t, err, "byte %#x", tc.first)
+			continue
+		}
+		require.NoError(t, err, "byte %#x", tc.first)
+		require.Equal(t, tc.tty, tty, "byte %#x", tc.first)
+	}
+}
+
+// TestTTYToldByTheStreamsFirstBytes checks the rule of streamIsTTY against the engine: the stream of a removed
+// container with a TTY and of one without, read through a parked stream the way track reads them.
+func TestTTYToldByTheStreamsFirstBytes(t *testing.T) {
+	cli := dockertest.Engine(t)
+	cfg := testConfig()
+	isolate(t, cfg)
+	r := startReceiver(t, cfg, &collector{}, nil)
+	for _, tty := range []bool{true, false} {
+		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{TTY: tty, Cmd: []string{"-count", "10", "-streams", "both"}})
+		dockertest.WaitExit(t, cli, id, time.Minute)
+		early := newEarlyStreams()
+		early.open(context.Background(), id, dockerLogsSince(0), 1, r.client.Logs)
+		got, err := early.tty(context.Background(), id)
+		require.NoError(t, err)
+		require.Equal(t, tty, got, "container with tty %v", tty)
+		body, ok := early.take(context.Background(), id, dockerLogsSince(0))
+		require.True(t, ok)
+		// The bytes peeked at are read again: every line arrives.
+		all, err := io.ReadAll(body)
+		require.NoError(t, err)
+		require.NoError(t, body.Close())
+		require.Equal(t, 10, strings.Count(string(all), "loggen seq="), "%q", all)
+		early.stop()
+	}
 }

@@ -30,10 +30,16 @@ const (
 // runTurn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
 func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
 	c := r.containers.get(id)
-	if c == nil {
+	if c == nil || !c.beginTurn() {
+		// Unknown, or read already outside the pool (forget).
 		return pool.Next{}
 	}
-	c.beginTurn()
+	return r.readTurn(ctx, c, yield)
+}
+
+// readTurn reads a container whose turn has begun.
+func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield <-chan pool.Reason) pool.Next {
+	id := c.meta.ID
 	from := c.position()
 	out := turn.Run(ctx, turn.Spec{
 		Open:          r.opener(id),
