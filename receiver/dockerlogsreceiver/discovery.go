@@ -197,7 +197,9 @@ func (r *logsReceiver) track(ctx context.Context, id string, start *events.Messa
 	}
 	c, info, ok := r.inspectNew(ctx, id, start)
 	if !ok {
-		r.early.discard(id)
+		if start != nil {
+			r.early.discard(id)
+		}
 		return false
 	}
 	if !r.selects(c.meta) {
@@ -238,7 +240,15 @@ func (r *logsReceiver) track(ctx context.Context, id string, start *events.Messa
 			}
 		}
 		if c.cursor, err = r.startPoint(ctx, c, info, startedAfterReceiver); err != nil {
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case errors.Is(err, docker.ErrGone) && startedAfterReceiver:
+				// Its start event, replayed since the receiver started, tracks it from the stream opened then, or
+				// counts it as removed unread.
+			case errors.Is(err, docker.ErrGone):
+				// Running when the receiver started, removed before its end was found: what it wrote since is lost.
+				r.removedUnread(ctx, id, c.meta.Name, checkpoint.From(r.startedAt.UnixNano()), c.startedAt)
+			default:
 				r.settings.Logger.Warn("Finding where to start reading a container's log failed; trying again at the next reconcile",
 					zap.String("container.id", id), zap.Error(err))
 			}

@@ -92,13 +92,15 @@ func (e *earlyStreams) parked(id string) bool {
 	return e.byID[id] != nil
 }
 
-// take hands over the parked stream when it was opened with req; otherwise the caller opens its own.
-func (e *earlyStreams) take(ctx context.Context, id string, req docker.LogsRequest) (io.ReadCloser, bool) {
+// take hands over the parked stream, or the error its open met, when it was opened for req; otherwise (false) the
+// caller opens its own. A failed open is not tried again at once: a log request to a container being removed can
+// make the daemon's removal fail (json-file creates the log file again: "directory not empty"), leaving it dead.
+func (e *earlyStreams) take(ctx context.Context, id string, req docker.LogsRequest) (body io.ReadCloser, parked bool, err error) {
 	e.mu.Lock()
 	s := e.byID[id]
 	if s == nil || !s.serves(req) {
 		e.mu.Unlock()
-		return nil, false
+		return nil, false, nil
 	}
 	delete(e.byID, id)
 	e.mu.Unlock()
@@ -106,13 +108,9 @@ func (e *earlyStreams) take(ctx context.Context, id string, req docker.LogsReque
 	case <-s.ready:
 	case <-ctx.Done():
 		go s.close()
-		return nil, false
+		return nil, true, ctx.Err()
 	}
-	if s.err != nil {
-		// Opened again by the caller: the answer tells it what to do (gone, not readable, retry).
-		return nil, false
-	}
-	return s.body, true
+	return s.body, true, s.err
 }
 
 // tty waits for the parked stream of a removed container and tells from its first bytes whether it is a TTY's.

@@ -120,8 +120,8 @@ func (r *logsReceiver) opener(id string) turn.Opener {
 		return open
 	}
 	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
-		if body, ok := r.early.take(ctx, id, req); ok {
-			return body, nil
+		if body, parked, err := r.early.take(ctx, id, req); parked {
+			return body, err
 		}
 		return r.client.Logs(ctx, id, req)
 	}
