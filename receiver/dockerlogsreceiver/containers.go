@@ -40,6 +40,8 @@ type trackedContainer struct {
 	// inTurn is set while a turn reads the container; prior is its state before it was forgotten.
 	inTurn bool
 	prior  readState
+	// early is set while a stream opened at the container's start event waits for its first turn.
+	early bool
 	// multiline joins its lines into records; nil when every line is a record.
 	multiline *multiline.Rule
 	// limit slows its reading to its rate limit across its turns; nil when it has none.

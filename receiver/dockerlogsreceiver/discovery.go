@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/events"
 	"go.uber.org/zap"
 
@@ -24,6 +26,8 @@ const (
 //
 // Events catch short-lived containers that a list would miss; the list repairs whatever events were lost.
 func (r *logsReceiver) discover(ctx context.Context) {
+	// Streams not taken by a turn are closed; their context has ended.
+	defer r.early.stop()
 	// From the receiver's start: a container that started and exited before the first subscription (reading
 	// the daemon's identity first takes most of a second on Podman) is in no list of running containers.
 	since := r.startedAt
@@ -32,7 +36,9 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	for ctx.Err() == nil {
 		r.readDaemonIdentity(ctx)
 		subscribed := time.Now()
-		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters(), r.cfg.LifecycleEvents.actions()...)
+		// Create events tell which new containers' logs are wholly their own (newRunStart).
+		actions := append(r.cfg.LifecycleEvents.actions(), events.ActionCreate)
+		msgs, errs := r.client.ContainerEvents(ctx, since, r.filter.EngineLabelFilters(), actions...)
 		// Listing after subscribing leaves no gap in which a container could start unseen.
 		listed := r.reconcile(ctx)
 		if listed && !resumed {
@@ -56,22 +62,31 @@ func (r *logsReceiver) discover(ctx context.Context) {
 	}
 }
 
+// eventBacklog is how many events openAhead may have passed on before they are handled.
+const eventBacklog = 1024
+
 // followEvents handles events until the stream fails or ctx ends; since advances with each event.
 func (r *logsReceiver) followEvents(ctx context.Context, msgs <-chan events.Message, errs <-chan error, since *time.Time) error {
 	ticker := time.NewTicker(r.cfg.ReconcileInterval)
 	defer ticker.Stop()
+	// Handling an event can take requests (inspect, saved position): new containers' streams are opened ahead of it.
+	aheadCtx, stopAhead := context.WithCancel(ctx)
+	ahead := make(chan events.Message, eventBacklog)
+	var wg sync.WaitGroup
+	wg.Go(func() { r.openAhead(aheadCtx, ctx, msgs, ahead) })
+	defer func() {
+		stopAhead()
+		wg.Wait()
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case err := <-errs:
 			return err
-		case msg := <-msgs:
+		case msg := <-ahead:
 			// since is sent in whole seconds (Podman reads no fraction): the replay may begin up to a second
-			// early, with a container's run from before the receiver, which is history.
-			if msg.TimeNano < r.startedAt.UnixNano() {
-				continue
-			}
+			// early, with a container's run from before the receiver, which is history (dropped by openAhead).
 			*since = time.Unix(0, msg.TimeNano)
 			r.handleEvent(ctx, msg)
 		case <-ticker.C:
@@ -102,7 +117,7 @@ func (r *logsReceiver) handleEvent(ctx context.Context, msg events.Message) {
 			}
 			r.restarted(ctx, c)
 		}
-		if r.track(ctx, id, true) {
+		if r.track(ctx, id, &msg) {
 			r.pool.Again(id)
 		}
 	case events.ActionDestroy:
@@ -130,7 +145,7 @@ func (r *logsReceiver) reconcile(ctx context.Context) bool {
 		r.readDaemonIdentity(ctx)
 	}
 	for _, s := range list {
-		if r.track(ctx, s.ID, false) {
+		if r.track(ctx, s.ID, nil) {
 			r.pool.Add(s.ID)
 		}
 	}
@@ -158,7 +173,7 @@ func (r *logsReceiver) resumeExited(ctx context.Context) bool {
 		if _, saved, err := r.store.Load(ctx, s.ID); err != nil || !saved {
 			continue
 		}
-		if r.track(ctx, s.ID, false) {
+		if r.track(ctx, s.ID, nil) {
 			r.pool.Add(s.ID)
 		}
 	}
@@ -167,74 +182,128 @@ func (r *logsReceiver) resumeExited(ctx context.Context) bool {
 
 // track makes the container known, reading its metadata and saved position; it reports whether it can be read.
 //
-// A container seen through its start event, or that started after the receiver, is read from that start (and
-// with start_at: beginning, its earlier runs too); one already running when the receiver started begins where
-// start_at says (startPoint).
-func (r *logsReceiver) track(ctx context.Context, id string, fromStartEvent bool) bool {
+// A container seen through its start event (start) is read from that start, found without a request
+// (newRunStart), and its stream was opened already (openAhead): if it is gone before it could be inspected, the
+// event's attributes stand in for its metadata and the stream's first bytes tell whether it has a TTY, and if
+// nothing of it can be read, it is counted as removed unread. One that started after the receiver is read from
+// that start too; one already running when the receiver started begins where start_at says (startPoint).
+func (r *logsReceiver) track(ctx context.Context, id string, start *events.Message) bool {
 	if c := r.containers.get(id); c != nil {
 		return c.is(readable)
 	}
 	if id == r.ownID || r.excluded.has(id) {
+		r.early.discard(id)
 		return false
 	}
-	info, err := r.client.Inspect(ctx, id)
-	if err != nil {
-		if ctx.Err() == nil && !errors.Is(err, docker.ErrGone) {
-			r.settings.Logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
-			r.health.daemonFailed(err)
+	c, info, ok := r.inspectNew(ctx, id, start)
+	if !ok {
+		if start != nil {
+			r.early.discard(id)
 		}
 		return false
-	}
-	c := &trackedContainer{meta: r.metaOf(info), logFileSize: rotatingFileSize(info.HostConfig)}
-	if info.Config != nil {
-		c.tty = info.Config.Tty
-	}
-	if info.State != nil {
-		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.Unix() > 0 {
-			c.startedAt = started.UnixNano()
-		}
 	}
 	if !r.selects(c.meta) {
 		r.excluded.add(id)
+		r.early.discard(id)
 		return false
 	}
+	var err error
 	if c.multiline, err = r.cfg.multilineOf(c.meta.Labels); err != nil {
 		c.multiline = r.cfg.Multiline.ruleOrNil()
 		r.settings.Logger.Warn("A container's multiline labels are invalid; its lines are grouped by the receiver's multiline setting",
 			zap.String("container.id", id), zap.String("container.name", c.meta.Name), zap.Error(err))
 	}
 	c.limit = r.limitOf(c.meta)
-	startedAfterReceiver := fromStartEvent
-	if info.State != nil {
-		if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {
-			startedAfterReceiver = true
-		}
-	}
 	r.considerFiles(info)
 	cursor, saved, err := r.store.Load(ctx, id)
 	if err != nil {
 		// Reading it as new could deliver its whole log again: wait for the storage instead.
 		r.settings.Logger.Warn("Loading the saved read position failed; trying again at the next reconcile",
 			zap.String("container.id", id), zap.Error(err))
+		r.early.discard(id)
 		return false
 	}
-	if saved {
+	switch {
+	case saved:
 		c.cursor = cursor
-	} else {
+		r.early.discard(id)
+	case start != nil:
+		var state *container.State
+		if info.ContainerJSONBase != nil {
+			state = info.State
+		}
+		c.cursor = r.newRunStart(ctx, *start, state)
+	default:
+		startedAfterReceiver := false
+		if info.State != nil {
+			if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {
+				startedAfterReceiver = true
+			}
+		}
 		if c.cursor, err = r.startPoint(ctx, c, info, startedAfterReceiver); err != nil {
-			if ctx.Err() == nil {
+			switch {
+			case ctx.Err() != nil:
+			case errors.Is(err, docker.ErrGone) && startedAfterReceiver:
+				// Its start event, replayed since the receiver started, tracks it from the stream opened then, or
+				// counts it as removed unread.
+			case errors.Is(err, docker.ErrGone):
+				// Running when the receiver started, removed before its end was found: what it wrote since is lost.
+				r.removedUnread(ctx, id, c.meta.Name, checkpoint.From(r.startedAt.UnixNano()), c.startedAt)
+			default:
 				r.settings.Logger.Warn("Finding where to start reading a container's log failed; trying again at the next reconcile",
 					zap.String("container.id", id), zap.Error(err))
 			}
 			return false
 		}
-		if c.cursor != (checkpoint.Cursor{}) {
-			// Saved at once, so that a restart before the first delivery does not move it.
-			r.savePosition(ctx, c, c.cursor)
-		}
 	}
+	if !saved && c.cursor != (checkpoint.Cursor{}) {
+		// Saved at once, so that a restart before the first delivery does not move it.
+		r.savePosition(ctx, c, c.cursor)
+	}
+	c.early = r.early.parked(id)
 	r.containers.add(c)
 	return true
+}
+
+// inspectNew reads what the receiver keeps of a container it does not know yet; it reports false when the
+// container cannot be tracked now. A container first seen through its start event and gone already is known by
+// the event and the stream opened at it; with no stream, what it wrote is counted as removed unread.
+func (r *logsReceiver) inspectNew(ctx context.Context, id string, start *events.Message) (*trackedContainer, container.InspectResponse, bool) {
+	info, err := r.client.Inspect(ctx, id)
+	if err == nil {
+		c := &trackedContainer{meta: r.metaOf(info), logFileSize: rotatingFileSize(info.HostConfig)}
+		if info.Config != nil {
+			c.tty = info.Config.Tty
+		}
+		if info.State != nil {
+			if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.Unix() > 0 {
+				c.startedAt = started.UnixNano()
+			}
+		}
+		return c, info, true
+	}
+	if ctx.Err() != nil {
+		return nil, info, false
+	}
+	if start == nil || !errors.Is(err, docker.ErrGone) {
+		if !errors.Is(err, docker.ErrGone) {
+			r.settings.Logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
+			r.health.daemonFailed(err)
+		}
+		return nil, info, false
+	}
+	meta, selected := r.eventMeta(*start)
+	if !selected {
+		return nil, info, false
+	}
+	c := &trackedContainer{meta: meta, startedAt: start.TimeNano}
+	if c.tty, err = r.early.tty(ctx, id); err != nil {
+		if ctx.Err() == nil {
+			r.removedUnread(ctx, id, meta.Name, r.newRunStart(ctx, *start, nil), start.TimeNano)
+		}
+		return nil, info, false
+	}
+	return c, info, true
 }
 
 // renamed applies the rules to the new name: a container may come into or fall out of the selection.
@@ -242,7 +311,7 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 	r.excluded.remove(id)
 	c := r.containers.get(id)
 	if c == nil {
-		if r.track(ctx, id, false) {
+		if r.track(ctx, id, nil) {
 			r.pool.Add(id)
 		}
 		return
@@ -263,7 +332,21 @@ func (r *logsReceiver) renamed(ctx context.Context, id, name string) {
 func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.excluded.remove(id)
 	if c := r.containers.get(id); c != nil {
-		if reading, unread := c.forgetNow(); unread && !reading {
+		reading, unread := c.forgetNow()
+		if reading {
+			// The turn reading it, or about to read the stream opened at its start, reads on to the end of its
+			// log (the stream ends there, the container being gone), then reports what is missing and lets it go.
+			r.files.forget(id)
+			r.deletePosition(ctx, id)
+			if c.claimEarly() {
+				// The stream opened at its start waits for a slot the pool may not free for a time slice: it is open
+				// already and ends with the log, so it is read now.
+				r.pool.Remove(id)
+				r.wg.Go(func() { r.readTurn(ctx, c, nil) })
+			}
+			return
+		}
+		if unread {
 			cur, started := c.removalSpan()
 			r.removedUnread(ctx, id, c.metadata().Name, cur, started)
 		}
@@ -271,6 +354,7 @@ func (r *logsReceiver) forget(ctx context.Context, id string) {
 		// Removed while no receiver ran, or before it was tracked again: its saved position tells.
 		r.removedUnread(ctx, id, "", cur, 0)
 	}
+	r.early.discard(id)
 	r.pool.Remove(id)
 	r.containers.remove(id)
 	r.files.forget(id)

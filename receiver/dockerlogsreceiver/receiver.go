@@ -39,6 +39,7 @@ type logsReceiver struct {
 	pool       *pool.Pool
 	budget     *turn.Budget // shared by every turn: bounds the lines read and not yet accepted
 	containers *containers
+	early      *earlyStreams // streams opened at new containers' start events, until their first turn
 	startedAt  time.Time
 	ownID      string // the collector's own container, never read
 	filter     *selection.Filter
@@ -132,6 +133,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(fmt.Errorf("storage: %w", err), r.Shutdown(ctx))
 	}
 	r.containers = newContainers()
+	r.early = newEarlyStreams()
 	// Validate already compiled these rules; a failure here is a programming error, not a user's.
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))

@@ -12,11 +12,29 @@ import (
 // sees the removal last, the destroy event (or prune) or the turn that was reading the container, reports it once
 // as a removed_unread gap; a container whose log was read to the end after it stopped is removed silently.
 
-// beginTurn marks the container as being read.
-func (c *trackedContainer) beginTurn() {
+// beginTurn marks the container as being read; it reports false when a turn reads it already.
+func (c *trackedContainer) beginTurn() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.inTurn {
+		return false
+	}
 	c.inTurn = true
+	c.early = false
+	return true
+}
+
+// claimEarly begins a turn outside the pool when the stream opened at the container's start still waits for its
+// first turn; it reports whether it did.
+func (c *trackedContainer) claimEarly() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.early || c.inTurn {
+		return false
+	}
+	c.inTurn = true
+	c.early = false
+	return true
 }
 
 // endTurn marks the end of a turn, which read the log to its end when ended is set; it reports whether the
@@ -35,14 +53,14 @@ func (c *trackedContainer) endTurn(ended bool) (gone, unread bool) {
 }
 
 // forgetNow marks the container forgotten; unread says that lines may have gone with it, unless a turn reading
-// it (reading) finds its log's end.
+// it, or about to read the stream opened at its start (reading), finds its log's end.
 func (c *trackedContainer) forgetNow() (reading, unread bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state != forgotten {
 		c.prior, c.state = c.state, forgotten
 	}
-	return c.inTurn, c.prior == readable && !c.cursor.Ended
+	return c.inTurn || c.early && c.prior == readable, c.prior == readable && !c.cursor.Ended
 }
 
 // started records that the container started at ts (ns); a start after the one known means its log has more to read.

@@ -59,8 +59,10 @@ func removeAndForget(t *testing.T, cli *client.Client, r *logsReceiver, id strin
 }
 
 // TestContainerRemovedBeforeItWasReadIsReported: with one stream held by a container that never stops, another
-// container writes, exits and is removed while it waits for a slot: its lines are gone, and the receiver says
-// so once (warning naming it, removed_unread gap). A container read to its end and then removed is not reported.
+// container writes, exits and is removed while it waits for a slot and no stream could be opened for it at its
+// start (the one such stream allowed is held by a third): its lines are gone, and the receiver says so once
+// (warning naming it, removed_unread gap). A container read to its end and then removed is not reported, nor is
+// the third, whose stream opened at its start is read to the end once it is removed.
 func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
 	cli := dockertest.Engine(t)
 	cfg := testConfig()
@@ -78,12 +80,20 @@ func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
 
 	hog := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "10"}})
 	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, 2*time.Minute, 10*time.Millisecond, "the hog holds the stream")
+	parked := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "30"}})
+	require.Eventually(t, func() bool { return w.r.containers.get(parked) != nil && w.r.early.parked(parked) }, 2*time.Minute,
+		10*time.Millisecond, "a stream is opened at the start of the container that waits for the slot")
+	dockertest.WaitExit(t, cli, parked, time.Minute)
 	waiting := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "50"}})
 	dockertest.WaitExit(t, cli, waiting, time.Minute)
 
 	removeAndForget(t, cli, w.r, done)
 	removeAndForget(t, cli, w.r, waiting)
 	assert.Zero(t, sink.count(waiting), "never read: the only stream was busy")
+	removeAndForget(t, cli, w.r, parked)
+	require.Eventually(t, func() bool { return sink.count(parked) == 30 }, 2*time.Minute, 10*time.Millisecond,
+		"the stream opened at its start is read to the end")
+	assert.Empty(t, w.removedUnreadWarnings(parked), "a container read to its end is removed silently")
 	require.Eventually(t, func() bool { return len(w.removedUnreadWarnings(waiting)) == 1 }, 2*time.Minute, 10*time.Millisecond,
 		"one warning names the container removed unread")
 	assert.Empty(t, w.removedUnreadWarnings(done), "a container read to its end is removed silently")

@@ -30,10 +30,16 @@ const (
 // runTurn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
 func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
 	c := r.containers.get(id)
-	if c == nil {
+	if c == nil || !c.beginTurn() {
+		// Unknown, or read already outside the pool (forget).
 		return pool.Next{}
 	}
-	c.beginTurn()
+	return r.readTurn(ctx, c, yield)
+}
+
+// readTurn reads a container whose turn has begun.
+func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield <-chan pool.Reason) pool.Next {
+	id := c.meta.ID
 	from := c.position()
 	out := turn.Run(ctx, turn.Spec{
 		Open:          r.opener(id),
@@ -77,7 +83,8 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 	gone, unread := c.endTurn(ended)
 	switch {
 	case gone:
-		// Destroyed while this turn delivered its last lines: drop the position a late save wrote back.
+		// Destroyed while this turn read or delivered its last lines: drop the position a late save wrote back.
+		r.containers.remove(id)
 		r.deletePosition(ctx, c.meta.ID)
 		r.malformed.forget(id)
 		if unread {
@@ -116,9 +123,14 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from c
 // opener opens one container's log stream.
 func (r *logsReceiver) opener(id string) turn.Opener {
 	if open := r.fileOpener(id); open != nil {
+		// Its files are read instead: a stream opened at its start is not needed.
+		r.early.discard(id)
 		return open
 	}
 	return func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) {
+		if body, parked, err := r.early.take(ctx, id, req); parked {
+			return body, err
+		}
 		return r.client.Logs(ctx, id, req)
 	}
 }
