@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/hostileline"
@@ -18,7 +19,8 @@ import (
 // options are the parsed command-line flags.
 type options struct {
 	plan hostileline.Plan
-	// release names a file holding how many numbered lines may be written so far; empty writes them all at once.
+	// release names a file holding how many numbered lines may be written so far, and optionally how many padding
+	// lines in all ("40 3"); empty writes every line at once.
 	release string
 	poll    time.Duration
 }
@@ -32,7 +34,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.Int64Var(&o.plan.Epoch, "epoch", 0, "Unix seconds the timestamps written inside lines are drawn around")
 	fs.BoolVar(&o.plan.Unterminated, "unterminated", false, "write the last numbered line without a newline")
 	fs.BoolVar(&o.plan.Huge, "huge", false, "allow one line of 1 to 3 MiB")
-	fs.StringVar(&o.release, "release", "", "file holding how many numbered lines may be written so far (read again every -poll)")
+	fs.IntVar(&o.plan.MaxLen, "max-len", 0, "cap every line's length (0 = no cap)")
+	fs.StringVar(&o.release, "release", "", "file holding how many numbered lines may be written so far and, after a space, how many padding lines in all (read again every -poll)")
 	fs.DurationVar(&o.poll, "poll", 20*time.Millisecond, "how often -release is read while waiting")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -131,19 +134,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		pending: map[string][]byte{},
 		limit:   1<<20 + rand.New(rand.NewPCG(o.plan.Seed, 0)).IntN(3<<20),
 	}
-	allowed := o.plan.Items
+	allowed, pads, padded := o.plan.Items, 0, 0
 	if o.release != "" {
 		allowed = 0
 	}
+	pad := append(hostileline.PadLine(), '\n')
 	for seq := range o.plan.Items {
 		for seq >= allowed {
 			if err := w.flushAll(); err != nil {
 				return err
 			}
+			for ; padded < pads; padded++ {
+				if _, err := stdout.Write(pad); err != nil {
+					return fmt.Errorf("write padding line: %w", err)
+				}
+			}
 			if !sleep(ctx, o.poll) {
 				return nil
 			}
-			if allowed, err = readRelease(o.release); err != nil {
+			if allowed, pads, err = readRelease(o.release); err != nil {
 				return err
 			}
 		}
@@ -157,20 +166,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return w.flushAll()
 }
 
-// readRelease returns the number in the release file; a file not yet written allows nothing.
-func readRelease(path string) (int, error) {
+// readRelease returns the numbers in the release file: lines allowed, and padding lines in all; a file not yet
+// written allows nothing.
+func readRelease(path string) (lines, pads int, err error) {
 	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) || (err == nil && len(bytes.TrimSpace(b)) == 0) {
-		return 0, nil
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n, err := strconv.Atoi(string(bytes.TrimSpace(b)))
-	if err != nil {
-		return 0, fmt.Errorf("release file %s: %w", path, err)
+	fields := strings.Fields(string(b))
+	var n [2]int
+	for i, f := range fields {
+		if i >= len(n) {
+			return 0, 0, fmt.Errorf("release file %s: %q: want two numbers at most", path, b)
+		}
+		if n[i], err = strconv.Atoi(f); err != nil {
+			return 0, 0, fmt.Errorf("release file %s: %w", path, err)
+		}
 	}
-	return n, nil
+	return n[0], n[1], nil
 }
 
 // sleep waits d and reports whether ctx is still live.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -79,9 +78,9 @@ func TestWritesOnlyWhatTheReleaseFileAllows(t *testing.T) {
 		done <- run(ctx, []string{"-seed", "3", "-items", "20", "-release", release, "-poll", "1ms"}, &stdout, &stderr)
 	}()
 	written := func() int { return len(numbered(stdout.Bytes())) + len(numbered(stderr.Bytes())) }
-	setRelease := func(n int) {
+	setRelease := func(content string) {
 		tmp := release + ".tmp"
-		if err := os.WriteFile(tmp, []byte(strconv.Itoa(n)), 0o644); err != nil {
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		if err := os.Rename(tmp, release); err != nil {
@@ -103,12 +102,25 @@ func TestWritesOnlyWhatTheReleaseFileAllows(t *testing.T) {
 		}
 	}
 	waitFor(0)
-	setRelease(7)
+	setRelease("7")
 	waitFor(7)
-	setRelease(20)
+	setRelease("7 2")
+	pads := func() int { return bytes.Count(stdout.Bytes(), []byte(hostileline.PadPrefix)) }
+	deadline := time.Now().Add(10 * time.Second)
+	for pads() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d padding lines, want 2", pads())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitFor(7)
+	setRelease("20 2")
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	waitFor(20)
+	if pads() != 2 {
+		t.Fatalf("%d padding lines, want 2", pads())
+	}
 }

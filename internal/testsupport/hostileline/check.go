@@ -115,6 +115,9 @@ func Check(p Plan, m Mode, maxLogSize int, recs []Record) Report {
 	groups := map[key][]Record{}
 	var order []key
 	for _, rec := range recs {
+		if bytes.HasPrefix(rec.Body, []byte(PadPrefix)) {
+			continue
+		}
 		if len(rec.Body) > maxLogSize {
 			seq, _ := ParseSeq(rec.Body)
 			r.Oversize = append(r.Oversize, Damage{Seq: seq, Kind: "?", Detail: fmt.Sprintf("%s record of %d B at ts=%d", rec.Stream, len(rec.Body), rec.Timestamp)})
@@ -125,9 +128,13 @@ func Check(p Plan, m Mode, maxLogSize int, recs []Record) Report {
 		}
 		groups[k] = append(groups[k], rec)
 	}
+	items := make([]Item, p.Items)
+	for seq := range items {
+		items[seq] = p.Item(seq)
+	}
 	tinyTexts := map[string]bool{}
-	for seq := range p.Items {
-		for _, t := range p.Item(seq).Tiny {
+	for _, it := range items {
+		for _, t := range it.Tiny {
 			body := m.Body(t.Text, true)
 			r.TinyWant[tinyKey(m.Stream(t.Stream), body)]++
 			tinyTexts[tinyKey(m.Stream(t.Stream), body)] = true
@@ -166,15 +173,15 @@ func Check(p Plan, m Mode, maxLogSize int, recs []Record) Report {
 			copies[seq]++
 			if copies[seq] > 1 {
 				// A second copy: join it too, so that its pieces are not taken for repeats of the first.
-				pieces = joinCopy(seq, p, m, h, pieces, k.stream, nil)
+				pieces = joinCopy(items[seq], m, h, pieces, k.stream, nil)
 				continue
 			}
-			pieces = joinCopy(seq, p, m, h, pieces, k.stream, &r)
+			pieces = joinCopy(items[seq], m, h, pieces, k.stream, &r)
 		}
 		for _, pc := range pieces {
 			seq, _ := ParseSeq(heads[0].Body)
-			if seq < p.Items && bytes.Contains(m.Body(p.Item(seq).Line, p.Item(seq).Terminated), pc) {
-				r.Repeated = append(r.Repeated, Damage{Seq: seq, Kind: p.Item(seq).Kind, Detail: fmt.Sprintf("a piece of %d B stored again: %s", len(pc), quote(pc, 0, 40))})
+			if seq < p.Items && bytes.Contains(m.Body(items[seq].Line, items[seq].Terminated), pc) {
+				r.Repeated = append(r.Repeated, Damage{Seq: seq, Kind: items[seq].Kind, Detail: fmt.Sprintf("a piece of %d B stored again: %s", len(pc), quote(pc, 0, 40))})
 			} else {
 				r.Orphans = append(r.Orphans, Record{Stream: k.stream, Timestamp: k.ts, Body: pc})
 			}
@@ -191,9 +198,10 @@ func Check(p Plan, m Mode, maxLogSize int, recs []Record) Report {
 	return r
 }
 
-// joinCopy joins the line of header h from pieces, records in r (when not nil) how it arrived, and returns the pieces it did not use.
-func joinCopy(seq int, p Plan, m Mode, h Record, pieces [][]byte, stream string, r *Report) [][]byte {
-	it := p.Item(seq)
+// joinCopy joins the line of item it, whose first record is h, from pieces, records in r (when not nil) how it
+// arrived, and returns the pieces it did not use.
+func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Report) [][]byte {
+	seq := it.Seq
 	want := m.Body(it.Line, it.Terminated)
 	// note records a damage in the list of r that pick names, when r is set.
 	note := func(pick func(*Report) *[]Damage, format string, args ...any) {
@@ -226,19 +234,24 @@ func joinCopy(seq int, p Plan, m Mode, h Record, pieces [][]byte, stream string,
 			r.Whole++
 		}
 	default:
-		var foreign int
+		// The records of its time that fit nowhere are not its; those that fit elsewhere are its, unplaced.
+		var foreign [][]byte
+		fit := 0
 		for _, pc := range left {
-			if !bytes.Contains(want, pc) {
-				foreign++
+			if bytes.Contains(want, pc) {
+				fit += len(pc)
+			} else {
+				foreign = append(foreign, pc)
 			}
 		}
-		if foreign > 0 {
+		if len(foreign) > 0 {
 			note(altered, "%d of %d B joined, then no record continues it; %d records of its time hold bytes it does not (stored %s, written %s)",
-				reached, len(want), foreign, quote(left[0], 0, 40), quote(want, reached, 40))
+				reached, len(want), len(foreign), quote(foreign[0], 0, 40), quote(want, reached, 40))
 		} else {
-			note(cut, "%d of %d B joined from %d records, then nothing continues it (next written bytes %s)", reached, len(want), len(pieces)-len(left)+1, quote(want, reached, 40))
+			note(cut, "%d of %d B joined, then no record continues it (next written bytes %s); %d more B of it stored that fit no gap",
+				reached, len(want), quote(want, reached, 40), fit)
 		}
-		return left
+		return foreign
 	}
 	return left
 }

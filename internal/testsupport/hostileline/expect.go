@@ -24,10 +24,16 @@ const replacement = "\uFFFD"
 //   - json-file writes each piece as a JSON string (moby jsonlog): a byte that does not start a valid UTF-8
 //     sequence within its piece is written as \ufffd, so a character cut by a piece's edge is replaced too, one
 //     U+FFFD per byte. The local driver keeps the bytes.
+//   - The local driver gives a line whose last piece is empty (it ended exactly at a piece's edge) back without
+//     its newline (seen on Docker 20.10: "TS " and no "\n"). On a TTY that leaves the terminal's "\r" as the
+//     line's last byte with no newline after it, so it stays in the body.
 func (m Mode) Body(line []byte, terminated bool) []byte {
 	data := line
 	if m.TTY && terminated {
 		data = append(append([]byte(nil), line...), '\r')
+		if !m.JSONFile && len(data)%DockerPiece == 0 {
+			return data
+		}
 	}
 	if m.JSONFile {
 		var out []byte
@@ -49,6 +55,15 @@ func (m Mode) Body(line []byte, terminated bool) []byte {
 // utf8.DecodeRune sees it: the rule of the daemon's JSON encoder.
 func appendValid(dst, piece []byte) []byte {
 	for i := 0; i < len(piece); {
+		if piece[i] < utf8.RuneSelf {
+			j := i + 1
+			for j < len(piece) && piece[j] < utf8.RuneSelf {
+				j++
+			}
+			dst = append(dst, piece[i:j]...)
+			i = j
+			continue
+		}
 		r, n := utf8.DecodeRune(piece[i:])
 		if r == utf8.RuneError && n == 1 {
 			dst = append(dst, replacement...)

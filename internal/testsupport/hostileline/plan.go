@@ -77,6 +77,25 @@ type Plan struct {
 	Unterminated bool
 	// Huge allows one line of 1 to 3 MiB.
 	Huge bool
+	// MaxLen, when set, caps the length of every line (at least 2*MaxLogSize+100, so that runs stay longer than two records).
+	MaxLen int
+}
+
+// PadPrefix starts the padding lines a paced writer writes to fill its log file up to the size at which the
+// daemon rotates it; they are no part of the plan.
+const PadPrefix = "hostile pad |"
+
+// PadLen is the length of a padding line without its newline: one daemon piece, one record.
+const PadLen = 8000
+
+// PadLine returns a padding line without its newline.
+func PadLine() []byte {
+	b := make([]byte, PadLen)
+	copy(b, PadPrefix)
+	for i := len(PadPrefix); i < PadLen; i++ {
+		b[i] = 'p'
+	}
+	return b
 }
 
 // tinyTexts are the lines too short for a header: empty, one byte, a byte the daemon alters, an escape.
@@ -139,6 +158,9 @@ func (p Plan) Item(seq int) Item {
 	case "huge":
 		size = 1<<20 + r.IntN(HugeMax-1<<20+1)
 	}
+	if p.MaxLen > 0 {
+		size = min(size, max(p.MaxLen, 2*MaxLogSize+100))
+	}
 	it.Line = g.line(seq, it.Kind, size)
 	switch {
 	case len(it.Line) <= 300 && r.IntN(3) == 0:
@@ -173,8 +195,9 @@ type gen struct {
 func (g gen) line(seq int, kind string, size int) []byte {
 	hdrLen := len(header(seq, size, 0))
 	payload := g.payload(kind, max(size-hdrLen, 1))
-	for {
-		// The header's length depends on the payload's length; settle both.
+	for range 3 {
+		// The header's length depends on the payload's length; settle both (a length at a power of ten may
+		// flip between two, and is then left one byte long).
 		h := header(seq, len(payload), 0)
 		want := max(size-len(h), 1)
 		if want == len(payload) {
