@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +83,7 @@ func hostileVariants() []hostileVariant {
 // hostileContainer is a running variant, its plan and how far its writer was allowed.
 type hostileContainer struct {
 	v       hostileVariant
+	short   string // the variant's name with its path, what HOSTILE_ONLY matches
 	name    string
 	id      string
 	plan    hostileline.Plan
@@ -146,6 +148,13 @@ func TestHostileContainers(t *testing.T) {
 		}
 		items = n
 	}
+	only := regexp.MustCompile("")
+	if s := os.Getenv("HOSTILE_ONLY"); s != "" {
+		var err error
+		if only, err = regexp.Compile(s); err != nil {
+			t.Fatalf("HOSTILE_ONLY=%q: %v", s, err)
+		}
+	}
 	t.Logf("seed %d (HOSTILE_SEED=%d reruns it), %d numbered lines per container", seed, seed, items)
 	containersDir := daemonContainersDir(t, cli)
 	image := dockertest.HostileGenImage(t, cli)
@@ -156,7 +165,10 @@ func TestHostileContainers(t *testing.T) {
 	var names []string
 	for i, v := range hostileVariants() {
 		path := map[bool]string{false: "api-", true: "files-"}[v.files]
-		c := &hostileContainer{v: v, name: prefix + path + v.name, mode: hostileline.Mode{JSONFile: v.driver == "json-file", TTY: v.tty}}
+		if !only.MatchString(path + v.name) {
+			continue
+		}
+		c := &hostileContainer{v: v, short: path + v.name, name: prefix + path + v.name, mode: hostileline.Mode{JSONFile: v.driver == "json-file", TTY: v.tty}}
 		c.plan = hostileline.Plan{Seed: seed*1000 + uint64(i), Items: items, Epoch: epoch, Unterminated: true, Huge: v.huge, MaxLen: v.maxLen}
 		if v.brief {
 			c.plan.Items = briefItems
@@ -256,30 +268,35 @@ func TestHostileContainers(t *testing.T) {
 		addGaps(col)
 	}
 
+	// One subtest per container, so that each failing case is named.
 	for _, c := range cs {
-		r := hostileline.Check(c.plan, c.mode, hostileline.MaxLogSize, store.recordsOf(c.name))
-		paced := ""
-		if c.v.capacity > 0 {
-			paced = fmt.Sprintf(", writer paced in %d rounds with %d padding lines", c.rounds, c.pads)
-			if len(c.wentOn) > 0 {
-				paced += fmt.Sprintf(", went on without seq %v", c.wentOn[:min(len(c.wentOn), 12)])
+		t.Run(c.short, func(t *testing.T) {
+			r := hostileline.Check(c.plan, c.mode, hostileline.MaxLogSize, store.recordsOf(c.name))
+			paced := ""
+			if c.v.capacity > 0 {
+				paced = fmt.Sprintf(", writer paced in %d rounds with %d padding lines", c.rounds, c.pads)
+				if len(c.wentOn) > 0 {
+					paced += fmt.Sprintf(", went on without seq %v", c.wentOn[:min(len(c.wentOn), 12)])
+				}
 			}
-		}
-		if c.exitCode != 0 || c.exitError != "" {
-			t.Errorf("%s: the writer exited with %d %s", c.describe(), c.exitCode, c.exitError)
-		}
-		if r.OK() {
+			if c.exitCode != 0 || c.exitError != "" {
+				t.Errorf("%s: the writer exited with %d %s", c.describe(), c.exitCode, c.exitError)
+			}
+			if !r.OK() {
+				t.Errorf("%s: %v%s", c.describe(), r, paced)
+				return
+			}
 			t.Logf("%s: %v%s", c.describe(), r, paced)
-			continue
-		}
-		t.Errorf("%s: %v%s", c.describe(), r, paced)
+		})
 	}
 	for _, col := range collectors {
-		for cause, v := range gaps[col.name] {
-			if v != 0 {
-				t.Errorf("collector %s counted %v gaps with cause %q (otelcol_docker_logs_gaps), though Docker discarded nothing", col.name, v, cause)
+		t.Run("gaps-"+col.name, func(t *testing.T) {
+			for cause, v := range gaps[col.name] {
+				if v != 0 {
+					t.Errorf("collector %s counted %v gaps with cause %q (otelcol_docker_logs_gaps), though Docker discarded nothing", col.name, v, cause)
+				}
 			}
-		}
+		})
 	}
 	t.Logf("gaps counted (before and after the restart): %v", gaps)
 }

@@ -144,8 +144,10 @@ func TestBodyModelsTheDaemon(t *testing.T) {
 		{Mode{TTY: true}, "a\r", true, "a\r"},
 		{Mode{TTY: true}, "a\r", false, "a\r"},
 		{Mode{JSONFile: true, TTY: true}, "\xff", false, "\uFFFD"},
-		// local keeps no newline after a line that ends at a piece's edge: the terminal's "\r" stays.
+		// local keeps no newline after a line cut into pieces: the terminal's "\r" stays.
 		{Mode{TTY: true}, strings.Repeat("a", DockerPiece-1), true, strings.Repeat("a", DockerPiece-1) + "\r"},
+		{Mode{TTY: true}, strings.Repeat("a", DockerPiece-2), true, strings.Repeat("a", DockerPiece-2)},
+		{Mode{TTY: true}, strings.Repeat("a", DockerPiece+5), true, strings.Repeat("a", DockerPiece+5) + "\r"},
 		{Mode{JSONFile: true, TTY: true}, strings.Repeat("a", DockerPiece-1), true, strings.Repeat("a", DockerPiece-1)},
 	}
 	for _, c := range cases {

@@ -24,14 +24,15 @@ const replacement = "\uFFFD"
 //   - json-file writes each piece as a JSON string (moby jsonlog): a byte that does not start a valid UTF-8
 //     sequence within its piece is written as \ufffd, so a character cut by a piece's edge is replaced too, one
 //     U+FFFD per byte. The local driver keeps the bytes.
-//   - The local driver gives a line whose last piece is empty (it ended exactly at a piece's edge) back without
-//     its newline (seen on Docker 20.10: "TS " and no "\n"). On a TTY that leaves the terminal's "\r" as the
-//     line's last byte with no newline after it, so it stays in the body.
+//   - The local driver gives a line that the copier cut into pieces back without its newline: its last piece,
+//     even an empty one, has none (seen on Docker 20.10 with `docker logs -t`: "TS e\r" and the next entry, where
+//     json-file gives "TS e\r\n"). On a TTY that leaves the terminal's "\r" as the line's last byte with no
+//     newline after it, so it stays in the body. (Without a TTY the next entry still ends the line.)
 func (m Mode) Body(line []byte, terminated bool) []byte {
 	data := line
 	if m.TTY && terminated {
 		data = append(append([]byte(nil), line...), '\r')
-		if !m.JSONFile && len(data)%DockerPiece == 0 {
+		if !m.JSONFile && len(data) >= DockerPiece {
 			return data
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,7 +78,8 @@ type Plan struct {
 	Unterminated bool
 	// Huge allows one line of 1 to 3 MiB.
 	Huge bool
-	// MaxLen, when set, caps the length of every line (at least 2*MaxLogSize+100, so that runs stay longer than two records).
+	// MaxLen, when set, caps the length of every line but the runs of one byte, which stay longer than three
+	// records (up to 8*MaxLogSize+2000 bytes, nearly all of them one ASCII byte).
 	MaxLen int
 }
 
@@ -150,7 +152,7 @@ func (p Plan) Item(seq int) Item {
 	case "max+1":
 		size = MaxLogSize + 1
 	case "run-x", "run-0", "run-=":
-		size = 2*MaxLogSize + r.IntN(6*MaxLogSize)
+		size = 3*MaxLogSize + r.IntN(5*MaxLogSize)
 	case "ts-at-piece":
 		size = 2*DockerPiece + 100 + r.IntN(DockerPiece)
 	case "mixed-long":
@@ -158,8 +160,8 @@ func (p Plan) Item(seq int) Item {
 	case "huge":
 		size = 1<<20 + r.IntN(HugeMax-1<<20+1)
 	}
-	if p.MaxLen > 0 {
-		size = min(size, max(p.MaxLen, 2*MaxLogSize+100))
+	if p.MaxLen > 0 && !strings.HasPrefix(it.Kind, "run-") {
+		size = min(size, p.MaxLen)
 	}
 	it.Line = g.line(seq, it.Kind, size)
 	switch {
@@ -234,7 +236,7 @@ func (g gen) payload(kind string, n int) []byte {
 	case "run-x", "run-0", "run-=":
 		// Text, a run of one byte longer than two records, text: the run's records are equal to the byte.
 		c := kind[len(kind)-1]
-		lead := g.text(20 + g.r.IntN(MaxLogSize))
+		lead := g.text(20 + g.r.IntN(2000))
 		b = append(b, lead...)
 		for len(b) < n-30 {
 			b = append(b, c)
