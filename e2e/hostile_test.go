@@ -30,7 +30,7 @@ const (
 	// hostileDrive bounds the time to write every line, paced against the store, with a second per line more.
 	hostileDrive = 4 * time.Minute
 	// paceStall is how long a paced writer waits for a line of which the store holds nothing, before going on.
-	paceStall = 30 * time.Second
+	paceStall = 15 * time.Second
 	// paceQuiet is how long a paced writer waits, once the store holds the start of every line it wrote and
 	// nothing more of the container arrives, for a line the store holds only in part, before going on.
 	paceQuiet = 3 * time.Second
@@ -155,6 +155,11 @@ func TestHostileContainers(t *testing.T) {
 			t.Fatalf("HOSTILE_ONLY=%q: %v", s, err)
 		}
 	}
+	var without []string
+	if s := os.Getenv("HOSTILE_WITHOUT"); s != "" {
+		without = strings.Split(s, ",")
+		t.Logf("HOSTILE_WITHOUT=%s: content of these kinds is left out", s)
+	}
 	t.Logf("seed %d (HOSTILE_SEED=%d reruns it), %d numbered lines per container", seed, seed, items)
 	containersDir := daemonContainersDir(t, cli)
 	image := dockertest.HostileGenImage(t, cli)
@@ -169,7 +174,7 @@ func TestHostileContainers(t *testing.T) {
 			continue
 		}
 		c := &hostileContainer{v: v, short: path + v.name, name: prefix + path + v.name, mode: hostileline.Mode{JSONFile: v.driver == "json-file", TTY: v.tty}}
-		c.plan = hostileline.Plan{Seed: seed*1000 + uint64(i), Items: items, Epoch: epoch, Unterminated: true, Huge: v.huge, MaxLen: v.maxLen}
+		c.plan = hostileline.Plan{Seed: seed*1000 + uint64(i), Items: items, Epoch: epoch, Unterminated: true, Huge: v.huge, MaxLen: v.maxLen, Without: without}
 		if v.brief {
 			c.plan.Items = briefItems
 		}
@@ -296,6 +301,9 @@ func TestHostileContainers(t *testing.T) {
 					t.Errorf("collector %s counted %v gaps with cause %q (otelcol_docker_logs_gaps), though Docker discarded nothing", col.name, v, cause)
 				}
 			}
+			if t.Failed() {
+				t.Logf("the gaps the collector logged (first 10):\n%s", strings.Join(gapWarnings(col.out.String(), 10), "\n"))
+			}
 		})
 	}
 	t.Logf("gaps counted (before and after the restart): %v", gaps)
@@ -355,6 +363,9 @@ func (c *hostileContainer) start(t *testing.T, cli *client.Client, image string)
 		"-epoch", strconv.FormatInt(c.plan.Epoch, 10), "-unterminated"}
 	if c.plan.MaxLen > 0 {
 		args = append(args, "-max-len", strconv.Itoa(c.plan.MaxLen))
+	}
+	if len(c.plan.Without) > 0 {
+		args = append(args, "-without", strings.Join(c.plan.Without, ","))
 	}
 	if c.plan.Huge {
 		args = append(args, "-huge")
@@ -476,6 +487,25 @@ func (c *hostileContainer) wait(t *testing.T, cli *client.Client) {
 			c.exitError = strings.TrimSpace(stderr[i:])
 		}
 	}
+}
+
+// gapField picks the fields of a gap warning in the collector's log.
+var gapField = regexp.MustCompile(`"(container\.name|cause|from|to|duration)": ("[^"]*"|[0-9.e+-]+)`)
+
+// gapWarnings returns the first n gap warnings of a collector's log, each reduced to its container, cause and span.
+func gapWarnings(log string, n int) []string {
+	var out []string
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, "gaps.go") || len(out) == n {
+			continue
+		}
+		var fields []string
+		for _, m := range gapField.FindAllStringSubmatch(line, -1) {
+			fields = append(fields, m[1]+"="+m[2])
+		}
+		out = append(out, "    "+strings.Join(fields, " "))
+	}
+	return out
 }
 
 // daemonContainersDir returns the engine's <data-root>/containers, skipping the test when this process cannot

@@ -34,11 +34,15 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.Int64Var(&o.plan.Epoch, "epoch", 0, "Unix seconds the timestamps written inside lines are drawn around")
 	fs.BoolVar(&o.plan.Unterminated, "unterminated", false, "write the last numbered line without a newline")
 	fs.BoolVar(&o.plan.Huge, "huge", false, "allow one line of 1 to 3 MiB")
-	fs.IntVar(&o.plan.MaxLen, "max-len", 0, "cap every line's length (0 = no cap)")
+	fs.IntVar(&o.plan.MaxLen, "max-len", 0, "cap every line's length but the runs of one byte (0 = no cap)")
+	without := fs.String("without", "", "leave out content of these kinds, comma-separated: run, timestamps")
 	fs.StringVar(&o.release, "release", "", "file holding how many numbered lines may be written so far and, after a space, how many padding lines in all (read again every -poll)")
 	fs.DurationVar(&o.poll, "poll", 20*time.Millisecond, "how often -release is read while waiting")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	if *without != "" {
+		o.plan.Without = strings.Split(*without, ",")
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -85,6 +89,10 @@ func (w *writer) item(it hostileline.Item, seed uint64) error {
 	line := it.Line
 	if it.Terminated {
 		line = append(bytes.Clone(line), '\n')
+	} else if err := w.flushAll(); err != nil {
+		// The line without newline must be the last write: on a TTY, where both outputs are one terminal, a
+		// batch of the other output written after it would continue it.
+		return err
 	}
 	if it.Write == hostileline.Batched {
 		w.pending[it.Stream] = append(w.pending[it.Stream], line...)

@@ -192,3 +192,16 @@ func TestPlanIsDeterministicAndCoversItsKinds(t *testing.T) {
 		}
 	}
 }
+
+func TestPlanWithoutLeavesKindsOut(t *testing.T) {
+	p := Plan{Seed: 9, Items: 60, Epoch: 1_800_000_000, Without: []string{"run", "timestamps"}}
+	for seq := range p.Items {
+		it := p.Item(seq)
+		if strings.HasPrefix(it.Kind, "run-") || it.Kind == "timestamps" || it.Kind == "ts-at-piece" {
+			t.Fatalf("item %d is of kind %s", seq, it.Kind)
+		}
+		if bytes.Contains(it.Line, []byte("xxxxxxxxxxxxxxxxxxxx")) || bytes.Contains(it.Line, []byte("2099-")) {
+			t.Fatalf("item %d (%s) holds a run or a timestamp", seq, it.Kind)
+		}
+	}
+}
