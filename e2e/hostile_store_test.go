@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -31,6 +32,7 @@ type recordStore struct {
 	heads   map[string]map[int]lineKey      // where each numbered line's first record is
 	grew    map[string]time.Time            // when a container's records last grew
 	tiny    map[string]int                  // records of a few bytes without header: tiny lines, mostly
+	pads    map[string]int                  // padding lines
 	total   int                             // records of every container, to see the store settle
 }
 
@@ -43,7 +45,7 @@ type lineKey struct {
 // startRecordStore serves on a free port of 127.0.0.1 until the test ends.
 func startRecordStore(t *testing.T, containers []string) *recordStore {
 	t.Helper()
-	s := &recordStore{records: map[string][]hostileline.Record{}, lines: map[string]map[lineKey]int{}, heads: map[string]map[int]lineKey{}, grew: map[string]time.Time{}, tiny: map[string]int{}}
+	s := &recordStore{records: map[string][]hostileline.Record{}, lines: map[string]map[lineKey]int{}, heads: map[string]map[int]lineKey{}, grew: map[string]time.Time{}, tiny: map[string]int{}, pads: map[string]int{}}
 	for _, name := range containers {
 		s.lines[name] = map[lineKey]int{}
 		s.heads[name] = map[int]lineKey{}
@@ -83,6 +85,8 @@ func (s *recordStore) serve(w http.ResponseWriter, r *http.Request) {
 					s.heads[name][seq] = key
 				} else if len(rec.Body) <= 8 {
 					s.tiny[name]++
+				} else if bytes.HasPrefix(rec.Body, []byte(hostileline.PadPrefix)) {
+					s.pads[name]++
 				}
 			}
 		}
@@ -121,6 +125,13 @@ func (s *recordStore) tinyOf(container string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.tiny[container]
+}
+
+// padsOf returns how many padding lines the store holds of container.
+func (s *recordStore) padsOf(container string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pads[container]
 }
 
 // grewAt returns when the container's records last grew.

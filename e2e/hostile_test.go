@@ -94,17 +94,17 @@ type hostileContainer struct {
 	release string
 	logPath string
 
-	released  int
-	tinyOut   int // tiny lines released
-	pads      int // padding lines asked for
-	padFrom   int64
-	padding   bool   // padding lines were asked for and have not reached the file yet
-	stored    []bool // lines the store holds whole, or that the writer went on without
-	since     time.Time
-	rounds    int
-	wentOn    []int // lines the writer went on without, the store holding them not or not whole
-	exitCode  int
-	exitError string
+	released int
+	tinyOut  int // tiny lines released
+	pads     int // padding lines asked for
+	// tinyGiven and padsGiven are the tiny and padding lines the writer went on without.
+	tinyGiven, padsGiven int
+	stored               []bool // lines the store holds whole, or that the writer went on without
+	since                time.Time
+	rounds               int
+	wentOn               []int // lines the writer went on without, the store holding them not or not whole
+	exitCode             int
+	exitError            string
 }
 
 // hostileOverlay is laid over the shipped configuration: 1 s stream rotations, the max_log_size the plans are
@@ -418,31 +418,28 @@ func (c *hostileContainer) pace(t *testing.T, store *recordStore) int {
 	if c.released == c.plan.Items {
 		return done
 	}
-	tinyStored := store.tinyOf(c.name)
-	if len(waiting) > 0 || tinyStored < c.tinyOut {
-		quiet := !headless && time.Since(store.grewAt(c.name)) > paceQuiet && time.Since(c.since) > paceQuiet
+	// Padding lines and tiny lines are lines too: a rotation must not drop them unread either.
+	tinyStored, padsStored := store.tinyOf(c.name), store.padsOf(c.name)
+	tinyStored, padsStored = tinyStored+c.tinyGiven, padsStored+c.padsGiven
+	if len(waiting) > 0 || tinyStored < c.tinyOut || padsStored < c.pads {
+		quiet := !headless && padsStored >= c.pads && time.Since(store.grewAt(c.name)) > paceQuiet && time.Since(c.since) > paceQuiet
 		if !quiet && time.Since(c.since) < paceStall {
 			return done
 		}
-		t.Logf("%s: after %v the store holds seq %v not whole, and %d of %d tiny lines; the writer goes on",
-			c.name, time.Since(c.since).Round(100*time.Millisecond), waiting, tinyStored, c.tinyOut)
+		t.Logf("%s: after %v the store holds seq %v not whole, %d of %d tiny lines and %d of %d padding lines; the writer goes on",
+			c.name, time.Since(c.since).Round(100*time.Millisecond), waiting, tinyStored, c.tinyOut, padsStored, c.pads)
 		for _, seq := range waiting {
 			c.stored[seq] = true
 			c.wentOn = append(c.wentOn, seq)
 		}
-		c.tinyOut = tinyStored
+		c.tinyGiven += c.tinyOut - tinyStored
+		c.padsGiven += c.pads - padsStored
 	}
 	size := int64(0)
 	if fi, err := os.Stat(c.logPath); err == nil {
 		size = fi.Size()
 	} else if !os.IsNotExist(err) {
 		t.Fatalf("%s: log file: %v", c.name, err)
-	}
-	if c.padding {
-		if size == c.padFrom && time.Since(c.since) < paceStall {
-			return done
-		}
-		c.padding = false
 	}
 	room := c.v.capacity - size
 	if size >= c.v.capacity {
@@ -461,7 +458,6 @@ func (c *hostileContainer) pace(t *testing.T, store *recordStore) int {
 	if next == c.released {
 		// Each padding line takes at least PadLen+1 bytes of the file.
 		c.pads += int((c.v.capacity - size + hostileline.PadLen - 1) / hostileline.PadLen)
-		c.padding, c.padFrom = true, size
 	} else {
 		c.released, c.tinyOut = next, c.tinyOut+tiny
 		c.rounds++
