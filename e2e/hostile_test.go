@@ -91,6 +91,7 @@ type hostileContainer struct {
 	want    []int // bytes of each numbered line's expected body
 	bound   []int // log bytes of each numbered line at most, LogBytesBound
 	before  []int // log bytes of the tiny lines written before each numbered line at most
+	tinyN   []int // tiny lines written before each numbered line
 	release string
 	logPath string
 
@@ -341,6 +342,7 @@ func (c *hostileContainer) prepare(t *testing.T) {
 	c.want = make([]int, c.plan.Items)
 	c.bound = make([]int, c.plan.Items)
 	c.before = make([]int, c.plan.Items)
+	c.tinyN = make([]int, c.plan.Items)
 	c.stored = make([]bool, c.plan.Items)
 	for seq := range c.plan.Items {
 		it := c.plan.Item(seq)
@@ -349,6 +351,7 @@ func (c *hostileContainer) prepare(t *testing.T) {
 		for _, tl := range it.Tiny {
 			c.before[seq] += hostileline.LogBytesBound(tl.Text)
 		}
+		c.tinyN[seq] = len(it.Tiny)
 		if c.v.capacity > 0 && int64(c.before[seq]+c.bound[seq]) >= c.v.capacity {
 			t.Fatalf("%s: line %d may take %d log bytes, more than the log's capacity %d: lower maxLen", c.name, seq, c.before[seq]+c.bound[seq], c.v.capacity)
 		}
@@ -459,7 +462,7 @@ func (c *hostileContainer) pace(t *testing.T, store *recordStore) int {
 			break
 		}
 		sum += need
-		tiny += len(c.plan.Item(next).Tiny)
+		tiny += c.tinyN[next]
 		next++
 	}
 	if next == c.released {
