@@ -218,7 +218,13 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 	}
 	if !bytes.HasPrefix(want, h.Body) {
 		at := firstDiff(want, h.Body)
-		note(altered, "first record of %d B differs at byte %d: stored %s, written %s", len(h.Body), at, quote(h.Body, at, 40), quote(want, at, 40))
+		merged := ""
+		if i := bytes.Index(h.Body[at:], []byte("hostile seq=")); i >= 0 {
+			if other, ok := ParseSeq(h.Body[at+i:]); ok {
+				merged = fmt.Sprintf(" (merged with seq %d)", other)
+			}
+		}
+		note(altered, "first record of %d B differs at byte %d%s: stored %s, written %s", len(h.Body), at, merged, quote(h.Body, at, 40), quote(want, at, 40))
 		return pieces
 	}
 	used, reached, ok := join(want, len(h.Body), pieces)

@@ -95,6 +95,18 @@ func TestCheckNamesEachDamage(t *testing.T) {
 			}
 			return recs
 		}, "altered 1:"},
+		{"two lines in one record", func(recs []Record) []Record {
+			var first, second int
+			for i, rec := range recs {
+				if seq, ok := ParseSeq(rec.Body); ok && seq == 0 {
+					first = i
+				} else if ok && seq == 2 {
+					second = i
+				}
+			}
+			recs[first].Body = append(bytes.Clone(recs[first].Body), recs[second].Body...)
+			return append(recs[:second], recs[second+1:]...)
+		}, "(merged with seq 2)"},
 		{"a record on the other output", func(recs []Record) []Record {
 			for i, rec := range recs {
 				if seq, ok := ParseSeq(rec.Body); ok && seq == 0 {
