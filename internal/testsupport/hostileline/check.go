@@ -220,7 +220,10 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 		at := firstDiff(want, h.Body)
 		merged := ""
 		if i := bytes.Index(h.Body[at:], []byte("hostile seq=")); i >= 0 {
-			if other, ok := ParseSeq(h.Body[at+i:]); ok {
+			switch other, ok := ParseSeq(h.Body[at+i:]); {
+			case ok && other == seq:
+				merged = fmt.Sprintf(" (its own start again at byte %d)", at+i)
+			case ok:
 				merged = fmt.Sprintf(" (merged with seq %d)", other)
 			}
 		}
