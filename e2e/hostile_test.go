@@ -239,6 +239,10 @@ func TestHostileContainers(t *testing.T) {
 			for _, col := range collectors {
 				col.start()
 			}
+			// The writers' waits start again: the store could not grow while the collectors were down.
+			for _, c := range cs {
+				c.since = time.Now()
+			}
 			restarted = true
 		}
 		if allReleased && restarted {
