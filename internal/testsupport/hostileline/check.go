@@ -266,8 +266,33 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 }
 
 // join finds pieces that continue want from pos to its end, each used once; it returns which it used, how far
-// the longest attempt reached, and whether it reached the end.
+// the longest attempt reached, and whether it reached the end. Equal pieces stand in for each other, so they are
+// tried as one class.
 func join(want []byte, pos int, pieces [][]byte) (used []bool, reached int, ok bool) {
+	type class struct {
+		body    []byte
+		members []int // indices into pieces, unused ones first
+		next    int   // members[:next] are used
+	}
+	var classes []*class
+	for i, pc := range pieces {
+		if len(pc) == 0 {
+			continue
+		}
+		found := false
+		for _, c := range classes {
+			if bytes.Equal(c.body, pc) {
+				c.members = append(c.members, i)
+				found = true
+				break
+			}
+		}
+		if !found {
+			classes = append(classes, &class{body: pc, members: []int{i}})
+		}
+	}
+	// Longer pieces first: a short last piece also matches inside a run.
+	sort.SliceStable(classes, func(a, b int) bool { return len(classes[a].body) > len(classes[b].body) })
 	used = make([]bool, len(pieces))
 	reached = pos
 	steps := 0
@@ -280,24 +305,17 @@ func join(want []byte, pos int, pieces [][]byte) (used []bool, reached int, ok b
 		if steps++; steps > 100000 {
 			return false
 		}
-		var cands []int
-		for i, pc := range pieces {
-			if used[i] || len(pc) == 0 || len(pc) > len(want)-pos || !bytes.Equal(want[pos:pos+len(pc)], pc) {
+		for _, c := range classes {
+			if c.next == len(c.members) || len(c.body) > len(want)-pos || !bytes.Equal(want[pos:pos+len(c.body)], c.body) {
 				continue
 			}
-			// Equal pieces stand in for each other: try one of each.
-			if slices.ContainsFunc(cands, func(j int) bool { return bytes.Equal(pieces[j], pc) }) {
-				continue
-			}
-			cands = append(cands, i)
-		}
-		sort.SliceStable(cands, func(a, b int) bool { return len(pieces[cands[a]]) > len(pieces[cands[b]]) })
-		for _, i := range cands {
-			used[i] = true
-			if dfs(pos + len(pieces[i])) {
+			used[c.members[c.next]] = true
+			c.next++
+			if dfs(pos + len(c.body)) {
 				return true
 			}
-			used[i] = false
+			c.next--
+			used[c.members[c.next]] = false
 		}
 		return false
 	}
