@@ -265,6 +265,10 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 	return left
 }
 
+// maxJoinSteps bounds the search for a line's pieces: a whole line is found at the first try, longer pieces first;
+// the search only wanders when pieces are missing, and then how far it reached is all that is reported.
+const maxJoinSteps = 5000
+
 // join finds pieces that continue want from pos to its end, each used once; it returns which it used, how far
 // the longest attempt reached, and whether it reached the end. Equal pieces stand in for each other, so they are
 // tried as one class.
@@ -302,7 +306,7 @@ func join(want []byte, pos int, pieces [][]byte) (used []bool, reached int, ok b
 		if pos == len(want) {
 			return true
 		}
-		if steps++; steps > 100000 {
+		if steps++; steps > maxJoinSteps {
 			return false
 		}
 		for _, c := range classes {
