@@ -178,9 +178,13 @@ func Check(p Plan, m Mode, maxLogSize int, recs []Record) Report {
 			}
 			pieces = joinCopy(items[seq], m, h, pieces, k.stream, &r)
 		}
+		seq, _ := ParseSeq(heads[0].Body)
+		var in *finder
+		if seq < p.Items {
+			in = within(m.Body(items[seq].Line, items[seq].Terminated))
+		}
 		for _, pc := range pieces {
-			seq, _ := ParseSeq(heads[0].Body)
-			if seq < p.Items && bytes.Contains(m.Body(items[seq].Line, items[seq].Terminated), pc) {
+			if in != nil && in.test(pc) {
 				r.Repeated = append(r.Repeated, Damage{Seq: seq, Kind: items[seq].Kind, Detail: fmt.Sprintf("a piece of %d B stored again: %s", len(pc), quote(pc, 0, 40))})
 			} else {
 				r.Orphans = append(r.Orphans, Record{Stream: k.stream, Timestamp: k.ts, Body: pc})
@@ -243,13 +247,18 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 			r.Whole++
 		}
 	default:
-		// The records of its time that fit nowhere are not its; those that fit elsewhere are its, unplaced.
+		// The records of its time that fit nowhere in it are not its; those that fit elsewhere are its, unplaced.
+		// Searching a line of megabytes for each is slow, so only the first few distinct ones are looked for.
 		var foreign [][]byte
-		fit := 0
+		rest := 0
+		in := within(want)
 		for _, pc := range left {
-			if bytes.Contains(want, pc) {
-				fit += len(pc)
-			} else {
+			switch {
+			case len(in.seen) >= 8 && !in.has(pc):
+				rest += len(pc)
+			case in.test(pc):
+				rest += len(pc)
+			default:
 				foreign = append(foreign, pc)
 			}
 		}
@@ -257,8 +266,8 @@ func joinCopy(it Item, m Mode, h Record, pieces [][]byte, stream string, r *Repo
 			note(altered, "%d of %d B joined, then no record continues it; %d records of its time hold bytes it does not (stored %s, written %s)",
 				reached, len(want), len(foreign), quote(foreign[0], 0, 40), quote(want, reached, 40))
 		} else {
-			note(cut, "%d of %d B joined, then no record continues it (next written bytes %s); %d more B of it stored that fit no gap",
-				reached, len(want), quote(want, reached, 40), fit)
+			note(cut, "%d of %d B joined, then no record continues it (next written bytes %s); %d more B of its time stored, placed nowhere",
+				reached, len(want), quote(want, reached, 40), rest)
 		}
 		return foreign
 	}
@@ -325,6 +334,33 @@ func join(want []byte, pos int, pieces [][]byte) (used []bool, reached int, ok b
 	}
 	ok = dfs(pos)
 	return used, reached, ok
+}
+
+// finder tells whether pieces occur in a body, searching it once per distinct piece: the pieces of a run of
+// one byte are many and equal.
+type finder struct {
+	body []byte
+	seen map[string]bool
+}
+
+func within(body []byte) *finder {
+	return &finder{body: body, seen: map[string]bool{}}
+}
+
+// has reports whether pc was looked for already.
+func (f *finder) has(pc []byte) bool {
+	_, ok := f.seen[string(pc)]
+	return ok
+}
+
+// test reports whether pc occurs in the body.
+func (f *finder) test(pc []byte) bool {
+	in, ok := f.seen[string(pc)]
+	if !ok {
+		in = bytes.Contains(f.body, pc)
+		f.seen[string(pc)] = in
+	}
+	return in
 }
 
 func tinyKey(stream string, body []byte) string {
