@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 1
 
 GO_PACKAGES := ./...
 
-.PHONY: build test unit lint load load-reopen load-pipeline load-files
+.PHONY: build test unit lint load load-reopen load-pipeline load-files hostile
 
 ## build: compile every package of the module.
 build:
@@ -33,6 +33,15 @@ load-pipeline:
 ## load-files: host CPU per line (collector + dockerd) reading 1,000,000 lines of history through the API and from the json-file files (prints figures).
 load-files:
 	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadLogFilesHostCPU -timeout 60m ./receiver/dockerlogsreceiver/
+
+## hostile: TestHostileContainers (e2e/hostile_test.go) with a random seed, printed first (HOSTILE_SEED=... runs one again), and HOSTILE_ITEMS numbered lines per container (default 200; make test runs a fixed seed with 40).
+ifeq ($(origin HOSTILE_SEED), undefined)
+HOSTILE_SEED := $(shell od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+endif
+HOSTILE_ITEMS ?= 200
+hostile:
+	@echo "hostile: HOSTILE_SEED=$(HOSTILE_SEED) HOSTILE_ITEMS=$(HOSTILE_ITEMS)"
+	HOSTILE_SEED=$(HOSTILE_SEED) HOSTILE_ITEMS=$(HOSTILE_ITEMS) scripts/with-docker.sh go test -race -count=1 -v -run TestHostileContainers -timeout 90m ./e2e/
 
 ## lint: formatting, a tidy go.mod and go.sum, and vet.
 lint:

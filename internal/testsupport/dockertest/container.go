@@ -35,6 +35,8 @@ type ContainerSpec struct {
 	RestartPolicy container.RestartPolicyMode
 	// Healthcheck, when set, is the container's health check.
 	Healthcheck *container.HealthConfig
+	// Binds are host paths mounted into the container, "host:container[:ro]".
+	Binds []string
 	// Memory limits the container's memory in bytes (0 = no limit); with swap as large, going past it means an OOM kill.
 	Memory int64
 }
@@ -56,7 +58,7 @@ func CreateContainer(t testing.TB, cli *client.Client, spec ContainerSpec) (id s
 	cfg := &container.Config{Image: spec.Image, Cmd: spec.Cmd, Tty: spec.TTY, Labels: labels, Env: spec.Env, Healthcheck: spec.Healthcheck}
 	// The engine here has no bridge network (no iptables), and test containers need none.
 	host := &container.HostConfig{NetworkMode: "none", LogConfig: container.LogConfig{Type: spec.LogDriver, Config: spec.LogOpts},
-		RestartPolicy: container.RestartPolicy{Name: spec.RestartPolicy}}
+		RestartPolicy: container.RestartPolicy{Name: spec.RestartPolicy}, Binds: spec.Binds}
 	if spec.Memory > 0 {
 		host.Resources = container.Resources{Memory: spec.Memory, MemorySwap: spec.Memory}
 	}

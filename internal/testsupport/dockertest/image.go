@@ -24,6 +24,9 @@ import (
 // LoggenTag is the tag of the loggen image.
 const LoggenTag = "otelcol-dockerlogs-loggen:test"
 
+// HostileGenTag is the tag of the hostilegen image, which writes a hostileline plan.
+const HostileGenTag = "otelcol-dockerlogs-hostilegen:test"
+
 // PrintLinesTag is the tag of the printlines image, which writes the lines given as its arguments.
 const PrintLinesTag = "otelcol-dockerlogs-printlines:test"
 
@@ -37,6 +40,7 @@ type program struct {
 var (
 	loggenProgram     = program{name: "loggen", pkg: "./internal/testsupport/loggen", tag: LoggenTag}
 	printLinesProgram = program{name: "printlines", pkg: "./internal/testsupport/printlines", tag: PrintLinesTag}
+	hostileGenProgram = program{name: "hostilegen", pkg: "./internal/testsupport/hostilegen", tag: HostileGenTag}
 )
 
 // binaryLabel holds the SHA-256 of the binary in the image, so an unchanged binary is not imported again.
@@ -59,6 +63,12 @@ func LoggenImage(t testing.TB, cli *client.Client) string {
 func PrintLinesImage(t testing.TB, cli *client.Client) string {
 	t.Helper()
 	return programImage(t, cli, printLinesProgram)
+}
+
+// HostileGenImage builds the hostilegen image once per test process and returns its tag.
+func HostileGenImage(t testing.TB, cli *client.Client) string {
+	t.Helper()
+	return programImage(t, cli, hostileGenProgram)
 }
 
 func programImage(t testing.TB, cli *client.Client, p program) string {
