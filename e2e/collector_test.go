@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -80,6 +81,18 @@ func startCollector(t *testing.T, cli *client.Client, spec collectorSpec) string
 		t.Fatalf("start collector container %s: %v", spec.name, err)
 	}
 	return resp.ID
+}
+
+// awaitReady waits until the collector container logged that it is ready, failing the test if it exited.
+func awaitReady(t *testing.T, cli *client.Client, id string) {
+	t.Helper()
+	eventually(t, time.Minute, 250*time.Millisecond, "collector start-up", func() error {
+		requireRunning(t, cli, id)
+		if _, stderr := dockertest.Logs(t, cli, id); !strings.Contains(stderr, "Everything is ready") {
+			return fmt.Errorf("%w: no \"Everything is ready\" in the collector's log", errNotYet)
+		}
+		return nil
+	})
 }
 
 // requireRunning fails the test when the collector container has exited.

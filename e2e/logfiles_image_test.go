@@ -40,13 +40,7 @@ func TestImageReadsLogFilesWhenMounted(t *testing.T) {
 				spec.groups = []string{"0"}
 			}
 			id := startCollector(t, cli, spec)
-			eventually(t, time.Minute, 250*time.Millisecond, "collector start-up", func() error {
-				requireRunning(t, cli, id)
-				if _, stderr := dockertest.Logs(t, cli, id); !strings.Contains(stderr, "Everything is ready") {
-					return fmt.Errorf("%w: no \"Everything is ready\" in the collector's log", errNotYet)
-				}
-				return nil
-			})
+			awaitReady(t, cli, id)
 			w := startWorkload(t, cli, workloadSpec{containers: 2, lines: 1000, rate: 500})
 			// The image listens on the host's localhost:8888 (host network); the gauge counts tracked containers
 			// read from their files, which the workload's stay until they are removed.

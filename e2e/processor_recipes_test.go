@@ -82,14 +82,7 @@ func TestProcessorRecipes(t *testing.T) {
 	} {
 		t.Run(tc.recipe, func(t *testing.T) {
 			label := runName(t) + "proc"
-			sink := startRecordSink(t)
-			metricsURL := startRecipeCollector(t, cli.DaemonHost(), sink.URL, tc.recipe, label)
-			t.Cleanup(func() {
-				if t.Failed() {
-					logReceiverMetrics(t, metricsURL)
-				}
-			})
-			awaitDiscovery(t, cli, sink, image, label)
+			sink := startRecipeRun(t, cli, image, tc.recipe, label)
 			for i, c := range tc.containers {
 				name := fmt.Sprintf("%s-%d", label, i)
 				args := make([]string, len(c.lines))

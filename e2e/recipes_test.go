@@ -68,14 +68,7 @@ func TestRecipes(t *testing.T) {
 	} {
 		t.Run(tc.recipe, func(t *testing.T) {
 			name := runName(t) + "recipe"
-			sink := startRecordSink(t)
-			metricsURL := startRecipeCollector(t, cli.DaemonHost(), sink.URL, tc.recipe, name)
-			t.Cleanup(func() {
-				if t.Failed() {
-					logReceiverMetrics(t, metricsURL)
-				}
-			})
-			awaitDiscovery(t, cli, sink, image, name)
+			sink := startRecipeRun(t, cli, image, tc.recipe, name)
 			args := make([]string, len(tc.lines))
 			for i, l := range tc.lines {
 				args[i] = l.stream + ":" + l.body
@@ -118,6 +111,21 @@ func TestRecipes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// startRecipeRun runs the collector with a recipe for the containers labelled label, into a record sink it
+// returns once the collector follows the daemon's events; the collector's metrics are logged if the test fails.
+func startRecipeRun(t *testing.T, cli *client.Client, image, recipe, label string) *recordSink {
+	t.Helper()
+	sink := startRecordSink(t)
+	metricsURL := startRecipeCollector(t, cli.DaemonHost(), sink.URL, recipe, label)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logReceiverMetrics(t, metricsURL)
+		}
+	})
+	awaitDiscovery(t, cli, sink, image, label)
+	return sink
 }
 
 // awaitDiscovery starts short-lived probe containers until the collector delivers one's line: from then on it

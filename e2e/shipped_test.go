@@ -26,14 +26,7 @@ func TestImageShippedConfig(t *testing.T) {
 	// Host network: the store is on the host's loopback. The image's health check and metrics then listen on
 	// the host's localhost:13133 and :8888, which no other test of this package holds meanwhile.
 	id := startCollector(t, cli, collectorSpec{name: collectorName, network: "host", env: []string{"LOKI_ENDPOINT=" + gate.URL}})
-	eventually(t, time.Minute, 250*time.Millisecond, "collector start-up", func() error {
-		requireRunning(t, cli, id)
-		_, stderr := dockertest.Logs(t, cli, id)
-		if !strings.Contains(stderr, "Everything is ready") {
-			return fmt.Errorf("%w: no \"Everything is ready\" in the collector's log", errNotYet)
-		}
-		return nil
-	})
+	awaitReady(t, cli, id)
 	for _, uid := range processUIDs(t, cli, id) {
 		if uid != "10001" {
 			t.Fatalf("collector processes run as uids %v, want only 10001", processUIDs(t, cli, id))
