@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 1
 
 GO_PACKAGES := ./...
 
-.PHONY: build test unit lint load load-reopen load-pipeline load-files hostile
+.PHONY: build test unit lint load load-reopen load-pipeline load-files hostile shortlived
 
 ## build: compile every package of the module.
 build:
@@ -29,6 +29,10 @@ load-reopen:
 ## load-pipeline: bin/otelcol-dockerlogs on 1,000,000 lines of history under each pipeline design (before, durable, wait_for_result), into a counting OTLP sink (prints figures).
 load-pipeline:
 	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestLoadPipelines -timeout 60m ./e2e/
+
+## shortlived: 20 --rm containers writing 200 lines to each output and exiting at once, 10 at a time, 5 rounds: each container whole or counted as removed_unread; prints the fraction of lines delivered.
+shortlived:
+	DOCKERLOGS_SHORTLIVED=1 scripts/with-docker.sh go test -race -count=5 -v -run 'TestShortLivedContainersReadWholeOrCounted$$' -timeout 30m ./receiver/dockerlogsreceiver/
 
 ## load-files: host CPU per line (collector + dockerd) reading 1,000,000 lines of history through the API and from the json-file files (prints figures).
 load-files:
