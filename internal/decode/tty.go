@@ -3,11 +3,25 @@ package decode
 import (
 	"bytes"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // minTTYBuffer is the smallest input buffer for a TTY stream: a timestamp, and room to keep one back while
 // the content before it moves on to the line being assembled.
 const minTTYBuffer = 4 * (maxTimestampLen + 1)
+
+// localPiece is the size of the pieces the daemon's copier cuts a long line into for the local driver (moby
+// daemon/logger/copier.go: the driver sets no buffer size of its own, so the default of 16 KiB applies).
+const localPiece = 16 << 10
+
+// localPieceSpan is how far into a later piece of a line the local driver cut the next entry's timestamp and its
+// space can end: the piece holds at most localPiece bytes.
+const localPieceSpan = localPiece + fixedUTCLen + 1
+
+// minLocalTTYBuffer holds a piece's span whole while less than half the buffer is filled, so that its content is
+// still in the buffer when the span is searched for the next entry's timestamp.
+const minLocalTTYBuffer = 2 * (localPieceSpan + 1)
 
 // On a TTY stream the daemon writes its in-band errors raw, as "Error grabbing logs: <err>\n"
 // with no timestamp (moby api/server/httputils/write_log_stream.go).
@@ -15,6 +29,19 @@ const (
 	ttyErrorWord   = "Error"
 	ttyErrorPrefix = "Error grabbing logs: "
 )
+
+// bareLastPiece tells whether a daemon speaking Engine API version api at most gives the last piece of a long line
+// back without its newline with the local driver: Docker 20.10 (API 1.41) and older do; 23.0 (API 1.42) added the
+// newline (moby daemon/logger/local/read.go).
+func bareLastPiece(api string) bool {
+	major, minor, ok := strings.Cut(api, ".")
+	if !ok {
+		return false
+	}
+	ma, err1 := strconv.Atoi(major)
+	mi, err2 := strconv.Atoi(minor)
+	return err1 == nil && err2 == nil && (ma < 1 || ma == 1 && mi <= 41)
+}
 
 // ttyEntry is the TTY entry whose content is being read.
 //
@@ -30,8 +57,18 @@ const (
 // entry without a newline that another timestamp follows is the last write of a run (json-file keeps it as it is),
 // followed by the next run's first entry: the two are read as one line, stamped with the first (Reader.Finish
 // ends such a write when the stream ends with it).
+//
+// The local driver of Docker 20.10 (bareLastPiece) also gives the last piece of a long line back without its newline, so there the
+// next entry's timestamp follows it directly. What the daemon's structure proves bounds where that can be: every
+// piece but the last is exactly localPiece bytes (the copier cuts only when its buffer is full) and the last one is
+// shorter (its newline, dropped, took a byte of the buffer), so the next entry's timestamp starts within
+// localPiece bytes of the last piece's start, before any newline; it is later than or equal to the line's own
+// time and not later than the time it is read. Of the timestamps in that span the earliest, which is never later
+// than the daemon's own, ends the piece (lastPieceEnd): content can end it early only with a timestamp between the
+// line's time and the next entry's, so no position moves past a timestamp the daemon wrote.
 type ttyEntry struct {
 	in    bool   // the timestamp was read, the content is being searched for its end
+	last  bool   // local driver: a later piece of a cut line, which may end at the next entry's timestamp
 	ts    int64  // the entry's timestamp
 	stamp []byte // the timestamp as written
 }
@@ -86,8 +123,9 @@ func (r *Reader) ttyStamp(a *assembly) error {
 		r.emit = a
 		return nil
 	}
+	later := a.open && !a.done && a.ts == ts
 	a.begin(ts)
-	r.entry = ttyEntry{in: true, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
+	r.entry = ttyEntry{in: true, last: r.local && later, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
 	r.in.discard(i + 1)
 	r.scan = 0
 	return nil
@@ -103,13 +141,30 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		end = nl
 	}
 	if at, found := r.nextPiece(b[:end]); found {
-		// The entry is a piece of a longer line: the next piece follows, stamped alike.
+		// The entry is a piece of a longer line: the next piece follows, stamped alike. With local, a piece before
+		// it is exactly localPiece bytes; after a shorter one, the line ended and the next entry has its nanosecond.
 		a.add(b[:at])
 		a.entries++
+		if r.entry.last && at != localPiece {
+			a.finish(false)
+		}
 		r.in.discard(at)
 		r.entry.in = false
 		r.emit = a
 		return Line{}, false, nil
+	}
+	if r.entry.last && (nl >= 0 || len(b) >= localPieceSpan) {
+		// The span the piece can end in is buffered (within half the buffer, so none of it moved on yet).
+		r.entry.last = false
+		if at, found := r.lastPieceEnd(b[:min(end, localPieceSpan)]); found {
+			a.add(b[:at])
+			a.entries++
+			a.finish(false)
+			r.in.discard(at)
+			r.entry.in = false
+			r.emit = a
+			return Line{}, false, nil
+		}
 	}
 	if nl >= 0 {
 		content := b[:nl]
@@ -168,6 +223,36 @@ func (r *Reader) nextPiece(b []byte) (int, bool) {
 			return m, true
 		}
 		from = m + 1
+	}
+}
+
+// lastPieceEnd finds, in the span b of a later piece of a line the local driver cut, where the next entry starts:
+// the earliest of the daemon-form timestamps followed by a space that start within localPiece bytes, are not
+// earlier than the line's time and not later than now (see ttyEntry). The next entry's own timestamp is among them,
+// so the one chosen is never later than it.
+func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
+	now := r.now().UnixNano()
+	at, best, found := 0, int64(0), false
+	for from := 0; ; {
+		m := bytes.Index(b[from:], []byte("Z "))
+		if m < 0 {
+			return at, found
+		}
+		m += from
+		from = m + 1
+		i := m + 1 - fixedUTCLen
+		if i < 0 || i > localPiece {
+			continue
+		}
+		sec, nsec, ok := parseFixed(b[i : m+1])
+		if !ok {
+			continue
+		}
+		ts, err := unixNano(sec, nsec)
+		if err != nil || ts < r.entry.ts || ts > now || (found && ts >= best) {
+			continue
+		}
+		at, best, found = i, ts, true
 	}
 }
 
