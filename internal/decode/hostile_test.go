@@ -143,6 +143,7 @@ func addHostileSeeds(f *testing.F) {
 func contentIsContent(t *testing.T, opt byte, chunks, data []byte, local bool) {
 	{
 		lines := hostileLines(data, local)
+		early := local && couldEndEarly(lines)
 		var input bytes.Buffer
 		var content strings.Builder
 		var want []got
@@ -189,6 +190,10 @@ func contentIsContent(t *testing.T, opt byte, chunks, data []byte, local bool) {
 			for i < len(ends)-1 && ends[i] < src.n {
 				i++
 			}
+			if early && i+1 < len(ends) {
+				// A timestamp in a last piece's span may end it, but is never later than the next entry's.
+				i++
+			}
 			if l.Timestamp > newest[i] {
 				t.Fatalf("line stamped %s after reading %d bytes, when the newest timestamp written was %s", stamp(l.Timestamp), src.n, stamp(newest[i]))
 			}
@@ -214,7 +219,7 @@ func contentIsContent(t *testing.T, opt byte, chunks, data []byte, local bool) {
 			}
 			check(l)
 		}
-		if local && couldEndEarly(lines) {
+		if early {
 			return
 		}
 		var out strings.Builder

@@ -170,3 +170,52 @@ func TestBareLastPiece(t *testing.T) {
 		}
 	}
 }
+
+// A log that ends in a later piece's span: Next leaves it pending, Finish ends it where the log ends.
+func TestLocalTTYLogEndsInTheSpan(t *testing.T) {
+	ms := int64(time.Millisecond)
+	tests := []struct {
+		name  string
+		input string
+		want  []got
+	}{
+		{
+			name:  "the last piece ends the log",
+			input: localTTYLine(t0, big(20000)),
+			want:  []got{{Stdout, t0, big(20000) + "\r", 2}},
+		},
+		{
+			name:  "a last write without newline after the last piece",
+			input: localTTYLine(t0, big(20000)) + entry(t0+ms, "done"),
+			want:  []got{{Stdout, t0, big(20000) + "\r", 2}, {Stdout, t0 + ms, "done", 1}},
+		},
+		{
+			name:  "lines and a last write after the last piece",
+			input: localTTYLine(t0, big(20000)) + entry(t0+ms, "more\r\n") + localTTYLine(t0+2*ms, big(17000)) + entry(t0+3*ms, "done"),
+			want:  []got{{Stdout, t0, big(20000) + "\r", 2}, {Stdout, t0 + ms, "more", 1}, {Stdout, t0 + 2*ms, big(17000) + "\r", 2}, {Stdout, t0 + 3*ms, "done", 1}},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, one := range []bool{false, true} {
+				var src io.Reader = strings.NewReader(tc.input)
+				if one {
+					src = iotest.OneByteReader(src)
+				}
+				r := newReaderSize(src, localOptions, 0)
+				lines, err := readAll(r)
+				if err != io.EOF || !r.Pending() {
+					t.Fatalf("byte reads %v: %v, pending %v: want EOF with a line pending", one, err, r.Pending())
+				}
+				for {
+					l, ok := r.Finish()
+					if !ok {
+						break
+					}
+					lines = append(lines, got{l.Stream, l.Timestamp, string(l.Body), l.Entries})
+				}
+				equalLines(t, lines, tc.want)
+			}
+		})
+	}
+}

@@ -60,7 +60,9 @@ type Reader struct {
 	now   func() time.Time // TTY with local: the time bytes are read
 	scan  int              // TTY: bytes of the current entry's content already searched for its end
 	entry ttyEntry         // TTY: the entry being read
-	bad   badEntry         // the entry that made Next fail with ErrMalformed, for SkipEntry
+	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
+	draining bool
+	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -150,6 +152,12 @@ func (r *Reader) Finish() (Line, bool) {
 			if line, ok := r.fragment(); ok {
 				return line, true
 			}
+		}
+		if r.tty && (r.draining || r.entry.in && r.entry.last) {
+			if line, ok := r.finishTTY(); ok {
+				return line, true
+			}
+			continue
 		}
 		var first *assembly
 		for i := range r.asm {

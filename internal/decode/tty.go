@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"strconv"
 	"strings"
@@ -153,18 +154,9 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		r.emit = a
 		return Line{}, false, nil
 	}
-	if r.entry.last && (nl >= 0 || len(b) >= localPieceSpan) {
-		// The span the piece can end in is buffered (within half the buffer, so none of it moved on yet).
-		r.entry.last = false
-		if at, found := r.lastPieceEnd(b[:min(end, localPieceSpan)]); found {
-			a.add(b[:at])
-			a.entries++
-			a.finish(false)
-			r.in.discard(at)
-			r.entry.in = false
-			r.emit = a
-			return Line{}, false, nil
-		}
+	// The span the piece can end in is buffered (within half the buffer, so none of it moved on yet).
+	if r.entry.last && (nl >= 0 || len(b) >= localPieceSpan) && r.endLastPiece(a, b[:end]) {
+		return Line{}, false, nil
 	}
 	if nl >= 0 {
 		content := b[:nl]
@@ -197,6 +189,11 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		if err != io.EOF {
 			return Line{}, false, err
 		}
+		if r.entry.last {
+			// The stream ended in the piece's span: the next entry may be yet to come, unless the log ends here
+			// (Finish). The bytes stay buffered, to be read again or ended by Finish.
+			return Line{}, false, io.EOF
+		}
 		// The stream ended inside the entry: the line stays pending (see Finish).
 		a.add(r.in.bytes())
 		a.entries++
@@ -226,10 +223,49 @@ func (r *Reader) nextPiece(b []byte) (int, bool) {
 	}
 }
 
+// finishTTY reads on, when the log ended in the span of a later piece of a line the local driver cut, the entries
+// buffered after it: it reports a Line, or false when nothing is left to read but pending lines.
+func (r *Reader) finishTTY() (Line, bool) {
+	r.draining = true
+	for r.err == nil {
+		if r.entry.in && r.entry.last && !r.endLastPiece(&r.asm[Stdout-1], r.in.bytes()) {
+			// No entry starts in the span: the bytes are the line's, as json-file's are.
+			continue // Next moves them to the line at the end of the stream
+		}
+		line, err := r.Next()
+		if err == nil {
+			return line, true
+		}
+		if !errors.Is(err, io.EOF) || !r.entry.in || !r.entry.last {
+			break
+		}
+	}
+	r.draining, r.entry.last = false, false
+	return Line{}, false
+}
+
+// endLastPiece decides where the later piece whose content starts b ends, b holding all of the piece's span there
+// is: at the next entry's timestamp, ending the line, or, with none in the span, as json-file's (it reports false).
+func (r *Reader) endLastPiece(a *assembly, b []byte) bool {
+	r.entry.last = false
+	at, found := r.lastPieceEnd(b[:min(len(b), localPieceSpan)])
+	if !found {
+		return false
+	}
+	a.add(b[:at])
+	a.entries++
+	a.finish(false)
+	r.in.discard(at)
+	r.entry.in = false
+	r.emit = a
+	return true
+}
+
 // lastPieceEnd finds, in the span b of a later piece of a line the local driver cut, where the next entry starts:
 // the earliest of the daemon-form timestamps followed by a space that start within localPiece bytes, are not
 // earlier than the line's time and not later than now (see ttyEntry). The next entry's own timestamp is among them,
-// so the one chosen is never later than it.
+// so the one chosen is never later than it; of equal ones the last is taken, as content before the next entry
+// could hold its timestamp only by foretelling the nanosecond the daemon captures it at.
 func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
 	now := r.now().UnixNano()
 	at, best, found := 0, int64(0), false
@@ -249,7 +285,7 @@ func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
 			continue
 		}
 		ts, err := unixNano(sec, nsec)
-		if err != nil || ts < r.entry.ts || ts > now || (found && ts >= best) {
+		if err != nil || ts < r.entry.ts || ts > now || (found && ts > best) {
 			continue
 		}
 		at, best, found = i, ts, true
