@@ -59,14 +59,15 @@ func bareLastPiece(api string) bool {
 // followed by the next run's first entry: the two are read as one line, stamped with the first (Reader.Finish
 // ends such a write when the stream ends with it).
 //
-// The local driver of Docker 20.10 (bareLastPiece) also gives the last piece of a long line back without its newline, so there the
-// next entry's timestamp follows it directly. What the daemon's structure proves bounds where that can be: every
-// piece but the last is exactly localPiece bytes (the copier cuts only when its buffer is full) and the last one is
-// shorter (its newline, dropped, took a byte of the buffer), so the next entry's timestamp starts within
-// localPiece bytes of the last piece's start, before any newline; it is later than or equal to the line's own
-// time and not later than the time it is read. Of the timestamps in that span the earliest, which is never later
-// than the daemon's own, ends the piece (lastPieceEnd): content can end it early only with a timestamp between the
-// line's time and the next entry's, so no position moves past a timestamp the daemon wrote.
+// The local driver of Docker 20.10 (bareLastPiece) also gives the last piece of a long line back without its
+// newline, so there the next entry's timestamp follows it directly. What the daemon's structure proves bounds where
+// that can be: every piece but the last is exactly localPiece bytes (the copier cuts only when its buffer is full)
+// and the last is shorter (its newline, dropped, took a byte of the buffer), so the next entry's timestamp starts
+// within localPiece bytes of the last piece's start, before any newline; it is not earlier than the line's own time
+// and not later than the time it is read. Of the timestamps in that span the earliest, never later than the
+// daemon's own, ends the piece (lastPieceEnd): content can end it early only with a timestamp from the line's time
+// to the next entry's, so no position moves past a timestamp the daemon wrote. Where the log ends in the span
+// (Reader.Finish), the time read bounds it, and every later entry is stamped after that.
 type ttyEntry struct {
 	in    bool   // the timestamp was read, the content is being searched for its end
 	last  bool   // local driver: a later piece of a cut line, which may end at the next entry's timestamp
@@ -228,9 +229,10 @@ func (r *Reader) nextPiece(b []byte) (int, bool) {
 func (r *Reader) finishTTY() (Line, bool) {
 	r.draining = true
 	for r.err == nil {
-		if r.entry.in && r.entry.last && !r.endLastPiece(&r.asm[Stdout-1], r.in.bytes()) {
-			// No entry starts in the span: the bytes are the line's, as json-file's are.
-			continue // Next moves them to the line at the end of the stream
+		if r.entry.in && r.entry.last {
+			// What the span holds is all there is. With no entry starting in it, Next moves the bytes to the line,
+			// as json-file's.
+			r.endLastPiece(&r.asm[Stdout-1], r.in.bytes())
 		}
 		line, err := r.Next()
 		if err == nil {
