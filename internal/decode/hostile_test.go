@@ -13,6 +13,7 @@ type hostileLine struct {
 	ts      int64
 	stamp   string // the daemon's timestamp of the line
 	body    string
+	want    string   // the body read back
 	entries []string // as the daemon writes them: stamp, space, piece
 }
 
@@ -56,10 +57,15 @@ func hostileStamp(src *fuzzBytes, ts, prev, next int64, own string) string {
 	return s
 }
 
-// hostileLines turns fuzz bytes into lines that end with a newline, their content full of timestamps.
-func hostileLines(data []byte) []hostileLine {
+// hostileLines turns fuzz bytes into lines that end with a newline, their content full of timestamps. With local,
+// the lines are cut into the local driver's pieces and, as Docker 20.10 gives them back, a line cut into pieces has
+// no newline; its body keeps the "\r". (A newer daemon gives them back as json-file does: FuzzTTYContentIsContent.)
+func hostileLines(data []byte, local bool) []hostileLine {
 	src := fuzzBytes(data)
 	size := fuzzPieceSizes[int(src.next())%len(fuzzPieceSizes)]
+	if local {
+		size = localPiece
+	}
 	count := int(src.next()%8) + 1
 	stamps := make([]int64, count+2)
 	stamps[0] = t0 - int64(time.Second)
@@ -70,7 +76,7 @@ func hostileLines(data []byte) []hostileLine {
 	for i := range lines {
 		ts := stamps[i+1]
 		l := hostileLine{ts: ts, stamp: stamp(ts)}
-		if ctl := src.next(); ctl&3 == 1 {
+		if ctl := src.next(); ctl&3 == 1 && !local {
 			l.stamp = time.Unix(0, ts).In(time.FixedZone("", (int(ctl>>2)%48-24)*30*60)).Format(fixedLayout)
 		}
 		var b strings.Builder
@@ -84,11 +90,17 @@ func hostileLines(data []byte) []hostileLine {
 			b.WriteString(hostileStamp(&src, ts, stamps[i], stamps[i+2], l.stamp))
 		}
 		l.body = b.String()
+		l.want = l.body
 		msg := l.body
 		if src.next()&1 == 0 || strings.HasSuffix(msg, "\r") {
 			msg += "\r"
 		}
-		for _, p := range piecesOf(msg, size) {
+		ps := piecesOf(msg, size)
+		if last := len(ps) - 1; local && last > 0 {
+			ps[last] = strings.TrimSuffix(ps[last], "\n")
+			l.want = msg
+		}
+		for _, p := range ps {
 			l.entries = append(l.entries, l.stamp+" "+p)
 		}
 		lines[i] = l
@@ -100,12 +112,39 @@ func hostileLines(data []byte) []hostileLine {
 // of the lines read back: their bodies are the content written, byte for byte (less the "\r" before each newline),
 // and no Line is stamped later than the newest timestamp the daemon wrote before it; so, lines as written.
 func FuzzTTYContentIsContent(f *testing.F) {
+	addHostileSeeds(f)
+	f.Fuzz(func(t *testing.T, opt byte, chunks, data []byte) {
+		contentIsContent(t, opt, chunks, data, false)
+	})
+}
+
+// FuzzLocalTTYContentIsContent is FuzzTTYContentIsContent for the local driver, whose last piece of a long line
+// ends at the next entry's timestamp: no Line is stamped later than the newest timestamp the daemon wrote before
+// it, and the lines are read as written unless a timestamp in their content could end a last piece early (in the
+// span of a last piece, between the line's time and the next's: see ttyEntry).
+func FuzzLocalTTYContentIsContent(f *testing.F) {
+	addHostileSeeds(f)
+	f.Add(byte(0x80), []byte{}, []byte{0, 2, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0, 1, 0, 1})
+	f.Add(byte(5), []byte{9, 200}, []byte{0, 3, 7, 0, 0, 2, 1, 4, 0, 1, 2, 1, 0, 0, 1, 1, 0, 1, 0, 11, 0, 1})
+	f.Fuzz(func(t *testing.T, opt byte, chunks, data []byte) {
+		contentIsContent(t, opt, chunks, data, true)
+	})
+}
+
+// addHostileSeeds adds the seeds of the content fuzz targets.
+func addHostileSeeds(f *testing.F) {
 	f.Add(byte(0), []byte{}, []byte{0, 3, 0, 0, 2, 0, 0, 5, 1, 0, 0, 0, 0, 1, 0, 0, 2, 1})
 	f.Add(byte(1), []byte{3, 1}, []byte{1, 7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 3, 2, 1, 9, 9, 3, 0, 2, 0, 1, 1, 10, 11, 1})
 	f.Add(byte(2), []byte{}, []byte{0, 2, 9, 9, 9, 0, 1, 0, 0, 0, 5, 1, 1, 0, 0, 3, 0, 1, 5, 10, 0, 0, 11, 0})
 	f.Add(byte(3), []byte{7}, []byte{2, 5, 1, 1, 1, 1, 1, 1, 1, 5, 2, 0, 0, 6, 0, 2, 0, 7, 1, 1, 2, 0, 0, 8, 1, 0, 2, 0, 0, 9, 1})
-	f.Fuzz(func(t *testing.T, opt byte, chunks, data []byte) {
-		lines := hostileLines(data)
+}
+
+// contentIsContent reads the hostile lines data describes and checks them (see FuzzTTYContentIsContent).
+func contentIsContent(t *testing.T, opt byte, chunks, data []byte, local bool) {
+	{
+		lines := hostileLines(data, local)
+		early := local && couldEndEarly(lines)
+		readAt := t0 + int64(time.Hour)
 		var input bytes.Buffer
 		var content strings.Builder
 		var want []got
@@ -118,8 +157,8 @@ func FuzzTTYContentIsContent(f *testing.F) {
 				ends = append(ends, input.Len())
 				newest = append(newest, l.ts)
 			}
-			content.WriteString(l.body)
-			want = append(want, got{Stdout, l.ts, l.body, len(l.entries)})
+			content.WriteString(l.want)
+			want = append(want, got{Stdout, l.ts, l.want, len(l.entries)})
 		}
 		// Sometimes a last write without a newline: Finish ends it where the stream ends.
 		if opt&0x80 != 0 && len(lines) > 0 {
@@ -134,6 +173,14 @@ func FuzzTTYContentIsContent(f *testing.F) {
 		}
 
 		opts, size := fuzzOptions(opt&0x7f, true)
+		if !local && opt&0x40 != 0 {
+			// A newer daemon's local driver: its pieces are json-file's.
+			opts.Driver, opts.DaemonAPI = "local", "1.44"
+		}
+		if local {
+			opts.Driver, opts.DaemonAPI = "local", "1.41"
+			opts.Now = func() time.Time { return time.Unix(0, readAt) }
+		}
 		src := &countingReader{r: &chunkReader{r: bytes.NewReader(input.Bytes()), sizes: chunks}}
 		r := newReaderSize(src, opts, size)
 		var gotLines []got
@@ -144,8 +191,17 @@ func FuzzTTYContentIsContent(f *testing.F) {
 			for i < len(ends)-1 && ends[i] < src.n {
 				i++
 			}
-			if l.Timestamp > newest[i] {
-				t.Fatalf("line stamped %s after reading %d bytes, when the newest timestamp written was %s", stamp(l.Timestamp), src.n, stamp(newest[i]))
+			bound := newest[i]
+			switch {
+			case early && i+1 < len(ends):
+				// A timestamp in a last piece's span may end it, but is never later than the next entry's.
+				bound = newest[i+1]
+			case early:
+				// Or, in the span the log ends in, than the time it is read.
+				bound = readAt
+			}
+			if l.Timestamp > bound {
+				t.Fatalf("line stamped %s after reading %d bytes, when the newest timestamp written was %s", stamp(l.Timestamp), src.n, stamp(bound))
 			}
 			body = append(body, l.Body...)
 			if l.Entries > 0 {
@@ -169,6 +225,9 @@ func FuzzTTYContentIsContent(f *testing.F) {
 			}
 			check(l)
 		}
+		if early {
+			return
+		}
 		var out strings.Builder
 		for _, l := range gotLines {
 			out.WriteString(l.Body)
@@ -177,7 +236,33 @@ func FuzzTTYContentIsContent(f *testing.F) {
 			t.Fatalf("bodies read differ from the content written at byte %d of %d", firstDifference(out.String(), content.String()), content.Len())
 		}
 		equalLines(t, gotLines, want)
-	})
+	}
+}
+
+// couldEndEarly tells whether a line cut into pieces without a newline, or the line after it, holds a daemon-form
+// timestamp followed by a space, stamped from the cut line's time to the next line's: such a timestamp may end the
+// last piece early.
+func couldEndEarly(lines []hostileLine) bool {
+	for i, l := range lines {
+		if len(l.entries) < 2 || strings.HasSuffix(l.entries[len(l.entries)-1], "\n") {
+			continue
+		}
+		next := int64(1<<63 - 1)
+		text := l.body
+		if i+1 < len(lines) {
+			next = lines[i+1].ts
+			text += "\n" + lines[i+1].body
+		}
+		for j := 0; j+fixedUTCLen < len(text); j++ {
+			if text[j+fixedUTCLen-1] != 'Z' || text[j+fixedUTCLen] != ' ' {
+				continue
+			}
+			if ts, err := parseTimestamp([]byte(text[j : j+fixedUTCLen])); err == nil && ts >= l.ts && ts <= next {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // countingReader counts the bytes read through it.

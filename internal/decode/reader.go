@@ -1,6 +1,9 @@
 package decode
 
-import "io"
+import (
+	"io"
+	"time"
+)
 
 // defaultMaxLineBytes is the MaxLineBytes used when Options leaves it at 0.
 const defaultMaxLineBytes = 1 << 20
@@ -21,6 +24,14 @@ type Line struct {
 type Options struct {
 	TTY          bool // the container has a TTY: the body is one raw stream with no frame headers (all lines are Stdout)
 	MaxLineBytes int  // a line longer than this is returned in consecutive Lines of at most this many bytes, all with the same Timestamp and Stream (0 or less = 1 MiB default)
+	// Driver is the container's logging driver (HostConfig.LogConfig.Type): with "local" on a TTY the last piece
+	// of a long line may end without a newline, at the next entry's timestamp (see ttyEntry).
+	Driver string
+	// DaemonAPI is the newest Engine API version the daemon speaks ("1.41"): the local driver of Docker before 23.0
+	// (API 1.41 and older) gives the last piece of a long line back without its newline; empty means not known.
+	DaemonAPI string
+	// Now is the time bytes are read, which bounds a timestamp that can end such a piece; nil means time.Now.
+	Now func() time.Time
 }
 
 // Reader reads whole lines from a Docker logs response requested with timestamps=1.
@@ -45,9 +56,13 @@ type Reader struct {
 	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
 	skip int64    // bytes of a daemon error frame still to discard
 
-	scan  int      // TTY: bytes of the current entry's content already searched for its end
-	entry ttyEntry // TTY: the entry being read
-	bad   badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
+	local bool             // TTY: the local driver, whose last piece of a long line has no newline
+	now   func() time.Time // TTY with local: the time bytes are read
+	scan  int              // TTY: bytes of the current entry's content already searched for its end
+	entry ttyEntry         // TTY: the entry being read
+	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
+	draining bool
+	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -62,11 +77,19 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 		limit = defaultMaxLineBytes
 	}
 	minSize := minMuxBuffer
-	if opts.TTY {
+	local := opts.TTY && opts.Driver == "local" && bareLastPiece(opts.DaemonAPI)
+	switch {
+	case local:
+		minSize = minLocalTTYBuffer
+	case opts.TTY:
 		minSize = minTTYBuffer
 	}
 	size = max(size, minSize)
-	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, max: limit}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
 	return rd
@@ -129,6 +152,12 @@ func (r *Reader) Finish() (Line, bool) {
 			if line, ok := r.fragment(); ok {
 				return line, true
 			}
+		}
+		if r.tty && (r.draining || r.entry.in && r.entry.last) {
+			if line, ok := r.finishTTY(); ok {
+				return line, true
+			}
+			continue
 		}
 		var first *assembly
 		for i := range r.asm {

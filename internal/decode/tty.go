@@ -2,12 +2,27 @@ package decode
 
 import (
 	"bytes"
+	"errors"
 	"io"
+	"strconv"
+	"strings"
 )
 
 // minTTYBuffer is the smallest input buffer for a TTY stream: a timestamp, and room to keep one back while
 // the content before it moves on to the line being assembled.
 const minTTYBuffer = 4 * (maxTimestampLen + 1)
+
+// localPiece is the size of the pieces the daemon's copier cuts a long line into for the local driver (moby
+// daemon/logger/copier.go: the driver sets no buffer size of its own, so the default of 16 KiB applies).
+const localPiece = 16 << 10
+
+// localPieceSpan is how far into a later piece of a line the local driver cut the next entry's timestamp and its
+// space can end: the piece holds at most localPiece bytes.
+const localPieceSpan = localPiece + fixedUTCLen + 1
+
+// minLocalTTYBuffer holds a piece's span whole while less than half the buffer is filled, so that its content is
+// still in the buffer when the span is searched for the next entry's timestamp.
+const minLocalTTYBuffer = 2 * (localPieceSpan + 1)
 
 // On a TTY stream the daemon writes its in-band errors raw, as "Error grabbing logs: <err>\n"
 // with no timestamp (moby api/server/httputils/write_log_stream.go).
@@ -15,6 +30,19 @@ const (
 	ttyErrorWord   = "Error"
 	ttyErrorPrefix = "Error grabbing logs: "
 )
+
+// bareLastPiece tells whether a daemon speaking Engine API version api at most gives the last piece of a long line
+// back without its newline with the local driver: Docker 20.10 (API 1.41) and older do; 23.0 (API 1.42) added the
+// newline (moby daemon/logger/local/read.go).
+func bareLastPiece(api string) bool {
+	major, minor, ok := strings.Cut(api, ".")
+	if !ok {
+		return false
+	}
+	ma, err1 := strconv.Atoi(major)
+	mi, err2 := strconv.Atoi(minor)
+	return err1 == nil && err2 == nil && (ma < 1 || ma == 1 && mi <= 41)
+}
 
 // ttyEntry is the TTY entry whose content is being read.
 //
@@ -30,8 +58,19 @@ const (
 // entry without a newline that another timestamp follows is the last write of a run (json-file keeps it as it is),
 // followed by the next run's first entry: the two are read as one line, stamped with the first (Reader.Finish
 // ends such a write when the stream ends with it).
+//
+// The local driver of Docker 20.10 (bareLastPiece) also gives the last piece of a long line back without its
+// newline, so there the next entry's timestamp follows it directly. What the daemon's structure proves bounds where
+// that can be: every piece but the last is exactly localPiece bytes (the copier cuts only when its buffer is full)
+// and the last is shorter (its newline, dropped, took a byte of the buffer), so the next entry's timestamp starts
+// within localPiece bytes of the last piece's start, before any newline; it is not earlier than the line's own time
+// and not later than the time it is read. Of the timestamps in that span the earliest, never later than the
+// daemon's own, ends the piece (lastPieceEnd): content can end it early only with a timestamp from the line's time
+// to the next entry's, so no position moves past a timestamp the daemon wrote. Where the log ends in the span
+// (Reader.Finish), the time read bounds it, and every later entry is stamped after that.
 type ttyEntry struct {
 	in    bool   // the timestamp was read, the content is being searched for its end
+	last  bool   // local driver: a later piece of a cut line, which may end at the next entry's timestamp
 	ts    int64  // the entry's timestamp
 	stamp []byte // the timestamp as written
 }
@@ -86,8 +125,9 @@ func (r *Reader) ttyStamp(a *assembly) error {
 		r.emit = a
 		return nil
 	}
+	later := a.open && !a.done && a.ts == ts
 	a.begin(ts)
-	r.entry = ttyEntry{in: true, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
+	r.entry = ttyEntry{in: true, last: r.local && later, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
 	r.in.discard(i + 1)
 	r.scan = 0
 	return nil
@@ -103,12 +143,20 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		end = nl
 	}
 	if at, found := r.nextPiece(b[:end]); found {
-		// The entry is a piece of a longer line: the next piece follows, stamped alike.
+		// The entry is a piece of a longer line: the next piece follows, stamped alike. With local, a piece before
+		// it is exactly localPiece bytes; after a shorter one, the line ended and the next entry has its nanosecond.
 		a.add(b[:at])
 		a.entries++
+		if r.entry.last && at != localPiece {
+			a.finish(false)
+		}
 		r.in.discard(at)
 		r.entry.in = false
 		r.emit = a
+		return Line{}, false, nil
+	}
+	// The span the piece can end in is buffered (within half the buffer, so none of it moved on yet).
+	if r.entry.last && (nl >= 0 || len(b) >= localPieceSpan) && r.endLastPiece(a, b[:end]) {
 		return Line{}, false, nil
 	}
 	if nl >= 0 {
@@ -142,6 +190,11 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		if err != io.EOF {
 			return Line{}, false, err
 		}
+		if r.entry.last {
+			// The stream ended in the piece's span: the next entry may be yet to come, unless the log ends here
+			// (Finish). The bytes stay buffered, to be read again or ended by Finish.
+			return Line{}, false, io.EOF
+		}
 		// The stream ended inside the entry: the line stays pending (see Finish).
 		a.add(r.in.bytes())
 		a.entries++
@@ -168,6 +221,76 @@ func (r *Reader) nextPiece(b []byte) (int, bool) {
 			return m, true
 		}
 		from = m + 1
+	}
+}
+
+// finishTTY reads on, when the log ended in the span of a later piece of a line the local driver cut, the entries
+// buffered after it: it reports a Line, or false when nothing is left to read but pending lines.
+func (r *Reader) finishTTY() (Line, bool) {
+	r.draining = true
+	for r.err == nil {
+		if r.entry.in && r.entry.last {
+			// What the span holds is all there is. With no entry starting in it, Next moves the bytes to the line,
+			// as json-file's.
+			r.endLastPiece(&r.asm[Stdout-1], r.in.bytes())
+		}
+		line, err := r.Next()
+		if err == nil {
+			return line, true
+		}
+		if !errors.Is(err, io.EOF) || !r.entry.in || !r.entry.last {
+			break
+		}
+	}
+	r.draining, r.entry.last = false, false
+	return Line{}, false
+}
+
+// endLastPiece decides where the later piece whose content starts b ends, b holding all of the piece's span there
+// is: at the next entry's timestamp, ending the line, or, with none in the span, as json-file's (it reports false).
+func (r *Reader) endLastPiece(a *assembly, b []byte) bool {
+	r.entry.last = false
+	at, found := r.lastPieceEnd(b[:min(len(b), localPieceSpan)])
+	if !found {
+		return false
+	}
+	a.add(b[:at])
+	a.entries++
+	a.finish(false)
+	r.in.discard(at)
+	r.entry.in = false
+	r.emit = a
+	return true
+}
+
+// lastPieceEnd finds, in the span b of a later piece of a line the local driver cut, where the next entry starts:
+// the earliest of the daemon-form timestamps followed by a space that start within localPiece bytes, are not
+// earlier than the line's time and not later than now (see ttyEntry). The next entry's own timestamp is among them,
+// so the one chosen is never later than it; of equal ones the last is taken, as content before the next entry
+// could hold its timestamp only by foretelling the nanosecond the daemon captures it at.
+func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
+	now := r.now().UnixNano()
+	at, best, found := 0, int64(0), false
+	for from := 0; ; {
+		m := bytes.Index(b[from:], []byte("Z "))
+		if m < 0 {
+			return at, found
+		}
+		m += from
+		from = m + 1
+		i := m + 1 - fixedUTCLen
+		if i < 0 || i > localPiece {
+			continue
+		}
+		sec, nsec, ok := parseFixed(b[i : m+1])
+		if !ok {
+			continue
+		}
+		ts, err := unixNano(sec, nsec)
+		if err != nil || ts < r.entry.ts || ts > now || (found && ts > best) {
+			continue
+		}
+		at, best, found = i, ts, true
 	}
 }
 

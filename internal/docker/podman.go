@@ -52,6 +52,8 @@ type engine struct {
 	id string
 	// kind is whether the daemon is Docker or Podman, once read; a failed read leaves it as it was.
 	kind int32
+	// api is the newest Engine API version the daemon speaks, read with kind.
+	api string
 	// generation counts the daemons seen, so that a kind read from one is not kept for the next.
 	generation uint64
 }
@@ -77,13 +79,20 @@ func (e *engine) known() (int32, uint64) {
 	return e.kind, e.generation
 }
 
-// learn remembers kind, unless another daemon was seen since generation.
-func (e *engine) learn(kind int32, generation uint64) {
+// learn remembers kind and api, unless another daemon was seen since generation.
+func (e *engine) learn(kind int32, api string, generation uint64) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.generation == generation {
-		e.kind = kind
+		e.kind, e.api = kind, api
 	}
+}
+
+// apiVersion returns the API version remembered with the kind.
+func (e *engine) apiVersion() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.api
 }
 
 // IsPodman reports whether the daemon is Podman's Docker-compatible service, whose version lists a "Podman
@@ -108,8 +117,17 @@ func (c *Client) IsPodman(ctx context.Context) (bool, error) {
 			break
 		}
 	}
-	c.engine.learn(kind, generation)
+	c.engine.learn(kind, v.APIVersion, generation)
 	return kind == kindPodman, nil
+}
+
+// DaemonAPIVersion returns the newest Engine API version the daemon speaks (its own, not the one negotiated), read
+// once with its kind (IsPodman), or an error when it is not known yet and cannot be read.
+func (c *Client) DaemonAPIVersion(ctx context.Context) (string, error) {
+	if _, err := c.IsPodman(ctx); err != nil {
+		return "", err
+	}
+	return c.engine.apiVersion(), nil
 }
 
 // knownDocker reports whether the daemon is known to be Docker: one that may be Podman is treated as Podman.

@@ -30,6 +30,7 @@ type fakeEngine struct {
 	id           string
 	versionFails bool
 	versionReads int
+	api          string // the API version /version answers; "1.41" when empty
 	logTails     []string
 }
 
@@ -44,6 +45,9 @@ func (f *fakeEngine) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v := types.Version{Version: "20.10.24", APIVersion: "1.41"}
+		if f.api != "" {
+			v.APIVersion = f.api
+		}
 		if f.podman {
 			v.Components = []types.ComponentVersion{{Name: "Podman Engine", Version: "4.3.1"}}
 		}
@@ -123,4 +127,30 @@ func TestIsPodmanSaysWhenItCannotTell(t *testing.T) {
 	podman, err := c.IsPodman(context.Background())
 	require.NoError(t, err)
 	assert.True(t, podman)
+}
+
+func TestDaemonAPIVersionIsTheDaemonsAndHolds(t *testing.T) {
+	f := &fakeEngine{id: "A", versionFails: true, api: "1.51"}
+	c := startFakeEngine(t, f) // pinned to 1.41: the daemon's own version is asked, not the one negotiated
+	_, err := c.Info(context.Background())
+	require.NoError(t, err)
+	_, err = c.DaemonAPIVersion(context.Background())
+	require.ErrorContains(t, err, "read the daemon's version")
+	f.set(func(f *fakeEngine) { f.versionFails = false })
+	api, err := c.DaemonAPIVersion(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "1.51", api)
+
+	// Read with the kind, it holds for the daemon; another daemon's is read again.
+	f.set(func(f *fakeEngine) { f.versionFails, f.versionReads = true, 0 })
+	api, err = c.DaemonAPIVersion(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "1.51", api)
+	assert.Zero(t, f.versionReads)
+	f.set(func(f *fakeEngine) { f.id, f.api, f.versionFails = "B", "1.41", false })
+	_, err = c.Info(context.Background())
+	require.NoError(t, err)
+	api, err = c.DaemonAPIVersion(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "1.41", api)
 }

@@ -69,7 +69,7 @@ func logEndsWith(ctx context.Context, t *Spec, ends []endLine) bool {
 		return false
 	}
 	defer body.Close()
-	r := decode.NewReader(body, decode.Options{TTY: t.TTY, MaxLineBytes: t.MaxLineBytes})
+	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes})
 	for {
 		_, err := r.Next()
 		if errors.Is(err, io.EOF) {

@@ -3,6 +3,7 @@ package turn
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,4 +140,27 @@ func TestFutureCursorIsRepaired(t *testing.T) {
 			assert.Equal(t, entries[9].ts, out.Cursor.Newest())
 		})
 	}
+}
+
+// TestTTYLocalLastPieceEndsAtNextEntry reads a TTY container of Docker 20.10's local driver, which gives a long
+// line's last piece back without its newline: told the driver and the daemon's API version, the turn delivers the
+// long line and the next one apart, each once.
+func TestTTYLocalLastPieceEndsAtNextEntry(t *testing.T) {
+	piece := strings.Repeat("x", 16384)
+	entries := append(ttyLines(0, 2, base),
+		fakeEntry{stream: decode.Stdout, ts: base + 2*sec, body: piece, partial: true},
+		fakeEntry{stream: decode.Stdout, ts: base + 2*sec, body: "end\r", partial: true},
+		fakeEntry{stream: decode.Stdout, ts: base + 3*sec, body: "after"})
+	f := &fakeLog{entries: entries, tty: true}
+	s := &sink{}
+	turn := turnFor(f, s, checkpoint.Cursor{}, 0)
+	turn.TTY, turn.Driver, turn.DaemonAPI = true, "local", "1.41"
+	out := Run(context.Background(), turn, nil)
+	assert.Equal(t, []string{"line 0", "line 1", piece + "end\r", "after"}, s.bodies())
+	assert.Equal(t, base+3*sec, out.Cursor.Newest())
+
+	turn.Cursor = out.Cursor
+	again := Run(context.Background(), turn, nil)
+	assert.Len(t, s.lines, 4, "nothing delivered twice")
+	assert.Empty(t, again.Gaps)
 }

@@ -57,6 +57,9 @@ type Spec struct {
 	TailHint int
 	// TTY says the container's log is one raw stream without frame headers.
 	TTY bool
+	// Driver is the container's logging driver and DaemonAPI the newest API version the daemon speaks: on a TTY,
+	// the local driver of a daemon of API 1.41 or older ends a long line without its newline (decode.Options).
+	Driver, DaemonAPI string
 	// MaxLineBytes splits longer lines into several.
 	MaxLineBytes int
 	// MaxBatch and FlushInterval decide when a batch is handed on.

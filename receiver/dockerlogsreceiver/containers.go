@@ -17,8 +17,9 @@ const (
 
 // trackedContainer is what the receiver knows of one container between its turns.
 type trackedContainer struct {
-	meta containerMeta
-	tty  bool
+	meta   containerMeta
+	tty    bool
+	driver string // logging driver (HostConfig.LogConfig.Type), empty when not known
 
 	mu       sync.Mutex
 	state    readState

@@ -275,6 +275,9 @@ func (r *logsReceiver) inspectNew(ctx context.Context, id string, start *events.
 		if info.Config != nil {
 			c.tty = info.Config.Tty
 		}
+		if info.HostConfig != nil {
+			c.driver = info.HostConfig.LogConfig.Type
+		}
 		if info.State != nil {
 			if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.Unix() > 0 {
 				c.startedAt = started.UnixNano()

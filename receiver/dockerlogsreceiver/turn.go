@@ -41,12 +41,19 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield <-chan pool.Reason) pool.Next {
 	id := c.meta.ID
 	from := c.position()
+	var api string
+	if c.tty && c.driver == "local" {
+		// Not known, a long line's last piece is read as json-file's: to the next newline.
+		api, _ = r.client.DaemonAPIVersion(ctx)
+	}
 	out := turn.Run(ctx, turn.Spec{
 		Open:          r.opener(id),
 		Deliver:       func(ctx context.Context, lines []turn.Line) error { return r.deliver(ctx, c, lines) },
 		Cursor:        from,
 		TailHint:      c.tailHint(time.Now()),
 		TTY:           c.tty,
+		Driver:        c.driver,
+		DaemonAPI:     api,
 		MaxLineBytes:  r.cfg.MaxLogSize,
 		MaxBatch:      r.cfg.MaxBatchSize,
 		FlushInterval: r.cfg.FlushInterval,
