@@ -1,6 +1,9 @@
 package decode
 
-import "unicode/utf8"
+import (
+	"hash/crc32"
+	"unicode/utf8"
+)
 
 // keepBytes is how many bytes of an unfinished line are held back from fragments: a TTY line's
 // "\r" can end one piece while its "\n" starts the next, and must still be there to be stripped.
@@ -19,6 +22,10 @@ type assembly struct {
 	entries int   // pieces consumed so far
 	buf     []byte
 	sent    int // buf[:sent] was already returned in fragments
+	// pieces sums up the content of each entry consumed, so that the daemon sending them again can be told.
+	pieces []uint32
+	// again is how many of pieces the daemon sent again since an older entry interrupted the line; -1: none did.
+	again int
 }
 
 // begin starts a line at ts unless one is already being assembled.
@@ -28,6 +35,39 @@ func (a *assembly) begin(ts int64) {
 	}
 	a.open, a.done, a.ts, a.entries = true, false, ts, 0
 	a.buf, a.sent = a.buf[:0], 0
+	a.pieces, a.again = a.pieces[:0], -1
+}
+
+// consumed notes one more entry of the line, with its content as the daemon sent it.
+func (a *assembly) consumed(content []byte) {
+	a.entries++
+	a.pieces = append(a.pieces, crc32.ChecksumIEEE(content))
+}
+
+// interruptedBy reports whether an entry stamped ts is one the daemon sends again from before the line being
+// assembled: an output's entries never go back in time, except when Docker 20.10 sends a follower, at a json-file
+// rotation, the last entry it read once more and then the entries of the new file it had sent already. The line
+// stays open, and its pieces sent again are skipped (sentAgain).
+func (a *assembly) interruptedBy(ts int64) bool {
+	if !a.open || a.done || ts >= a.ts {
+		return false
+	}
+	a.again = 0
+	return true
+}
+
+// sentAgain reports whether an entry stamped ts with this content is the line's next piece sent again after an
+// interruption, and skips it; any other entry ends the skipping.
+func (a *assembly) sentAgain(ts int64, content []byte) bool {
+	if a.again < 0 || !a.open || a.done || ts != a.ts {
+		return false
+	}
+	if a.again < len(a.pieces) && a.pieces[a.again] == crc32.ChecksumIEEE(content) {
+		a.again++
+		return true
+	}
+	a.again = -1
+	return false
 }
 
 // add appends content to the line.

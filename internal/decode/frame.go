@@ -89,6 +89,16 @@ func (r *Reader) nextMux() (Line, error) {
 		if err != nil {
 			return Line{}, r.badFrame(err, int64(size))
 		}
+		if a.interruptedBy(ts) {
+			// Sent again from before the open line: handed out on its own (the caller drops it as delivered).
+			r.in.discard(headerLen + n)
+			body := bytes.TrimSuffix(content, []byte("\n"))
+			return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, nil
+		}
+		if a.sentAgain(ts, content) {
+			r.in.discard(headerLen + n)
+			continue
+		}
 		if a.endsUnterminated(ts) {
 			// Read again once the line before it is handed out: the frame stays in the buffer until then.
 			r.emit = a
@@ -102,13 +112,13 @@ func (r *Reader) nextMux() (Line, error) {
 				return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, nil
 			}
 			a.begin(ts)
+			a.consumed(content)
 			a.add(body)
-			a.entries++
 			a.finish(false)
 		} else {
 			a.begin(ts)
+			a.consumed(content)
 			a.add(content)
-			a.entries++
 		}
 		r.emit = a
 	}

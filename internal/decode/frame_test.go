@@ -321,3 +321,63 @@ func TestMuxPendingSinceNamesTheEarliestUnfinishedLine(t *testing.T) {
 		t.Fatal("PendingSince reports a line after every line finished")
 	}
 }
+
+// TestMuxLineInterruptedByEntriesSentAgain replays what Docker 20.10 sends a follower at a json-file rotation while
+// a long line is being written: the last entry of the old file once more, then the pieces of the line already
+// sent. The older entry comes out on its own and the line comes out once, whole.
+func TestMuxLineInterruptedByEntriesSentAgain(t *testing.T) {
+	msg := "seq=13 " + strings.Repeat("=", 3*pieceSize)
+	ps := pieces(msg)
+	var in strings.Builder
+	in.WriteString(frame(1, entry(t0-5, "before\n")))
+	in.WriteString(frame(1, entry(t0, ps[0])))
+	in.WriteString(frame(1, entry(t0, ps[1])))
+	in.WriteString(frame(1, entry(t0-5, "before\n"))) // sent again
+	in.WriteString(frame(1, entry(t0, ps[0])))        // sent again
+	in.WriteString(frame(1, entry(t0, ps[1])))        // sent again
+	for _, p := range ps[2:] {
+		in.WriteString(frame(1, entry(t0, p)))
+	}
+	in.WriteString(frame(2, entry(t0+1, "after\n")))
+	r := NewReader(strings.NewReader(in.String()), Options{MaxLineBytes: 1 << 20})
+	var got []string
+	var entries []int
+	for {
+		l, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(l.Body))
+		entries = append(entries, l.Entries)
+	}
+	want := []string{"before", "before", msg, "after"}
+	if len(got) != len(want) {
+		t.Fatalf("got %d lines, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d: %d bytes, want %d", i, len(got[i]), len(want[i]))
+		}
+	}
+	if entries[2] != len(ps) {
+		t.Errorf("the long line counts %d entries, want %d", entries[2], len(ps))
+	}
+}
+
+// TestMuxEqualPiecesAreNotSentAgain has a run of one byte cut into equal pieces: with no older entry between
+// them, each piece is the line's next.
+func TestMuxEqualPiecesAreNotSentAgain(t *testing.T) {
+	msg := strings.Repeat("0", 3*pieceSize+10)
+	var in strings.Builder
+	for _, p := range pieces(msg) {
+		in.WriteString(frame(1, entry(t0, p)))
+	}
+	r := NewReader(strings.NewReader(in.String()), Options{MaxLineBytes: 1 << 20})
+	l, err := r.Next()
+	if err != nil || string(l.Body) != msg {
+		t.Fatalf("got %d bytes, %v; want %d", len(l.Body), err, len(msg))
+	}
+}

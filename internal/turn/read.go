@@ -1,8 +1,10 @@
 package turn
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"hash/crc32"
 	"io"
 	"time"
 
@@ -63,6 +65,8 @@ type lineSender struct {
 	// gap waits for the first line kept, which reports it once delivered.
 	gap  *Gap
 	last lastSent
+	// echo holds, by output, the leading records of what looks like the last line sent again, until its end shows it.
+	echo [3][]decode.Line
 	// previous is the timestamp of the last line read, kept or not: a malformed entry after it is known by it.
 	previous int64
 }
@@ -87,10 +91,32 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 		s.floorLost = true
 		s.gap = &Gap{Cause: GapRotatedAway, From: s.cur.Newest(), To: l.Timestamp}
 	}
-	if !keep || s.last.repeats(l.Stream, l.Timestamp, l.Body) {
+	if !keep {
 		s.res.dups++
 		return true
 	}
+	if s.last.repeats(l.Stream, l.Timestamp, l.Body, l.Entries) {
+		if l.Entries == 0 {
+			// Held until the repeat ends: a line that only starts like the last one is sent whole after all.
+			s.echo[l.Stream] = append(s.echo[l.Stream], decode.Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: bytes.Clone(l.Body)})
+			return true
+		}
+		s.res.dups += len(s.echo[l.Stream]) + 1
+		s.echo[l.Stream] = nil
+		return true
+	}
+	for _, h := range s.echo[l.Stream] {
+		if !s.pass(h, pendingSince, pending) {
+			return false
+		}
+	}
+	s.echo[l.Stream] = nil
+	return s.pass(l, pendingSince, pending)
+}
+
+// pass sends a line kept by the filter on, once the rate limit and the budget allow; it returns false when reading
+// must stop.
+func (s *lineSender) pass(l decode.Line, pendingSince int64, pending bool) bool {
 	// The container's rate limit, before the budget: a line waiting for its turn holds none of the shared bytes.
 	waited, err := s.t.Limit.wait(s.ctx, len(l.Body))
 	s.res.throttled += waited
@@ -105,7 +131,7 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 		return false
 	}
 	line := Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: string(l.Body), gap: s.gap, charge: charge, entries: l.Entries}
-	s.last[l.Stream] = sentLine{ts: line.Timestamp, body: line.Body, open: l.Entries == 0}
+	s.last.sent(l.Stream, l.Timestamp, l.Body, l.Entries)
 	s.gap = nil
 	if pending {
 		line.unfinished = pendingSince
@@ -155,24 +181,62 @@ func earliest(ts, pendingSince int64, pending bool) int64 {
 	return ts
 }
 
-// sentLine is the timestamp and body of a line sent on.
+// sentLine is the last line sent on of one output, in the records it was sent in.
 type sentLine struct {
-	ts   int64
-	body string
-	// open: it was a leading piece of a line longer than MaxLineBytes, so the next line of its output is the
-	// line's next piece, which carries the same stamp and may hold the same bytes (a run of one byte).
+	ts int64
+	// parts sums up each record of the line, in order: a line longer than MaxLineBytes is sent in several.
+	parts []partSum
+	// open: the line's last record is not sent yet, so the next line of its output is the line's next piece,
+	// which carries the same stamp and may hold the same bytes (a run of one byte).
 	open bool
+	// echoed counts the records of a repeat of the line dropped so far: the repeat is dropped record by record.
+	echoed int
+}
+
+// partSum is one record's length and checksum: enough to tell a repeat without keeping a long line's bytes.
+type partSum struct {
+	size int
+	sum  uint32
+}
+
+func sumOf(body []byte) partSum {
+	return partSum{size: len(body), sum: crc32.ChecksumIEEE(body)}
 }
 
 // lastSent holds the last line sent of each output.
 type lastSent [3]sentLine
 
-// repeats reports whether a line is the last line of its output sent again: Docker 20.10 sends the line a
-// follower read last once more when the json-file log rotates. Lines stamped to the nanosecond alike and with
-// the same text cannot be told from such a repeat; whole-second stamps (Podman) are never taken for one, since
-// there many lines share a stamp. The next piece of a line cut at MaxLineBytes is never one: the daemon repeats
-// whole entries, and two pieces of one line share its stamp and, in a run of one byte, its text.
-func (s *lastSent) repeats(stream decode.Stream, ts int64, body []byte) bool {
-	l := s[stream]
-	return !l.open && ts == l.ts && ts%int64(time.Second) != 0 && string(body) == l.body
+// sent records a record sent on; entries is 0 for a leading record of a line longer than MaxLineBytes.
+func (s *lastSent) sent(stream decode.Stream, ts int64, body []byte, entries int) {
+	l := &s[stream]
+	if !l.open || l.ts != ts {
+		*l = sentLine{ts: ts, parts: l.parts[:0]}
+	}
+	l.parts = append(l.parts, sumOf(body))
+	l.open, l.echoed = entries == 0, 0
+}
+
+// repeats reports whether a record belongs to the last line of its output sent again: Docker 20.10 sends the line a
+// follower read last once more when the json-file log rotates, every entry of it. Lines stamped to the nanosecond
+// alike and with the same text cannot be told from such a repeat; whole-second stamps (Podman) are never taken for
+// one, since there many lines share a stamp. The next piece of a line cut at MaxLineBytes is never one: the daemon
+// repeats whole lines, and two pieces of one line share its stamp and, in a run of one byte, its text.
+//
+// A line sent in several records comes again in the same records (the reader cuts it at the same bytes): each is
+// matched in turn, and the repeat ends with the record that ends the line (entries above 0).
+func (s *lastSent) repeats(stream decode.Stream, ts int64, body []byte, entries int) bool {
+	l := &s[stream]
+	if l.open || ts != l.ts || ts%int64(time.Second) == 0 || l.echoed >= len(l.parts) || l.parts[l.echoed] != sumOf(body) {
+		return false
+	}
+	last := l.echoed == len(l.parts)-1
+	if last != (entries > 0) {
+		// A line that starts like the last one and ends elsewhere: no repeat.
+		return false
+	}
+	l.echoed++
+	if last {
+		l.echoed = 0
+	}
+	return true
 }

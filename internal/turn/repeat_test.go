@@ -30,15 +30,77 @@ func TestRunDropsTheLineTheDaemonSendsAgainAtARotation(t *testing.T) {
 	assert.Equal(t, 2, out.Duplicates)
 }
 
+// TestRunDropsALongLineTheDaemonSendsAgainAtARotation has the daemon send again, at a json-file rotation, a line
+// of three entries that the reader cuts into several records at MaxLineBytes: every record of the repeat is
+// dropped, and the line after it is delivered.
+func TestRunDropsALongLineTheDaemonSendsAgainAtARotation(t *testing.T) {
+	const max = 1000
+	long := "seq=14 " + strings.Repeat(" ", 2400)
+	pieces := []fakeEntry{
+		{stream: decode.Stderr, ts: base + 2, body: long[:1024], partial: true},
+		{stream: decode.Stderr, ts: base + 2, body: long[1024:2048], partial: true},
+		{stream: decode.Stderr, ts: base + 2, body: long[2048:]},
+	}
+	entries := []fakeEntry{{stream: decode.Stdout, ts: base + 1, body: "line 0"}}
+	entries = append(entries, pieces...)
+	entries = append(entries, pieces...) // sent again
+	entries = append(entries, fakeEntry{stream: decode.Stderr, ts: base + 3, body: "after"})
+	f := &fakeLog{entries: entries}
+	s := &sink{}
+	spec := turnFor(f, s, checkpoint.Cursor{}, 0)
+	spec.MaxLineBytes = max
+	out := Run(context.Background(), spec, nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	var stderr strings.Builder
+	for _, l := range s.lines {
+		if l.Stream == decode.Stderr {
+			stderr.WriteString(l.Body)
+		}
+	}
+	assert.Equal(t, len(long+"after"), stderr.Len(), "the long line once, then the next")
+	assert.True(t, long+"after" == stderr.String(), "every byte of the long line once, in order")
+	assert.Equal(t, 3, out.Duplicates, "each record of the repeat")
+	assert.Equal(t, checkpoint.Position{Time: base + 3, Count: 1}, out.Cursor.Stderr)
+}
+
+// TestRunDeliversALongLineAfterAnotherStampedAlike has two different long lines share a stamp: the second is no
+// repeat, however it starts.
+func TestRunDeliversALongLineAfterAnotherStampedAlike(t *testing.T) {
+	const max = 1000
+	first := strings.Repeat("=", 2400)
+	second := strings.Repeat("=", 1500) + "different end"
+	f := &fakeLog{entries: []fakeEntry{
+		{stream: decode.Stdout, ts: base + 2, body: first},
+		{stream: decode.Stdout, ts: base + 2, body: second},
+		{stream: decode.Stdout, ts: base + 3, body: "after"},
+	}}
+	s := &sink{}
+	spec := turnFor(f, s, checkpoint.Cursor{}, 0)
+	spec.MaxLineBytes = max
+	out := Run(context.Background(), spec, nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	var stdout strings.Builder
+	for _, l := range s.lines {
+		stdout.WriteString(l.Body)
+	}
+	assert.Equal(t, len(first+second+"after"), stdout.Len())
+	assert.Zero(t, out.Duplicates)
+}
+
 func TestRepeatsTellsOnlyTheLastLineOfAnOutputSentAgain(t *testing.T) {
 	var last lastSent
-	last[decode.Stdout] = sentLine{ts: base + 7, body: "x"}
-	assert.True(t, last.repeats(decode.Stdout, base+7, []byte("x")))
-	assert.False(t, last.repeats(decode.Stdout, base+7, []byte("y")), "another line stamped alike")
-	assert.False(t, last.repeats(decode.Stderr, base+7, []byte("x")), "the other output")
-	assert.False(t, last.repeats(decode.Stdout, base+8, []byte("x")), "the same text later")
-	last[decode.Stdout] = sentLine{ts: base, body: "x"}
-	assert.False(t, last.repeats(decode.Stdout, base, []byte("x")), "whole-second stamps share a time: never a repeat")
+	last.sent(decode.Stdout, base+7, []byte("x"), 1)
+	assert.True(t, last.repeats(decode.Stdout, base+7, []byte("x"), 1))
+	assert.False(t, last.repeats(decode.Stdout, base+7, []byte("y"), 1), "another line stamped alike")
+	assert.False(t, last.repeats(decode.Stderr, base+7, []byte("x"), 1), "the other output")
+	assert.False(t, last.repeats(decode.Stdout, base+8, []byte("x"), 1), "the same text later")
+	last.sent(decode.Stdout, base, []byte("x"), 1)
+	assert.False(t, last.repeats(decode.Stdout, base, []byte("x"), 1), "whole-second stamps share a time: never a repeat")
+	last.sent(decode.Stdout, base+9, []byte("ab"), 0)
+	assert.False(t, last.repeats(decode.Stdout, base+9, []byte("ab"), 0), "the next piece of a line still open")
+	last.sent(decode.Stdout, base+9, []byte("c"), 2)
+	assert.True(t, last.repeats(decode.Stdout, base+9, []byte("ab"), 0), "a line of two records sent again: its first")
+	assert.False(t, last.repeats(decode.Stdout, base+9, []byte("c"), 0), "ends where the line does not")
 }
 
 // TestRunDeliversEveryPieceOfALongRunOfOneByte cuts lines of one repeated byte at MaxLineBytes: the pieces share
