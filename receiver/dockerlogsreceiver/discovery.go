@@ -234,13 +234,13 @@ func (r *logsReceiver) track(ctx context.Context, id string, start *events.Messa
 		}
 		c.cursor = r.newRunStart(ctx, *start, state)
 	default:
-		startedAfterReceiver := false
+		var started time.Time
 		if info.State != nil {
-			if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.After(r.startedAt) {
-				startedAfterReceiver = true
-			}
+			started, _ = time.Parse(time.RFC3339Nano, info.State.StartedAt)
 		}
-		if c.cursor, err = r.startPoint(ctx, c, info, startedAfterReceiver); err != nil {
+		startedAfterReceiver := started.After(r.startedAt)
+		// Started after the receiver first ran, while it ran or was down (a restart, an outage): read from its start.
+		if c.cursor, err = r.startPoint(ctx, c, info, started.After(r.watchingSince)); err != nil {
 			switch {
 			case ctx.Err() != nil:
 			case errors.Is(err, docker.ErrGone) && startedAfterReceiver:

@@ -41,12 +41,15 @@ type logsReceiver struct {
 	containers *containers
 	early      *earlyStreams // streams opened at new containers' start events, until their first turn
 	startedAt  time.Time
-	ownID      string // the collector's own container, never read
-	filter     *selection.Filter
-	excluded   *excludedSet
-	health     *health
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
+	// watchingSince is when the receiver first ran with its storage: a container started after it, found without a
+	// saved position, is read from its start (startPoint), also when it started while the collector was down.
+	watchingSince time.Time
+	ownID         string // the collector's own container, never read
+	filter        *selection.Filter
+	excluded      *excludedSet
+	health        *health
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
 	// stopped is closed once the background work and every turn have returned; made by the first Shutdown.
 	stopped chan struct{}
 
@@ -144,6 +147,12 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	r.excluded = newExcludedSet()
 	r.health = newHealth(host)
 	r.startedAt = time.Now()
+	since, err := r.store.WatchingSince(ctx, r.startedAt.UnixNano())
+	if err != nil {
+		r.settings.Logger.Warn("Reading when the receiver first ran failed; containers started while it was down are read from their newest line",
+			zap.Error(err))
+	}
+	r.watchingSince = time.Unix(0, since)
 	if r.cfg.ExcludeOwnContainer {
 		if r.ownID = docker.OwnContainerID(); r.ownID != "" {
 			r.settings.Logger.Info("Running inside a container; its own logs are not read",

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -244,4 +245,32 @@ func TestContainerThatExitedWhileNoReceiverRanIsFinished(t *testing.T) {
 	byStream := seqsByStream(t, sink.of(id))
 	assert.Equal(t, wantSeqs(0, 600, 2), byStream["stdout"])
 	assert.Equal(t, wantSeqs(1, 600, 2), byStream["stderr"])
+}
+
+// TestContainerStartedWhileTheCollectorWasDownIsReadFromItsStart stops the receiver, starts a container that writes
+// 400 lines while none runs, and starts a receiver over the same storage with start_at: end: the container started
+// after the receiver first ran, so all its lines are read, not only those after the restart.
+func TestContainerStartedWhileTheCollectorWasDownIsReadFromItsStart(t *testing.T) {
+	cli := dockertest.Engine(t)
+	sink := &collector{}
+	cfg := testConfig()
+	require.Equal(t, StartAtEnd, cfg.StartAt)
+	start := restartable(t, cfg, sink)
+	require.NoError(t, start().Shutdown(context.Background()))
+
+	// It writes half its lines, then waits until the test has seen them in its log, so they are old at the restart.
+	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Cmd: []string{"-count", "400", "-pause-after", "200", "-streams", "both"}})
+	waitFor(t, 2*time.Minute, 10*time.Millisecond, func() (bool, string) {
+		stdout, stderr := dockertest.Logs(t, cli, id)
+		n := strings.Count(stdout+stderr, "\n")
+		return n >= 200, fmt.Sprintf("%d of the 200 lines before the pause in the log", n)
+	})
+	second := start()
+	t.Cleanup(func() { require.NoError(t, second.Shutdown(context.Background())) })
+	resumeLoggen(t, id)
+	require.Eventually(t, func() bool { return sink.count(id) >= 400 }, 2*time.Minute, 10*time.Millisecond)
+	time.Sleep(500 * time.Millisecond)
+	byStream := seqsByStream(t, sink.of(id))
+	assert.Equal(t, wantSeqs(0, 400, 2), byStream["stdout"])
+	assert.Equal(t, wantSeqs(1, 400, 2), byStream["stderr"])
 }
