@@ -57,11 +57,14 @@ func TestComposeFile(t *testing.T) {
 	if collector.Image != "otelcol-dockerlogs:dev" {
 		t.Errorf("collector image %q, want otelcol-dockerlogs:dev (what make image builds)", collector.Image)
 	}
-	if len(collector.GroupAdd) != 1 || !strings.Contains(collector.GroupAdd[0], "DOCKER_GID") {
-		t.Errorf("collector group_add %q, want the socket's group from DOCKER_GID", collector.GroupAdd)
+	if len(collector.GroupAdd) != 2 || !strings.Contains(collector.GroupAdd[0], "DOCKER_GID") || collector.GroupAdd[1] != "0" {
+		t.Errorf("collector group_add %q, want the socket's group from DOCKER_GID, and 0 for the log files", collector.GroupAdd)
 	}
 	if !slices.Contains(collector.Volumes, "/var/run/docker.sock:/var/run/docker.sock:ro") {
 		t.Errorf("collector volumes %q do not mount the socket read-only", collector.Volumes)
+	}
+	if !slices.ContainsFunc(collector.Volumes, func(v string) bool { return strings.HasSuffix(v, ":/var/lib/docker/containers:ro") }) {
+		t.Errorf("collector volumes %q do not mount the daemon's containers directory read-only (log_files)", collector.Volumes)
 	}
 	if !slices.ContainsFunc(collector.Volumes, func(v string) bool { return strings.HasSuffix(v, ":"+storageInImage) }) {
 		t.Errorf("collector volumes %q keep no checkpoints in %s", collector.Volumes, storageInImage)

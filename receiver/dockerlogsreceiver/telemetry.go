@@ -84,7 +84,7 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *rec
 // gapCauses are the values of the cause attribute of docker_logs_gaps and docker_logs_gap_duration.
 var gapCauses = []turn.GapCause{turn.GapRotatedAway, turn.GapClockSteppedBack, turn.GapRemovedUnread}
 
-// zeroGaps creates the gap, skipped-entry and operator-error counters at 0, so that a rule's increase() sees the first one (a
+// zeroGaps creates the gap, skipped-entry, operator-error and throttle counters at 0, so that a rule's increase() sees the first one (a
 // series that first appears with the value 1 has no sample before it to increase from) and the dashboard shows 0.
 func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 	for _, opt := range t.causes {
@@ -93,6 +93,7 @@ func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 	}
 	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0, t.receiver)
 	t.tb.DockerLogsOperatorErrors.Add(ctx, 0, t.receiver)
+	t.tb.DockerLogsReadThrottled.Add(ctx, 0, t.receiver)
 }
 
 // operatorErrors counts the records an operator failed on.
