@@ -45,9 +45,11 @@ func (a *assembly) consumed(content []byte) {
 }
 
 // interruptedBy reports whether an entry stamped ts is one the daemon sends again from before the line being
-// assembled: an output's entries never go back in time, except when Docker 20.10 sends a follower, at a json-file
-// rotation, the last entry it read once more and then the entries of the new file it had sent already. The line
-// stays open, and its pieces sent again are skipped (sentAgain).
+// assembled: an output's entries never go back in time, except when Docker 20.10 sends a follower, after a json-file
+// rotation, the new file again from its start (at its first end of file there, it takes the new file, smaller than
+// the old one, for a truncated one). The line stays open, and its pieces sent again are skipped (sentAgain). When
+// the line itself starts the new file nothing older comes first, and its pieces sent again cannot be told from
+// equal next pieces (a run of one byte): they stay in the line.
 func (a *assembly) interruptedBy(ts int64) bool {
 	if !a.open || a.done || ts >= a.ts {
 		return false
