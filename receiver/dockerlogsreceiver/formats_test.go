@@ -49,6 +49,8 @@ func TestContainerFormatLabelChoosesTheOperators(t *testing.T) {
 	set.Logger = zap.New(core)
 	r, err := newLogsReceiver(set, cfg, &collector{})
 	require.NoError(t, err)
+	r.formats, err = newFormatRunners(set.TelemetrySettings, cfg.Formats)
+	require.NoError(t, err)
 	for _, ops := range r.operatorRunners() {
 		require.NoError(t, ops.start())
 		t.Cleanup(func() { require.NoError(t, ops.stop()) })
@@ -81,9 +83,9 @@ func TestContainerFormatLabelChoosesTheOperators(t *testing.T) {
 func TestConfiguredFormatReplacesTheBuiltInOne(t *testing.T) {
 	cfg := configWithFormats(t, `{json: [{type: add, field: attributes.mine, value: "yes"}]}`)
 	require.NoError(t, cfg.Validate())
-	r, err := newLogsReceiver(receiverSettings(t), cfg, &collector{})
+	formats, err := newFormatRunners(receiverSettings(t).TelemetrySettings, cfg.Formats)
 	require.NoError(t, err)
-	ops := r.formats["json"]
+	ops := formats["json"]
 	require.NoError(t, ops.start())
 	t.Cleanup(func() { require.NoError(t, ops.stop()) })
 	out := allRecords(ops.applyTo(testLines(`{"level":"info"}`)))

@@ -104,9 +104,6 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 			return nil, err
 		}
 	}
-	if r.formats, err = newFormatRunners(set.TelemetrySettings, cfg.Formats); err != nil {
-		return nil, err
-	}
 	return r, nil
 }
 
@@ -172,6 +169,10 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.telemetry.zeroGaps(ctx)
+	// Built at each Start: a stopped stanza pipeline cannot start again, and a receiver may be started again.
+	if r.formats, err = newFormatRunners(r.settings.TelemetrySettings, r.cfg.Formats); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
 	for _, ops := range r.operatorRunners() {
 		if err := ops.start(); err != nil {
 			return errors.Join(err, r.Shutdown(ctx))
