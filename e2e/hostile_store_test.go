@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -158,16 +156,8 @@ func (s *recordStore) recordsOf(container string) []hostileline.Record {
 // overlaidCollector runs bin/otelcol-dockerlogs with the shipped collector-config.yaml and overlays, on ports of
 // its own, and can stop it (SIGTERM) and start it again over the same storage directory.
 type overlaidCollector struct {
-	t       *testing.T
-	name    string
-	bin     string
-	args    []string
-	env     []string
+	*shippedCollector
 	metrics string // URL of its own metrics
-	health  string
-	out     *lockedBuffer
-	cmd     *exec.Cmd
-	exited  chan error
 }
 
 // newOverlaidCollector prepares a collector reading the engine of cli into the store at storeURL, with overlay
@@ -188,70 +178,15 @@ func newOverlaidCollector(t *testing.T, cli *client.Client, name, storeURL, over
 	env := append(withoutEnv(os.Environ(), "DOCKER_HOST", "LOKI_ENDPOINT", "OTELCOL_STORAGE_DIR", "OTELCOL_LISTEN_HOST", "OTELCOL_QUEUE_BYTES"),
 		"DOCKER_HOST="+cli.DaemonHost(), "LOKI_ENDPOINT="+storeURL, "OTELCOL_STORAGE_DIR="+filepath.Join(dir, "storage"), "OTELCOL_LISTEN_HOST=127.0.0.1")
 	c := &overlaidCollector{
-		t: t, name: name, bin: filepath.Join(root, distBinary), env: env, out: &lockedBuffer{},
-		args:    []string{"--config", filepath.Join(root, "collector-config.yaml"), "--config", ports, "--config", extra},
+		shippedCollector: &shippedCollector{
+			t: t, name: name, bin: filepath.Join(root, distBinary), env: env, out: &lockedBuffer{},
+			args:   []string{"--config", filepath.Join(root, "collector-config.yaml"), "--config", ports, "--config", extra},
+			health: fmt.Sprintf("http://127.0.0.1:%d/", health),
+		},
 		metrics: fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics),
-		health:  fmt.Sprintf("http://127.0.0.1:%d/", health),
 	}
-	t.Cleanup(func() {
-		if c.cmd != nil {
-			c.stop()
-		}
-		if t.Failed() {
-			t.Logf("collector %s output (last 8 KiB):\n%s", c.name, tail(c.out.String(), 8192))
-		}
-	})
+	c.stopAtCleanup()
 	return c
-}
-
-// start runs the collector and waits until its health check answers.
-func (c *overlaidCollector) start() {
-	c.t.Helper()
-	eventually(c.t, 30*time.Second, 100*time.Millisecond, "the previous collector's ports to close", func() error {
-		if _, _, err := httpGet(c.health); err == nil {
-			return fmt.Errorf("%w: %s still answers", errNotYet, c.health)
-		}
-		return nil
-	})
-	fmt.Fprintf(c.out, "----- start %s\n", time.Now().Format(time.RFC3339Nano))
-	c.cmd = exec.Command(c.bin, c.args...)
-	c.cmd.Env = c.env
-	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
-	if err := c.cmd.Start(); err != nil {
-		c.t.Fatalf("start %s: %v", c.bin, err)
-	}
-	c.exited = make(chan error, 1)
-	go func(cmd *exec.Cmd, exited chan<- error) { exited <- cmd.Wait() }(c.cmd, c.exited)
-	eventually(c.t, time.Minute, 100*time.Millisecond, "collector "+c.name+"'s health check", func() error {
-		select {
-		case err := <-c.exited:
-			c.cmd = nil
-			return fmt.Errorf("collector %s exited during start-up: %v", c.name, err)
-		default:
-		}
-		if code, _, err := httpGet(c.health); err != nil || code != http.StatusOK {
-			return fmt.Errorf("%w: %d %v", errNotYet, code, err)
-		}
-		return nil
-	})
-}
-
-// stop shuts the collector down with SIGTERM and fails the test unless it exits cleanly within a minute.
-func (c *overlaidCollector) stop() {
-	c.t.Helper()
-	_ = c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-c.exited:
-		if err != nil {
-			c.t.Errorf("collector %s exit after SIGTERM: %v", c.name, err)
-		}
-	case <-time.After(time.Minute):
-		_ = c.cmd.Process.Kill()
-		<-c.exited
-		c.t.Errorf("collector %s still running a minute after SIGTERM; killed", c.name)
-	}
-	c.cmd = nil
-	fmt.Fprintf(c.out, "----- stopped %s\n", time.Now().Format(time.RFC3339Nano))
 }
 
 // gaps returns the running collector's otelcol_docker_logs_gaps by cause.

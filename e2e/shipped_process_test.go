@@ -27,9 +27,11 @@ const (
 // crash it (SIGKILL), stop it (SIGTERM) and start it again over the same storage directory.
 type shippedCollector struct {
 	t      *testing.T
+	name   string // in messages: "collector NAME"; empty for the one collector of a test
 	bin    string
 	args   []string
 	env    []string
+	health string        // URL of its health check
 	out    *lockedBuffer // the output of every run, one after the other
 	cmd    *exec.Cmd
 	exited chan error
@@ -45,21 +47,35 @@ func newShippedCollector(t *testing.T, cli *client.Client, lokiURL string, extra
 	env := append(withoutEnv(os.Environ(), "DOCKER_HOST", "LOKI_ENDPOINT", "OTELCOL_STORAGE_DIR", "OTELCOL_LISTEN_HOST", "OTELCOL_QUEUE_BYTES"),
 		"DOCKER_HOST="+cli.DaemonHost(), "LOKI_ENDPOINT="+lokiURL, "OTELCOL_STORAGE_DIR="+storage, "OTELCOL_LISTEN_HOST=127.0.0.1")
 	c := &shippedCollector{
-		t:    t,
-		bin:  filepath.Join(root, distBinary),
-		args: []string{"--config", filepath.Join(root, "collector-config.yaml")},
-		env:  append(env, extraEnv...),
-		out:  &lockedBuffer{},
+		t:      t,
+		bin:    filepath.Join(root, distBinary),
+		args:   []string{"--config", filepath.Join(root, "collector-config.yaml")},
+		env:    append(env, extraEnv...),
+		health: shippedHealthURL,
+		out:    &lockedBuffer{},
 	}
-	t.Cleanup(func() {
+	c.stopAtCleanup()
+	return c
+}
+
+// stopAtCleanup stops the collector when the test ends, and shows its output if the test failed.
+func (c *shippedCollector) stopAtCleanup() {
+	c.t.Cleanup(func() {
 		if c.running() {
 			c.stop()
 		}
-		if t.Failed() {
-			t.Logf("collector output (last 8 KiB):\n%s", tail(c.out.String(), 8192))
+		if c.t.Failed() {
+			c.t.Logf("%s output (last 8 KiB):\n%s", c.label(), tail(c.out.String(), 8192))
 		}
 	})
-	return c
+}
+
+// label names the collector in messages.
+func (c *shippedCollector) label() string {
+	if c.name == "" {
+		return "collector"
+	}
+	return "collector " + c.name
 }
 
 // start runs the collector and waits until its health check answers.
@@ -70,8 +86,8 @@ func (c *shippedCollector) start() {
 	}
 	// The previous run's health check must not answer for this one.
 	eventually(c.t, 30*time.Second, 100*time.Millisecond, "the previous collector's ports to close", func() error {
-		if _, _, err := httpGet(shippedHealthURL); err == nil {
-			return fmt.Errorf("%w: %s still answers", errNotYet, shippedHealthURL)
+		if _, _, err := httpGet(c.health); err == nil {
+			return fmt.Errorf("%w: %s still answers", errNotYet, c.health)
 		}
 		return nil
 	})
@@ -84,14 +100,14 @@ func (c *shippedCollector) start() {
 	}
 	c.exited = make(chan error, 1)
 	go func(cmd *exec.Cmd, exited chan<- error) { exited <- cmd.Wait() }(c.cmd, c.exited)
-	eventually(c.t, time.Minute, 100*time.Millisecond, "the collector's health check", func() error {
+	eventually(c.t, time.Minute, 100*time.Millisecond, c.label()+"'s health check", func() error {
 		select {
 		case err := <-c.exited:
 			c.cmd = nil
-			return fmt.Errorf("the collector exited during start-up: %v", err)
+			return fmt.Errorf("%s exited during start-up: %v", c.label(), err)
 		default:
 		}
-		if code, _, err := httpGet(shippedHealthURL); err != nil || code != http.StatusOK {
+		if code, _, err := httpGet(c.health); err != nil || code != http.StatusOK {
 			return fmt.Errorf("%w: %d %v", errNotYet, code, err)
 		}
 		return nil
@@ -121,13 +137,13 @@ func (c *shippedCollector) stop() {
 		c.cmd = nil
 		fmt.Fprintf(c.out, "----- stopped %s\n", time.Now().Format(time.RFC3339Nano))
 		if err != nil {
-			c.t.Errorf("collector exit after SIGTERM: %v", err)
+			c.t.Errorf("%s exit after SIGTERM: %v", c.label(), err)
 		}
 	case <-time.After(time.Minute):
 		_ = c.cmd.Process.Kill()
 		<-c.exited
 		c.cmd = nil
-		c.t.Errorf("collector still running a minute after SIGTERM; killed")
+		c.t.Errorf("%s still running a minute after SIGTERM; killed", c.label())
 	}
 }
 
