@@ -24,7 +24,7 @@ load:
 
 ## load-reopen: what one reopen costs the daemon on a container with 1,000,000 lines of history (prints figures).
 load-reopen:
-	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestReopenCost -timeout 30m ./internal/docker/
+	DOCKERLOGS_LOAD=1 scripts/with-docker.sh go test -count=1 -v -run TestReopenCost -timeout 30m ./receiver/dockerlogsreceiver/internal/docker/
 
 ## load-pipeline: bin/otelcol-dockerlogs on 1,000,000 lines of history under each pipeline design (before, durable, wait_for_result), into a counting OTLP sink (prints figures).
 load-pipeline:

@@ -4,9 +4,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // Bounds of the tail a reopen asks for: enough for what a container wrote while it had no stream.

@@ -12,8 +12,8 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
 // Backoff between attempts to subscribe to the daemon's events again.

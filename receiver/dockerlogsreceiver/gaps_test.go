@@ -19,8 +19,8 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // pausingCollector accepts batches until it holds first records, then holds the next batch until released, as

@@ -23,10 +23,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // record is one received log record, flattened for checks.

@@ -6,7 +6,7 @@ import (
 	"github.com/docker/docker/api/types/container"
 	units "github.com/docker/go-units"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // Sizes of a log file that rotates, when the container's logging options do not say.

@@ -24,10 +24,10 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadatatest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 func TestLogFilesConfigIsValidated(t *testing.T) {

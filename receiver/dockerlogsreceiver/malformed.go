@@ -6,7 +6,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // malformedEntries holds a turn.Malformed for each container whose turns met an entry they could not

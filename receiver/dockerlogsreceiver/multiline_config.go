@@ -10,7 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/multiline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
 )
 
 // Defaults of the multiline keys left out of a multiline section or of a container's labels.

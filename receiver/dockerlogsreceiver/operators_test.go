@@ -16,9 +16,9 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	yaml "go.yaml.in/yaml/v3"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // configWithOperators unmarshals a YAML operators list the way the collector does, over the defaults.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 )
 
 // TestAStartEventDoesNotSaveAPositionBehindATurns saves, after a turn advanced, the copy of the cursor a start

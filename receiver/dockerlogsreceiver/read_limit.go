@@ -3,7 +3,7 @@ package dockerlogsreceiver
 import (
 	"strconv"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // Labels that set a container's read limit, in place of max_lines_per_second and max_bytes_per_second.

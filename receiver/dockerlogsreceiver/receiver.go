@@ -16,12 +16,12 @@ import (
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // logsReceiver reads container logs through the Docker API and hands them to the next consumer.

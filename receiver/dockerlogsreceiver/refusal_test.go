@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
 )
 
 // gate refuses every batch while it is closed, as a memory_limiter under pressure does.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // A container removed before its log was read to the end takes what it wrote after the position with it. Whoever

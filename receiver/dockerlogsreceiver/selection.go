@@ -6,7 +6,7 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
 // metaOf collects what the rules and the records need from an inspected container.

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
 // dockerLogsSince is the first request of a new container's turn.

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
 // TestSwarmServiceTasks runs a 2-replica service on a one-node swarm (a private daemon of the test's own, so that

@@ -11,11 +11,11 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/decode"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // Values of the reason attribute of docker_logs_rotations and docker_logs_stream_age besides the pool's reasons.

@@ -23,13 +23,13 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/pool"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/turn"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadatatest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // statusHost is a host that keeps the component status events the receiver reports.

@@ -1,0 +1,59 @@
+package turn
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+)
+
+// TestRunDeliversTheLastLineWithoutNewlineOnce ends a log with a write that has no newline: the turn whose stream
+// ends with the log delivers it, a reopen does not deliver it again, and a restarted container's lines follow.
+func TestRunDeliversTheLastLineWithoutNewlineOnce(t *testing.T) {
+	f := &fakeLog{entries: append(makeLog(4), fakeEntry{stream: decode.Stdout, ts: base + 2*sec, body: "line 4", partial: true})}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	require.Equal(t, bodies(0, 5), s.bodies())
+	assert.Equal(t, checkpoint.Position{Time: base + 2*sec, Count: 1}, out.Cursor.Stdout)
+	assert.Zero(t, out.Undelivered)
+
+	// The container runs again: json-file keeps the write without newline, and the next run's lines follow it.
+	f.entries = append(f.entries, fakeEntry{stream: decode.Stdout, ts: base + 3*sec, body: "line 5"},
+		fakeEntry{stream: decode.Stderr, ts: base + 3*sec + 1, body: "line 6"})
+	again := Run(context.Background(), turnFor(f, s, out.Cursor, 10), nil)
+	assert.Equal(t, EndStreamClosed, again.End)
+	assert.Equal(t, bodies(0, 7), s.bodies(), "each line once")
+}
+
+// TestRunLeavesALineCutByAStreamThatFellBehind ends a follow stream after the first piece of a long line, while
+// the log holds the rest: the piece is no line, and is left to the turn that reads the line whole.
+func TestRunLeavesALineCutByAStreamThatFellBehind(t *testing.T) {
+	f := &fakeLog{behind: 3, entries: append(makeLog(2),
+		fakeEntry{stream: decode.Stdout, ts: base + sec, body: "long ", partial: true},
+		fakeEntry{stream: decode.Stdout, ts: base + sec, body: "line"})}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, bodies(0, 2), s.bodies())
+	assert.Equal(t, 1, out.Undelivered)
+
+	f.behind = 0
+	Run(context.Background(), turnFor(f, s, out.Cursor, 10), nil)
+	assert.Equal(t, append(bodies(0, 2), "long line"), s.bodies())
+}
+
+func TestRunDeliversTheLastLinesOfBothOutputs(t *testing.T) {
+	f := &fakeLog{entries: append(makeLog(2),
+		fakeEntry{stream: decode.Stderr, ts: base + sec, body: "err", partial: true},
+		fakeEntry{stream: decode.Stdout, ts: base + sec + 1, body: "out", partial: true})}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Equal(t, []string{"line 0", "line 1", "err", "out"}, s.bodies())
+	assert.Equal(t, [3]int{0, 2, 2}, out.Lines)
+}

@@ -1,0 +1,98 @@
+package turn
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
+)
+
+// rotated keeps the entries from i on, as json-file does once rotation deleted the older files.
+func rotated(entries []fakeEntry, i int) []fakeEntry {
+	return append([]fakeEntry(nil), entries[i:]...)
+}
+
+func TestRunReportsLinesRotatedAwayOnce(t *testing.T) {
+	all := makeLog(100)
+	cur := deliveredUpTo(all, 10) // lines 0..9 delivered, up to base+4sec
+	f := &fakeLog{entries: rotated(all, 40)}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, cur, 10), nil)
+	assert.True(t, out.WindowMissed, "the tail cannot find the floor line")
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 20*sec}}, out.Gaps,
+		"from the newest delivered line to the first line the log still holds")
+	assert.Equal(t, 16*time.Duration(sec), out.Gaps[0].Duration())
+	assert.Equal(t, bodies(40, 100), s.bodies(), "everything the log still holds, once")
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + 3*sec, Tail: 10, Follow: true}, {Since: base + 3*sec, Tail: 80, Follow: true},
+		{Since: base + 3*sec, Tail: 640, Follow: true}, {Since: base + 3*sec, Tail: 5120, Follow: true}, {Since: base + 3*sec, Follow: true}}, f.requests,
+		"no tail finds the floor line: grown 3 times, then read in full")
+
+	again := Run(context.Background(), turnFor(f, s, out.Cursor, 100), nil)
+	assert.Empty(t, again.Gaps, "the cursor moved past the gap")
+}
+
+func TestRunReportsLinesRotatedAwayFromACursorWithoutFloor(t *testing.T) {
+	all := makeLog(40)
+	cur := checkpoint.Cursor{Stdout: checkpoint.Position{Time: base + 2*sec, Count: 1}}
+	f := &fakeLog{entries: rotated(all, 20)}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 2*sec, To: base + 10*sec}}, out.Gaps)
+	assert.Equal(t, bodies(20, 40), s.bodies())
+	assert.Equal(t, []docker.LogsRequest{probe, {Since: base + sec, Follow: true}}, f.requests, "no floor: since goes back by the margin, without a tail")
+}
+
+// TestRunReportsAGapWhenRotationStoppedRightAfterTheNewestLine pins the documented false positive: the log lost
+// exactly the lines up to the newest delivered one, nothing undelivered, and a gap as long as the time between
+// two lines is reported.
+func TestRunReportsAGapWhenRotationStoppedRightAfterTheNewestLine(t *testing.T) {
+	all := makeLog(40)
+	cur := deliveredUpTo(all, 10)
+	f := &fakeLog{entries: rotated(all, 10)}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 5*sec}}, out.Gaps)
+	assert.Equal(t, bodies(10, 40), s.bodies(), "nothing lost, nothing repeated")
+}
+
+func TestRunReportsNoGapFromAZeroCursor(t *testing.T) {
+	f := &fakeLog{entries: rotated(makeLog(40), 20)}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), nil)
+	assert.Empty(t, out.Gaps, "nothing was delivered that could have been lost after")
+	assert.Equal(t, bodies(20, 40), s.bodies())
+}
+
+// TestRunReportsAGapOnlyWithTheLineAfterIt cancels a turn before the first line after a gap was accepted: the
+// gap is not reported, and the next turn, which finds it again, reports it.
+func TestRunReportsAGapOnlyWithTheLineAfterIt(t *testing.T) {
+	all := makeLog(60)
+	cur := deliveredUpTo(all, 10)
+	f := &fakeLog{entries: rotated(all, 30), follow: true}
+	blocked := &sink{hold: refuseUntilCancelled}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan Outcome)
+	go func() { done <- Run(ctx, turnFor(f, blocked, cur, 0), nil) }()
+	assert.Eventually(t, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.requests) == 3+tailGrowths
+	}, 5*time.Second, time.Millisecond, "the full read is open")
+	cancel()
+	out := <-done
+	assert.Equal(t, EndCancelled, out.End)
+	assert.Empty(t, out.Gaps, "nothing after the gap was accepted")
+	assert.Equal(t, cur, out.Cursor)
+
+	f.mu.Lock()
+	f.follow = false
+	f.mu.Unlock()
+	s := &sink{}
+	out = Run(context.Background(), turnFor(f, s, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 15*sec}}, out.Gaps)
+	assert.Equal(t, bodies(30, 60), s.bodies())
+}
