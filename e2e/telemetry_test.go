@@ -236,7 +236,7 @@ func TestDistributionTelemetry(t *testing.T) {
 	if got := value(samples, "otelcol_process_goroutines", nil); got < 10 {
 		t.Errorf("otelcol_process_goroutines = %v", got)
 	}
-	// The receiver's metrics name no receiver: the collector identifies components (see TestComponentIDOnMetrics).
+	// The receiver's metrics name no receiver: the collector identifies components (see TestTelemetryComponentID).
 	for _, s := range samples {
 		if _, ok := s.labels["receiver"]; ok && !strings.HasPrefix(s.name, "otelcol_receiver_") {
 			t.Errorf("%s%v carries a receiver label", s.name, s.labels)
@@ -304,10 +304,10 @@ service:
                 without_scope_info: false
 `
 
-// TestComponentIDOnMetrics checks what the README's Telemetry section says: with the feature gate and the scope
+// TestTelemetryComponentID checks what the README's Telemetry section says: with the feature gate and the scope
 // information on, the collector labels each receiver's metrics otel_scope_otelcol_component_id, which tells two
 // docker_logs receivers of one collector apart; the receiver adds no receiver label of its own.
-func TestComponentIDOnMetrics(t *testing.T) {
+func TestTelemetryComponentID(t *testing.T) {
 	skipShort(t)
 	cli := dockertest.Engine(t)
 	runMake(t, "otelcol")
