@@ -233,8 +233,14 @@ func TestDistributionTelemetry(t *testing.T) {
 	} else if mean := value(samples, "otelcol_docker_logs_delivery_lag_sum", nil) / lagCount; mean > 5 {
 		t.Errorf("mean delivery lag %.2fs: the containers were read while they wrote", mean)
 	}
-	if got := value(samples, "otelcol_docker_logs_process_goroutines", nil); got < 10 {
-		t.Errorf("process_goroutines = %v", got)
+	if got := value(samples, "otelcol_process_goroutines", nil); got < 10 {
+		t.Errorf("otelcol_process_goroutines = %v", got)
+	}
+	// The receiver's metrics name no receiver: the collector identifies components (see TestTelemetryComponentID).
+	for _, s := range samples {
+		if _, ok := s.labels["receiver"]; ok && !strings.HasPrefix(s.name, "otelcol_receiver_") {
+			t.Errorf("%s%v carries a receiver label", s.name, s.labels)
+		}
 	}
 	t.Logf("rotations by reason %v, stream errors %v", rotations, labelValues(samples, "otelcol_docker_logs_stream_errors", "error_type"))
 }
@@ -268,6 +274,76 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// componentIDConfig runs two docker_logs receivers with the internal metrics' scope attributes on, which the
+// collector v0.165.0 fills with the component's ID under the feature gate telemetry.newPipelineTelemetry.
+const componentIDConfig = `
+receivers:
+  docker_logs:
+    endpoint: %[1]s
+  docker_logs/apps:
+    endpoint: %[1]s
+exporters:
+  debug: {}
+service:
+  pipelines:
+    logs:
+      receivers: [docker_logs, docker_logs/apps]
+      exporters: [debug]
+  telemetry:
+    logs:
+      level: warn
+    metrics:
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: %[2]d
+                without_scope_info: false
+`
+
+// TestTelemetryComponentID checks what the README's Telemetry section says: with the feature gate and the scope
+// information on, the collector labels each receiver's metrics otel_scope_otelcol_component_id, which tells two
+// docker_logs receivers of one collector apart; the receiver adds no receiver label of its own.
+func TestTelemetryComponentID(t *testing.T) {
+	skipShort(t)
+	cli := dockertest.Engine(t)
+	runMake(t, "otelcol")
+	root := distrotest.ModuleRoot(t)
+	metricsPort := freePort(t)
+	configPath := filepath.Join(t.TempDir(), "config.yaml")
+	config := fmt.Sprintf(componentIDConfig, cli.DaemonHost(), metricsPort)
+	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	startBinary(t, filepath.Join(root, distBinary), "--config", configPath, "--feature-gates=+telemetry.newPipelineTelemetry")
+	metricsURL := fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+	var ids map[string]float64
+	eventually(t, time.Minute, 100*time.Millisecond, "streams_open of both receivers", func() error {
+		samples, err := scrape(metricsURL)
+		if err != nil {
+			return fmt.Errorf("%w: %v", errNotYet, err)
+		}
+		ids = map[string]float64{}
+		for _, s := range samples {
+			if s.name != "otelcol_docker_logs_streams_open" {
+				continue
+			}
+			if _, ok := s.labels["receiver"]; ok {
+				return fmt.Errorf("streams_open%v carries a receiver label", s.labels)
+			}
+			ids[s.labels["otel_scope_otelcol_component_id"]]++
+		}
+		if len(ids) < 2 {
+			return fmt.Errorf("%w: streams_open by component %v", errNotYet, ids)
+		}
+		return nil
+	})
+	if want := map[string]float64{"docker_logs": 1, "docker_logs/apps": 1}; fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("streams_open series by otel_scope_otelcol_component_id: %v, want %v", ids, want)
+	}
 }
 
 // receiverMetrics lists the telemetry metrics declared in the receiver's metadata.yaml.

@@ -345,5 +345,5 @@ func TestLogFilesCorruptEntryIsSkippedCountedAndWarnedOnce(t *testing.T) {
 	assert.Equal(t, int64(len(nuls)), fields["length"])
 	assert.Equal(t, "crashed", fields["container.name"])
 	metadatatest.AssertEqualDockerLogsEntriesSkipped(t, tt, []metricdata.DataPoint[int64]{{Value: 1,
-		Attributes: attribute.NewSet(attribute.String("receiver", set.ID.String()))}}, metricdatatest.IgnoreTimestamp())
+		Attributes: attribute.NewSet()}}, metricdatatest.IgnoreTimestamp())
 }

@@ -35,13 +35,14 @@ const (
 
 // receiverTelemetry records the metrics declared in metadata.yaml.
 //
-// Every measurement carries the receiver's component ID and nothing that names a container: container IDs
-// churn, and the collector's cumulative exporter would keep every series it ever saw, without bound.
+// No measurement names a container: container IDs churn, and the collector's cumulative exporter would keep every
+// series it ever saw, without bound. Nor does one name the receiver: the collector identifies the component
+// (otelcol.component.id, see the receiver's README under Telemetry).
 type receiverTelemetry struct {
 	tb *metadata.TelemetryBuilder
-	id attribute.KeyValue
-	// receiver is the attribute set {receiver}; the maps hold {receiver, one more attribute} per value.
+	// receiver is the empty attribute set, for the callers outside this file that still pass it (reportCorrupt).
 	receiver metric.MeasurementOption
+	// The maps hold the one-attribute set of each value, made once so that recording allocates nothing.
 	reasons  map[string]metric.MeasurementOption
 	errTypes map[string]metric.MeasurementOption
 	streams  [3]metric.MeasurementOption
@@ -50,15 +51,14 @@ type receiverTelemetry struct {
 	recent   recentEvents
 }
 
-func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *receiverTelemetry {
-	id := attribute.String("receiver", receiverID)
-	with := func(kv ...attribute.KeyValue) metric.MeasurementOption {
-		return metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{id}, kv...)...))
+// newReceiverTelemetry prepares the attribute sets; the component ID it is given is not recorded (see receiverTelemetry).
+func newReceiverTelemetry(tb *metadata.TelemetryBuilder, _ string) *receiverTelemetry {
+	with := func(kv attribute.KeyValue) metric.MeasurementOption {
+		return metric.WithAttributeSet(attribute.NewSet(kv))
 	}
 	t := &receiverTelemetry{
 		tb:       tb,
-		id:       id,
-		receiver: with(),
+		receiver: metric.WithAttributeSet(attribute.NewSet()),
 		reasons:  map[string]metric.MeasurementOption{},
 		errTypes: map[string]metric.MeasurementOption{},
 		actions:  map[events.Action]metric.MeasurementOption{},
@@ -91,15 +91,15 @@ func (t *receiverTelemetry) zeroGaps(ctx context.Context) {
 		t.tb.DockerLogsGaps.Add(ctx, 0, opt)
 		t.tb.DockerLogsGapDuration.Add(ctx, 0, opt)
 	}
-	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0, t.receiver)
-	t.tb.DockerLogsOperatorErrors.Add(ctx, 0, t.receiver)
-	t.tb.DockerLogsReadThrottled.Add(ctx, 0, t.receiver)
+	t.tb.DockerLogsEntriesSkipped.Add(ctx, 0)
+	t.tb.DockerLogsOperatorErrors.Add(ctx, 0)
+	t.tb.DockerLogsReadThrottled.Add(ctx, 0)
 }
 
 // operatorErrors counts the records an operator failed on.
 func (t *receiverTelemetry) operatorErrors(ctx context.Context, n int) {
 	if n > 0 {
-		t.tb.DockerLogsOperatorErrors.Add(ctx, int64(n), t.receiver)
+		t.tb.DockerLogsOperatorErrors.Add(ctx, int64(n))
 	}
 }
 
@@ -107,23 +107,23 @@ func (t *receiverTelemetry) operatorErrors(ctx context.Context, n int) {
 func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams int) error {
 	return errors.Join(
 		t.tb.RegisterDockerLogsStreamsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(p.Stats().Open), t.receiver)
+			o.Observe(int64(p.Stats().Open))
 			return nil
 		}),
 		t.tb.RegisterDockerLogsPoolUtilizationCallback(func(_ context.Context, o metric.Float64Observer) error {
-			o.Observe(float64(p.Stats().Open)/float64(maxStreams), t.receiver)
+			o.Observe(float64(p.Stats().Open) / float64(maxStreams))
 			return nil
 		}),
 		t.tb.RegisterDockerLogsContainersWaitingCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(p.Stats().Waiting), t.receiver)
+			o.Observe(int64(p.Stats().Waiting))
 			return nil
 		}),
 		t.tb.RegisterDockerLogsContainersKnownCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(cs.len()), t.receiver)
+			o.Observe(int64(cs.len()))
 			return nil
 		}),
-		t.tb.RegisterDockerLogsProcessGoroutinesCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(runtime.NumGoroutine()), t.receiver)
+		t.tb.RegisterProcessGoroutinesCallback(func(_ context.Context, o metric.Int64Observer) error {
+			o.Observe(int64(runtime.NumGoroutine()))
 			return nil
 		}),
 	)
@@ -132,7 +132,7 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 // observeFiles registers the gauge of the containers read from their files.
 func (t *receiverTelemetry) observeFiles(lf *logFiles) error {
 	return t.tb.RegisterDockerLogsContainersOnFilesCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(lf.count()), t.receiver)
+		o.Observe(int64(lf.count()))
 		return nil
 	})
 }
@@ -148,23 +148,23 @@ func (t *receiverTelemetry) turnEnded(ctx context.Context, out turn.Outcome) {
 		opt, ok := t.reasons[reason]
 		if !ok {
 			// A reason the pool gained later; its values are constants, so the set stays bounded.
-			opt = metric.WithAttributeSet(attribute.NewSet(t.id, attribute.String("reason", reason)))
+			opt = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", reason)))
 		}
 		t.tb.DockerLogsRotations.Add(ctx, 1, opt)
 		t.tb.DockerLogsStreamAge.Record(ctx, out.Duration.Seconds(), opt)
 	}
 	if out.Throttled > 0 {
-		t.tb.DockerLogsReadThrottled.Add(ctx, out.Throttled.Seconds(), t.receiver)
+		t.tb.DockerLogsReadThrottled.Add(ctx, out.Throttled.Seconds())
 	}
 	if out.Duplicates > 0 {
-		t.tb.DockerLogsDuplicatesDropped.Add(ctx, int64(out.Duplicates), t.receiver)
+		t.tb.DockerLogsDuplicatesDropped.Add(ctx, int64(out.Duplicates))
 	}
 	if out.WindowMissed {
 		t.streamError(ctx, errWindowMissed)
 	}
 	if len(out.Skipped) > 0 {
 		// Counted once per entry: Malformed hands on only the skips not seen before.
-		t.tb.DockerLogsEntriesSkipped.Add(ctx, int64(len(out.Skipped)), t.receiver)
+		t.tb.DockerLogsEntriesSkipped.Add(ctx, int64(len(out.Skipped)))
 	}
 	t.gapsFound(ctx, out.Gaps)
 }
@@ -234,7 +234,7 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, acc
 	}
 	if accepted && newest > 0 {
 		lag := max(now.Sub(time.Unix(0, newest)), 0)
-		t.tb.DockerLogsDeliveryLag.Record(ctx, lag.Seconds(), t.receiver)
+		t.tb.DockerLogsDeliveryLag.Record(ctx, lag.Seconds())
 	}
 }
 
@@ -284,5 +284,5 @@ func (r *recentEvents) add(k eventKey) bool {
 
 // reconnect counts a new subscription to the daemon's events after the stream broke.
 func (t *receiverTelemetry) reconnect(ctx context.Context) {
-	t.tb.DockerLogsDaemonReconnects.Add(ctx, 1, t.receiver)
+	t.tb.DockerLogsDaemonReconnects.Add(ctx, 1)
 }

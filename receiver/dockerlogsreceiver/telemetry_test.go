@@ -213,7 +213,7 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 			sums(t, tt, "otelcol_docker_logs_pool_utilization", "")[""] == 1 &&
 			sums(t, tt, "otelcol_docker_logs_containers_waiting", "")[""] >= 1
 	}, 2*time.Minute, 5*time.Millisecond, "2 of 2 streams open and a container waiting")
-	assert.Greater(t, sums(t, tt, "otelcol_docker_logs_process_goroutines", "")[""], 10.0)
+	assert.Greater(t, sums(t, tt, "otelcol_process_goroutines", "")[""], 10.0)
 
 	for i, id := range ids {
 		want := longLines
@@ -243,7 +243,6 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	require.NoError(t, r.Shutdown(context.Background()))
 
 	// Everything below is settled: counters are compared exactly with what happened.
-	receiverAttr := attribute.String("receiver", "docker_logs/metrics")
 	seen.mu.Lock()
 	wantRotations := map[string]int64{}
 	wantDups := int64(0)
@@ -257,7 +256,7 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	var rotationPoints []metricdata.DataPoint[int64]
 	for reason, n := range wantRotations {
 		rotationPoints = append(rotationPoints, metricdata.DataPoint[int64]{
-			Attributes: attribute.NewSet(receiverAttr, attribute.String("reason", reason)), Value: n})
+			Attributes: attribute.NewSet(attribute.String("reason", reason)), Value: n})
 	}
 	metadatatest.AssertEqualDockerLogsRotations(t, tt, rotationPoints, metricdatatest.IgnoreTimestamp())
 	t.Logf("rotations: %v (turn ends %v, yields %v)", wantRotations, turns.snapshot().ends, turns.snapshot().yields)
@@ -289,7 +288,7 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	sink.mu.Unlock()
 	var linePoints, bytePoints []metricdata.DataPoint[int64]
 	for stream, n := range wantLines {
-		attrs := attribute.NewSet(receiverAttr, attribute.String("iostream", stream))
+		attrs := attribute.NewSet(attribute.String("iostream", stream))
 		linePoints = append(linePoints, metricdata.DataPoint[int64]{Attributes: attrs, Value: n})
 		bytePoints = append(bytePoints, metricdata.DataPoint[int64]{Attributes: attrs, Value: wantBytes[stream]})
 	}
@@ -300,14 +299,16 @@ func TestTelemetryMatchesWhatHappened(t *testing.T) {
 	// Duplicates dropped at resume: the sum over every turn.
 	if wantDups > 0 {
 		metadatatest.AssertEqualDockerLogsDuplicatesDropped(t, tt, []metricdata.DataPoint[int64]{
-			{Attributes: attribute.NewSet(receiverAttr), Value: wantDups}}, metricdatatest.IgnoreTimestamp())
+			{Attributes: attribute.NewSet(), Value: wantDups}}, metricdatatest.IgnoreTimestamp())
 	} else {
 		_, err := tt.GetMetric("otelcol_docker_logs_duplicates_dropped")
 		assert.Error(t, err, "no duplicate, no point")
 	}
 
 	// One lag per accepted batch, each small: the containers were read while they wrote.
-	lag := histogram(t, tt, "otelcol_docker_logs_delivery_lag", "receiver")["docker_logs/metrics"]
+	lags := histogram(t, tt, "otelcol_docker_logs_delivery_lag", "")
+	require.Len(t, lags, 1, "one series, without attributes")
+	lag := lags[""]
 	assert.Equal(t, uint64(sink.calls.Load()), lag.Count, "one lag per accepted ConsumeLogs")
 	mean := lag.Sum / float64(lag.Count)
 	maxLag, _ := lag.Max.Value()

@@ -43,12 +43,12 @@ type TelemetryBuilder struct {
 	DockerLogsOperatorErrors    metric.Int64Counter
 	DockerLogsPoolUtilization   metric.Float64ObservableGauge
 	DockerLogsPositionsSaved    metric.Int64ObservableGauge
-	DockerLogsProcessGoroutines metric.Int64ObservableGauge
 	DockerLogsReadThrottled     metric.Float64Counter
 	DockerLogsRotations         metric.Int64Counter
 	DockerLogsStreamAge         metric.Float64Histogram
 	DockerLogsStreamErrors      metric.Int64Counter
 	DockerLogsStreamsOpen       metric.Int64ObservableGauge
+	ProcessGoroutines           metric.Int64ObservableGauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -137,12 +137,12 @@ func (builder *TelemetryBuilder) RegisterDockerLogsPositionsSavedCallback(cb met
 	return nil
 }
 
-// RegisterDockerLogsProcessGoroutinesCallback sets callback for observable DockerLogsProcessGoroutines metric.
-func (builder *TelemetryBuilder) RegisterDockerLogsProcessGoroutinesCallback(cb metric.Int64Callback) error {
+// RegisterDockerLogsStreamsOpenCallback sets callback for observable DockerLogsStreamsOpen metric.
+func (builder *TelemetryBuilder) RegisterDockerLogsStreamsOpenCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DockerLogsProcessGoroutines, obs: o})
+		cb(ctx, &observerInt64{inst: builder.DockerLogsStreamsOpen, obs: o})
 		return nil
-	}, builder.DockerLogsProcessGoroutines)
+	}, builder.DockerLogsStreamsOpen)
 	if err != nil {
 		return err
 	}
@@ -152,12 +152,12 @@ func (builder *TelemetryBuilder) RegisterDockerLogsProcessGoroutinesCallback(cb 
 	return nil
 }
 
-// RegisterDockerLogsStreamsOpenCallback sets callback for observable DockerLogsStreamsOpen metric.
-func (builder *TelemetryBuilder) RegisterDockerLogsStreamsOpenCallback(cb metric.Int64Callback) error {
+// RegisterProcessGoroutinesCallback sets callback for observable ProcessGoroutines metric.
+func (builder *TelemetryBuilder) RegisterProcessGoroutinesCallback(cb metric.Int64Callback) error {
 	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
-		cb(ctx, &observerInt64{inst: builder.DockerLogsStreamsOpen, obs: o})
+		cb(ctx, &observerInt64{inst: builder.ProcessGoroutines, obs: o})
 		return nil
-	}, builder.DockerLogsStreamsOpen)
+	}, builder.ProcessGoroutines)
 	if err != nil {
 		return err
 	}
@@ -296,12 +296,6 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{container}"),
 	)
 	errs = errors.Join(errs, err)
-	builder.DockerLogsProcessGoroutines, err = builder.meter.Int64ObservableGauge(
-		"otelcol_docker_logs_process_goroutines",
-		metric.WithDescription("Goroutines in the collector process; the collector's own process metrics do not count them. [Development]"),
-		metric.WithUnit("{goroutine}"),
-	)
-	errs = errors.Join(errs, err)
 	builder.DockerLogsReadThrottled, err = builder.meter.Float64Counter(
 		"otelcol_docker_logs_read_throttled",
 		metric.WithDescription("Time the reading of containers waited for their rate limit (max_lines_per_second, max_bytes_per_second), summed over containers. [Development]"),
@@ -331,6 +325,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_docker_logs_streams_open",
 		metric.WithDescription("Log streams open now (turns holding a slot of the stream pool). [Development]"),
 		metric.WithUnit("{stream}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ProcessGoroutines, err = builder.meter.Int64ObservableGauge(
+		"otelcol_process_goroutines",
+		metric.WithDescription("Goroutines in the whole collector process, not only the receiver's; the collector's own process metrics do not count them. [Development]"),
+		metric.WithUnit("{goroutine}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs
