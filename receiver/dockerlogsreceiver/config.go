@@ -6,10 +6,9 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"go.opentelemetry.io/collector/component"
@@ -235,22 +234,8 @@ func validateAPIVersion(v string) error {
 	if !apiVersionPattern.MatchString(v) {
 		return fmt.Errorf("api_version %q is not a version like \"1.44\"", v)
 	}
-	if versionLess(v, minAPIVersion) {
+	if versions.LessThan(v, minAPIVersion) {
 		return fmt.Errorf("api_version %s must be at least %s (quote it, as in api_version: \"1.40\", so YAML does not read it as a number)", v, minAPIVersion)
 	}
 	return nil
-}
-
-// versionLess compares two MAJOR.MINOR versions numerically.
-func versionLess(a, b string) bool {
-	am, an := splitVersion(a)
-	bm, bn := splitVersion(b)
-	return am < bm || (am == bm && an < bn)
-}
-
-func splitVersion(v string) (major, minor int) {
-	ma, mi, _ := strings.Cut(v, ".")
-	major, _ = strconv.Atoi(ma)
-	minor, _ = strconv.Atoi(mi)
-	return major, minor
 }

@@ -9,12 +9,6 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
-// Bounds of the tail a reopen asks for: enough for what a container wrote while it had no stream.
-const (
-	minTail = 1000
-	maxTail = 1 << 20
-)
-
 // trackedContainer is what the receiver knows of one container between its turns.
 type trackedContainer struct {
 	meta   containerMeta
@@ -94,18 +88,16 @@ func (c *trackedContainer) setPosition(cur checkpoint.Cursor) bool {
 	return true
 }
 
-// tailHint estimates the entries past the cursor's floor, with room to spare: those written since the last turn, at the rate seen then, and those it read and did not deliver.
+// tailHint estimates the entries past the cursor's floor, with room to spare: those written since the last turn,
+// at the rate seen then, and those it read and did not deliver (a rotation does not wait for a consumer that
+// refuses, so the last turn's cursor may trail what it read).
 func (c *trackedContainer) tailHint(now time.Time) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.lastEnd.IsZero() {
-		return minTail
+		return turn.MinTail
 	}
-	// The reopen reaches back to the cursor's floor, which trails its positions by up to about two margins.
-	behind := now.Sub(c.lastEnd) + 2*time.Duration(checkpoint.InversionMargin)
-	// The last turn's cursor may trail what it read: a rotation does not wait for a consumer that refuses.
-	expected := c.rate*behind.Seconds() + float64(c.undelivered)
-	return int(min(float64(maxTail), float64(minTail)+2*expected))
+	return turn.TailFor(turn.MinTail+2*c.undelivered, c.rate, now.Sub(c.lastEnd))
 }
 
 // afterTurn records what a turn learnt of the container.

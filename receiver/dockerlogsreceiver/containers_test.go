@@ -11,14 +11,14 @@ import (
 
 func TestTailHintReachesBackOverWhatATurnDidNotDeliver(t *testing.T) {
 	c := &trackedContainer{}
-	assert.Equal(t, minTail, c.tailHint(time.Now()), "no turn yet")
+	assert.Equal(t, turn.MinTail, c.tailHint(time.Now()), "no turn yet")
 
 	opened := time.Now()
 	// 1,000 entries in 2 s, all delivered.
 	c.afterTurn(turn.Outcome{Entries: 1000, Opened: opened, Duration: 2 * time.Second}, false)
 	end := opened.Add(2 * time.Second)
 	delivered := c.tailHint(end)
-	assert.Equal(t, minTail+2*500, delivered, "twice the rate (500/s) over the two margins (1 s) the floor trails")
+	assert.Equal(t, turn.MinTail+2*500, delivered, "twice the rate (500/s) over the two margins (1 s) the floor trails")
 
 	// The same turn, rotated while 3,000 entries waited for a consumer that refused them.
 	c.afterTurn(turn.Outcome{Entries: 1000, Undelivered: 3000, Opened: opened, Duration: 2 * time.Second}, false)
@@ -26,7 +26,7 @@ func TestTailHintReachesBackOverWhatATurnDidNotDeliver(t *testing.T) {
 
 	// A turn whose stream did not open read nothing: what lies past the cursor is unchanged.
 	c.afterTurn(turn.Outcome{End: turn.EndOpenFailed, Opened: end}, true)
-	assert.GreaterOrEqual(t, c.tailHint(end), minTail+2*3000)
+	assert.GreaterOrEqual(t, c.tailHint(end), turn.MinTail+2*3000)
 
 	// A turn that delivered all it read leaves nothing behind.
 	c.afterTurn(turn.Outcome{Entries: 1000, Opened: opened, Duration: 2 * time.Second}, false)

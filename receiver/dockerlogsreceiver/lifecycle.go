@@ -14,6 +14,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // Attributes of a lifecycle record.
@@ -158,7 +160,7 @@ func (ev lifecycleEvent) logs(resource pcommon.Resource, version string, observe
 	rl := logs.ResourceLogs().AppendEmpty()
 	resource.CopyTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(scopeName)
+	sl.Scope().SetName(metadata.ScopeName)
 	sl.Scope().SetVersion(version)
 	lr := sl.LogRecords().AppendEmpty()
 	lr.SetTimestamp(pcommon.Timestamp(ev.msg.TimeNano))

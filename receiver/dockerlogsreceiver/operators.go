@@ -17,6 +17,8 @@ import (
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/entry"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/pipeline"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
 // operatorRunner runs the stanza operators of the operators key on the records of one batch, synchronously,
@@ -133,12 +135,12 @@ func fromEntries(entries []*entry.Entry, orig plog.Logs) plog.Logs {
 	if rls := orig.ResourceLogs(); rls.Len() > 0 && rls.At(0).ScopeLogs().Len() > 0 {
 		version = rls.At(0).ScopeLogs().At(0).Scope().Version()
 	}
-	logs := adapter.ConvertEntries(entries, scopeName, version)
+	logs := adapter.ConvertEntries(entries, metadata.ScopeName, version)
 	rls := logs.ResourceLogs()
 	for i := range rls.Len() {
 		sls := rls.At(i).ScopeLogs()
 		for j := range sls.Len() {
-			if s := sls.At(j).Scope(); s.Name() == scopeName && s.Version() == "" {
+			if s := sls.At(j).Scope(); s.Name() == metadata.ScopeName && s.Version() == "" {
 				s.SetVersion(version)
 			}
 		}

@@ -102,7 +102,7 @@ func TestOperatorsRoundTripKeepsEveryField(t *testing.T) {
 	assert.Equal(t, want.ResourceLogs().At(0).Resource().Attributes().AsRaw(), got.ResourceLogs().At(0).Resource().Attributes().AsRaw())
 	require.Equal(t, 1, got.ResourceLogs().At(0).ScopeLogs().Len())
 	scope := got.ResourceLogs().At(0).ScopeLogs().At(0).Scope()
-	assert.Equal(t, scopeName, scope.Name())
+	assert.Equal(t, metadata.ScopeName, scope.Name())
 	assert.Equal(t, "1.2.3", scope.Version())
 	wantRecs, gotRecs := allRecords(want), allRecords(got)
 	require.Len(t, gotRecs, 2)

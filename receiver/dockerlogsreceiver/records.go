@@ -21,7 +21,6 @@ const (
 	swarmTaskIDKey     = "com.docker.swarm.task.id"
 	swarmNodeIDKey     = "com.docker.swarm.node.id"
 	stackNamespaceKey  = "com.docker.stack.namespace"
-	scopeName          = "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver"
 	runtimeDockerValue = "docker"
 )
 
@@ -113,7 +112,7 @@ func buildLogs(resource pcommon.Resource, version string, lines []turn.Line, obs
 	rl := logs.ResourceLogs().AppendEmpty()
 	resource.MoveTo(rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
-	sl.Scope().SetName(scopeName)
+	sl.Scope().SetName(metadata.ScopeName)
 	sl.Scope().SetVersion(version)
 	records := sl.LogRecords()
 	records.EnsureCapacity(len(lines))

@@ -62,7 +62,7 @@ func TestBuildLogs(t *testing.T) {
 	}, rl.Resource().Attributes().AsRaw())
 	assert.Empty(t, rl.SchemaUrl(), "records name no schema, as before resource_attributes were declared")
 	sl := rl.ScopeLogs().At(0)
-	assert.Equal(t, scopeName, sl.Scope().Name())
+	assert.Equal(t, metadata.ScopeName, sl.Scope().Name())
 	assert.Equal(t, "1.0", sl.Scope().Version())
 	records := sl.LogRecords()
 	assert.Equal(t, 2, records.Len())
