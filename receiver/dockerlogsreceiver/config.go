@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -189,7 +190,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators("operators", cfg.Operators), cfg.validateFormats())
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), records.CheckOperators("operators", cfg.Operators), cfg.validateFormats())
 	errs = append(errs, cfg.validateMultiline())
 	if cfg.MaxLinesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("max_lines_per_second must not be negative, got %v", cfg.MaxLinesPerSecond))
@@ -197,7 +198,7 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxBytesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("max_bytes_per_second must not be negative, got %d", cfg.MaxBytesPerSecond))
 	}
-	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	_, labelErr := records.CompileLabelMapping(cfg.ContainerLabelsToAttributes)
 	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)
 }
@@ -238,4 +239,21 @@ func validateAPIVersion(v string) error {
 		return fmt.Errorf("api_version %s must be at least %s (quote it, as in api_version: \"1.40\", so YAML does not read it as a number)", v, minAPIVersion)
 	}
 	return nil
+}
+
+// validateFormats checks each format's name and operators, naming the key: formats[json][0]: ...
+func (cfg *Config) validateFormats() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg.Formats)) {
+		key := fmt.Sprintf("formats[%s]", name)
+		switch {
+		case name == "":
+			errs = append(errs, errors.New("formats: a format needs a name"))
+		case len(cfg.Formats[name]) == 0:
+			errs = append(errs, fmt.Errorf("%s: a format needs at least one operator", key))
+		default:
+			errs = append(errs, records.CheckOperators(key, cfg.Formats[name]))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -6,12 +6,13 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // trackedContainer is what the receiver knows of one container between its turns.
 type trackedContainer struct {
-	meta   containerMeta
+	meta   records.Meta
 	tty    bool
 	driver string // logging driver (HostConfig.LogConfig.Type), empty when not known
 
@@ -188,7 +189,7 @@ func (cs *containers) rename(id, name string) {
 }
 
 // metadata returns a copy of the container's resource metadata.
-func (c *trackedContainer) metadata() containerMeta {
+func (c *trackedContainer) metadata() records.Meta {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.meta

@@ -361,7 +361,7 @@ func (r *logsReceiver) forget(ctx context.Context, id string) {
 	r.pool.Remove(id)
 	r.containers.remove(id)
 	r.files.forget(id)
-	r.labelWarnings.forget(id)
+	r.labelWarnings.Forget(id)
 	r.deletePosition(ctx, id)
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
@@ -252,7 +253,7 @@ func TestReportGapsLogsOneWarningPerGap(t *testing.T) {
 	core, logs := observer.New(zap.WarnLevel)
 	r := &logsReceiver{settings: receiverSettings(t)}
 	r.settings.Logger = zap.New(core)
-	c := &trackedContainer{meta: containerMeta{ID: "c0ffee", Name: "web"}}
+	c := &trackedContainer{meta: records.Meta{ID: "c0ffee", Name: "web"}}
 	at := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC).UnixNano()
 	r.reportGaps(c, []turn.Gap{
 		{Cause: turn.GapRotatedAway, From: at, To: at + int64(90*time.Second)},

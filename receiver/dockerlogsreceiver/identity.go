@@ -3,8 +3,9 @@ package dockerlogsreceiver
 import (
 	"context"
 
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 )
 
 // readDaemonIdentity reads the daemon's host name and ID for the records' resource (host.name, docker.engine.id).
@@ -32,8 +33,8 @@ func (r *logsReceiver) readDaemonIdentity(ctx context.Context) {
 		return
 	}
 	r.identityFailing = false
-	id := daemonIdentity{HostName: info.Name, EngineID: info.ID}
-	if old := r.daemon.Swap(&id); old != nil && *old != id {
+	id := records.Daemon{HostName: info.Name, EngineID: info.ID}
+	if old := r.resources.SetDaemon(id); old != nil && *old != id {
 		r.settings.Logger.Info("The Docker daemon's identity changed",
 			zap.String("host.name", id.HostName), zap.String("docker.engine.id", id.EngineID))
 	}
@@ -45,14 +46,5 @@ func (r *logsReceiver) identityPending() bool {
 	if !rac.HostName.Enabled && !rac.DockerEngineID.Enabled {
 		return false
 	}
-	return r.daemon.Load() == nil || r.identityFailing
-}
-
-// resourceOf builds the resource of a container's records with the daemon's identity as last read.
-func (r *logsReceiver) resourceOf(m containerMeta) pcommon.Resource {
-	var d daemonIdentity
-	if p := r.daemon.Load(); p != nil {
-		d = *p
-	}
-	return containerResource(r.cfg.ResourceAttributes, d, m)
+	return !r.resources.DaemonKnown() || r.identityFailing
 }

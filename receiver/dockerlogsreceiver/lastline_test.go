@@ -15,6 +15,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
@@ -97,7 +98,7 @@ func TestWarningsCarryNoContainerOutput(t *testing.T) {
 	set.Logger = zap.New(core)
 	r, err := newLogsReceiver(set, testConfig(), &collector{})
 	require.NoError(t, err)
-	c := &trackedContainer{meta: containerMeta{ID: "0123456789ab", Name: "app"}}
+	c := &trackedContainer{meta: records.Meta{ID: "0123456789ab", Name: "app"}}
 
 	const secret = "password=hunter2"
 	for _, tc := range []struct {

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 )
 
 // Attributes of a lifecycle record.
@@ -42,7 +43,7 @@ var severityText = map[plog.SeverityNumber]string{
 
 // lifecycleEvent is one container event to emit, with the resource of its container at the time.
 type lifecycleEvent struct {
-	meta containerMeta
+	meta records.Meta
 	msg  events.Message
 }
 
@@ -60,13 +61,13 @@ type lifecycle struct {
 	// seen drops the events a resubscription replays (the daemon's since is in whole seconds).
 	seen recentEvents
 	// resourceOf builds the resource of a container's records, as for its log lines.
-	resourceOf func(containerMeta) pcommon.Resource
+	resourceOf func(records.Meta) pcommon.Resource
 	// full is set while the queue overflows, so that an overflow is reported once, not per event.
 	full bool
 }
 
 func newLifecycle(actions []events.Action, next consumer.Logs, obsrecv *receiverhelper.ObsReport, logger *zap.Logger, version string,
-	resourceOf func(containerMeta) pcommon.Resource,
+	resourceOf func(records.Meta) pcommon.Resource,
 ) *lifecycle {
 	l := &lifecycle{wanted: map[events.Action]bool{}, next: next, obsrecv: obsrecv, logger: logger, version: version, resourceOf: resourceOf,
 		retryFor: lifecycleRetryFor, queue: make(chan lifecycleEvent, lifecycleQueueSize)}
@@ -88,7 +89,7 @@ func (l *lifecycle) wants(msg events.Message) bool {
 }
 
 // offer queues the record of one event without ever waiting: when the queue is full, the event is dropped.
-func (l *lifecycle) offer(meta containerMeta, msg events.Message) {
+func (l *lifecycle) offer(meta records.Meta, msg events.Message) {
 	if !l.seen.add(eventKey{id: msg.Actor.ID, action: msg.Action, timeNano: msg.TimeNano}) {
 		return
 	}
@@ -119,7 +120,7 @@ func (l *lifecycle) run(ctx context.Context) {
 // deliver hands one record on, retrying with backoff for at most retryFor.
 func (l *lifecycle) deliver(ctx context.Context, ev lifecycleEvent) {
 	giveUp := time.Now().Add(l.retryFor)
-	wait := retryInitial
+	wait := records.RetryInitial
 	for attempt := 1; ; attempt++ {
 		// Rebuilt for each attempt: a consumer that refused the records may have changed them.
 		logs := ev.logs(l.resourceOf(ev.meta), l.version, time.Now())
@@ -145,7 +146,7 @@ func (l *lifecycle) deliver(ctx context.Context, ev lifecycleEvent) {
 		if !sleep(ctx, wait) {
 			return
 		}
-		wait = min(2*wait, retryMax)
+		wait = min(2*wait, records.RetryMax)
 	}
 }
 
@@ -209,16 +210,16 @@ func (ev lifecycleEvent) describe(attrs pcommon.Map) (string, plog.SeverityNumbe
 
 // eventMeta returns the resource of an event's container and whether its events are to be emitted: those of
 // a container the receiver reads, or, for one it does not know (yet, or any more), one the rules select.
-func (r *logsReceiver) eventMeta(msg events.Message) (containerMeta, bool) {
+func (r *logsReceiver) eventMeta(msg events.Message) (records.Meta, bool) {
 	id := msg.Actor.ID
 	if id == r.ownID || r.excluded.has(id) {
-		return containerMeta{}, false
+		return records.Meta{}, false
 	}
 	if c := r.containers.get(id); c != nil {
 		return c.metadata(), !c.is(deselected)
 	}
 	// The event carries the container's name, image and labels among its attributes.
-	m := containerMeta{ID: id, Name: strings.TrimPrefix(msg.Actor.Attributes["name"], "/"), Image: msg.Actor.Attributes["image"],
+	m := records.Meta{ID: id, Name: strings.TrimPrefix(msg.Actor.Attributes["name"], "/"), Image: msg.Actor.Attributes["image"],
 		Labels: map[string]string{}}
 	for k, v := range msg.Actor.Attributes {
 		switch k {
@@ -228,7 +229,7 @@ func (r *logsReceiver) eventMeta(msg events.Message) (containerMeta, bool) {
 		m.Labels[k] = v
 	}
 	// The mapping of the container's lines (metaOf): its records carry the same attributes.
-	r.labelMapping.apply(m.Labels, m.setExtra)
+	r.labelMapping.Apply(m.Labels, m.SetExtra)
 	return m, r.selects(m)
 }
 

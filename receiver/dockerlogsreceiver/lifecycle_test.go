@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -32,7 +33,7 @@ func eventMsg(id string, action events.Action, at time.Time, attrs map[string]st
 }
 
 func TestLifecycleRecordOfEachEvent(t *testing.T) {
-	meta := containerMeta{ID: "c1", Name: "web-1", Image: "shop/web:1.2"}
+	meta := records.Meta{ID: "c1", Name: "web-1", Image: "shop/web:1.2"}
 	at := time.Unix(1700000000, 123).UTC()
 	for _, tc := range []struct {
 		action   events.Action
@@ -57,7 +58,7 @@ func TestLifecycleRecordOfEachEvent(t *testing.T) {
 	} {
 		t.Run(string(tc.action), func(t *testing.T) {
 			logs := lifecycleEvent{meta: meta, msg: eventMsg("c1", tc.action, at, tc.attrs)}.logs(
-				containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, meta), "1.0", at.Add(time.Second))
+				records.NewResource(metadata.DefaultResourceAttributesConfig(), records.Daemon{}, meta), "1.0", at.Add(time.Second))
 			require.Equal(t, 1, logs.LogRecordCount())
 			rl := logs.ResourceLogs().At(0)
 			assert.Equal(t, "web-1", rl.Resource().Attributes().AsRaw()[attrContainerName])
@@ -116,8 +117,8 @@ func newTestLifecycle(t *testing.T, next *switchable) *lifecycle {
 	require.NoError(t, err)
 	cons, err := consumer.NewLogs(next.ConsumeLogs)
 	require.NoError(t, err)
-	return newLifecycle(lifecycleActions, cons, obs, zaptest.NewLogger(t), "test", func(m containerMeta) pcommon.Resource {
-		return containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, m)
+	return newLifecycle(lifecycleActions, cons, obs, zaptest.NewLogger(t), "test", func(m records.Meta) pcommon.Resource {
+		return records.NewResource(metadata.DefaultResourceAttributesConfig(), records.Daemon{}, m)
 	})
 }
 
@@ -127,7 +128,7 @@ func TestLifecycleRefusalsAreBounded(t *testing.T) {
 	next := &switchable{}
 	l := newTestLifecycle(t, next)
 	l.retryFor = 300 * time.Millisecond
-	meta := containerMeta{ID: "c1", Name: "web-1"}
+	meta := records.Meta{ID: "c1", Name: "web-1"}
 	at := time.Now()
 
 	offered := make(chan struct{})
@@ -192,7 +193,7 @@ func TestLifecycleRecordOfAnUntrackedContainerMapsLabelsAsItsLines(t *testing.T)
 	cfg.ContainerLabelsToAttributes = map[string]string{"com.example.*": "", "org.opencontainers.image.*": "image.*", "maintainer": ""}
 	r := &logsReceiver{cfg: cfg, containers: newContainers(), excluded: newExcludedSet()}
 	var err error
-	r.labelMapping, err = compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	r.labelMapping, err = records.CompileLabelMapping(cfg.ContainerLabelsToAttributes)
 	require.NoError(t, err)
 	r.filter, err = selection.NewFilter(cfg.Include, cfg.Exclude)
 	require.NoError(t, err)
@@ -205,6 +206,6 @@ func TestLifecycleRecordOfAnUntrackedContainerMapsLabelsAsItsLines(t *testing.T)
 		Config: &container.Config{Image: "shop/web:1.2", Labels: labels}})
 	assert.Equal(t, map[string]string{"com.example.team": "payments", "image.title": "shop", "maintainer": "ops@example.com"}, meta.Extra)
 	assert.Equal(t, lines.Extra, meta.Extra)
-	assert.Equal(t, containerResource(cfg.ResourceAttributes, daemonIdentity{}, lines).Attributes().AsRaw(),
-		containerResource(cfg.ResourceAttributes, daemonIdentity{}, meta).Attributes().AsRaw())
+	assert.Equal(t, records.NewResource(cfg.ResourceAttributes, records.Daemon{}, lines).Attributes().AsRaw(),
+		records.NewResource(cfg.ResourceAttributes, records.Daemon{}, meta).Attributes().AsRaw())
 }

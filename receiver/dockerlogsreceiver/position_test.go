@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 )
 
 // TestAStartEventDoesNotSaveAPositionBehindATurns saves, after a turn advanced, the copy of the cursor a start
@@ -17,7 +18,7 @@ func TestAStartEventDoesNotSaveAPositionBehindATurns(t *testing.T) {
 	ctx := context.Background()
 	st := &memoryStorage{data: map[string][]byte{}}
 	r := &logsReceiver{settings: receiverSettings(t), store: checkpoint.NewStore(&memoryClient{s: st})}
-	c := &trackedContainer{meta: containerMeta{ID: "c1"}}
+	c := &trackedContainer{meta: records.Meta{ID: "c1"}}
 	var older checkpoint.Cursor
 	older.Advance(1, 100, 0)
 	r.savePosition(ctx, c, older)

@@ -13,6 +13,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -73,7 +74,7 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	gone, goneExcluded := removedContainer(t, labels), removedContainer(t, labels)
 	ctx := context.Background()
 	require.NoError(t, second.store.Save(ctx, gone, checkpoint.AtEnd(1)))
-	second.containers.add(&trackedContainer{meta: containerMeta{ID: gone}})
+	second.containers.add(&trackedContainer{meta: records.Meta{ID: gone}})
 	second.excluded.add(goneExcluded)
 	require.Eventually(t, func() bool {
 		return !hasPosition(t, st, gone) && second.containers.get(gone) == nil && !second.excluded.has(goneExcluded)
@@ -132,7 +133,7 @@ func TestPruneKeepsEverythingWhenTheListFails(t *testing.T) {
 	require.NoError(t, err)
 	r.client, r.store, r.containers, r.excluded = client, checkpoint.NewStore(&memoryClient{s: st}), newContainers(), newExcludedSet()
 	require.NoError(t, r.store.Save(ctx, "saved", checkpoint.AtEnd(1)))
-	r.containers.add(&trackedContainer{meta: containerMeta{ID: "known"}})
+	r.containers.add(&trackedContainer{meta: records.Meta{ID: "known"}})
 	r.excluded.add("excluded")
 
 	r.prune(ctx)

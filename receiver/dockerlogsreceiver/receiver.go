@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -20,6 +19,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
@@ -56,19 +56,20 @@ type logsReceiver struct {
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
 	lifecycle *lifecycle
 
-	// operators runs the operators key on each batch; nil when it is empty.
-	operators *operatorRunner
-	// formats run instead of operators on the batches of a container whose format label names one.
-	formats map[string]*operatorRunner
+	// operators run the operators key, or a container's format, on each batch; built by Start.
+	operators *records.Operators
+	// resources build the records' resources with the daemon's identity as last read.
+	resources *records.Resources
+	// deliverer hands the records of a batch to the next consumer.
+	deliverer *records.Deliverer
 	// labelWarnings says each invalid label value of a container once.
-	labelWarnings labelWarnings
+	labelWarnings *records.LabelWarnings
 
 	// labelMapping is container_labels_to_attributes, compiled by Start.
-	labelMapping labelMapping
+	labelMapping records.LabelMapping
 
-	// daemon is the daemon's host name and ID as last read, nil before the first read; identityFailing is set
-	// while the last read failed (and was warned about). Both are written by the discovery goroutine alone.
-	daemon          atomic.Pointer[daemonIdentity]
+	// identityFailing is set while the last read of the daemon's identity failed (and was warned about); written by
+	// the discovery goroutine alone.
 	identityFailing bool
 
 	// files are the containers read from their json-file logs (log_files).
@@ -97,14 +98,8 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	if err != nil {
 		return nil, err
 	}
-	r := &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
-		telemetry: newReceiverTelemetry(tb, set.ID.String())}
-	if len(cfg.Operators) > 0 {
-		if r.operators, err = newOperatorRunner(set.TelemetrySettings, "operators", cfg.Operators); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
+		telemetry: newReceiverTelemetry(tb, set.ID.String())}, nil
 }
 
 // Start connects to the daemon and begins discovering and reading containers in the background.
@@ -138,7 +133,7 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
-	if r.labelMapping, err = compileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
+	if r.labelMapping, err = records.CompileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
 	r.excluded = newExcludedSet()
@@ -170,20 +165,22 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	r.telemetry.zeroGaps(ctx)
 	// Built at each Start: a stopped stanza pipeline cannot start again, and a receiver may be started again.
-	if r.formats, err = newFormatRunners(r.settings.TelemetrySettings, r.cfg.Formats); err != nil {
+	r.labelWarnings = &records.LabelWarnings{}
+	if r.operators, err = records.NewOperators(r.settings.TelemetrySettings, r.cfg.Operators, r.cfg.Formats, r.labelWarnings); err != nil {
 		return errors.Join(err, r.Shutdown(ctx))
 	}
-	for _, ops := range r.operatorRunners() {
-		if err := ops.start(); err != nil {
-			return errors.Join(err, r.Shutdown(ctx))
-		}
+	if err := r.operators.Start(); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
 	}
+	r.resources = records.NewResources(r.cfg.ResourceAttributes)
+	r.deliverer = &records.Deliverer{Next: r.next, ObsRecv: r.obsrecv, Logger: r.settings.Logger, Version: r.settings.BuildInfo.Version,
+		Resources: r.resources, Operators: r.operators, Telemetry: meters{r.telemetry}}
 
 	// Background work outlives Start's context, which ends when Start returns.
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
-		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resourceOf)
+		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resources.Of)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
@@ -221,8 +218,8 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for _, ops := range r.operatorRunners() {
-		errs = append(errs, ops.stop())
+	if r.operators != nil {
+		errs = append(errs, r.operators.Stop())
 	}
 	if r.store != nil {
 		errs = append(errs, r.store.Close(ctx))

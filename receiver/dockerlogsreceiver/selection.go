@@ -6,25 +6,26 @@ import (
 
 	"github.com/docker/docker/api/types/container"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
 // metaOf collects what the rules and the records need from an inspected container.
 //
 // Only the environment variables named in env_vars_to_attributes are read: environments often hold secrets.
-func (r *logsReceiver) metaOf(info container.InspectResponse) containerMeta {
-	m := containerMeta{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
+func (r *logsReceiver) metaOf(info container.InspectResponse) records.Meta {
+	m := records.Meta{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
 	if info.Config == nil {
 		return m
 	}
 	m.Image = info.Config.Image
 	m.Labels = info.Config.Labels
-	r.labelMapping.apply(info.Config.Labels, m.setExtra)
+	r.labelMapping.Apply(info.Config.Labels, m.SetExtra)
 	if len(r.cfg.EnvVarsToAttributes) > 0 {
 		for _, kv := range info.Config.Env {
 			name, value, _ := strings.Cut(kv, "=")
 			if attr, ok := r.cfg.EnvVarsToAttributes[name]; ok {
-				m.setExtra(attr, value)
+				m.SetExtra(attr, value)
 			}
 		}
 	}
@@ -36,10 +37,10 @@ func (r *logsReceiver) metaOf(info container.InspectResponse) containerMeta {
 // The label is the application team's word on its own container: false leaves it out whatever the rules, and
 // with include_by_label_only nothing but true lets it in. A value that is not a boolean is warned once and
 // taken as absent.
-func (r *logsReceiver) selects(m containerMeta) bool {
+func (r *logsReceiver) selects(m records.Meta) bool {
 	enabled, set, bad := labelOptIn(m.Labels)
 	if bad != "" {
-		r.labelWarnings.once(r.settings.Logger, m, enabledLabel, bad,
+		r.labelWarnings.Once(r.settings.Logger, m, enabledLabel, bad,
 			"A container label has a value that is not true or false; it is ignored")
 	}
 	switch {

@@ -47,8 +47,10 @@ func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield 
 		api, _ = r.client.DaemonAPIVersion(ctx)
 	}
 	out := turn.Run(ctx, turn.Spec{
-		Open:          r.opener(id),
-		Deliver:       func(ctx context.Context, lines []turn.Line) error { return r.deliver(ctx, c, lines) },
+		Open: r.opener(id),
+		Deliver: func(ctx context.Context, lines []turn.Line) error {
+			return r.deliverer.Deliver(ctx, c.metadata(), lines)
+		},
 		Cursor:        from,
 		TailHint:      c.tailHint(time.Now()),
 		TTY:           c.tty,

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"testing"
@@ -40,15 +40,15 @@ func TestParseImageRef(t *testing.T) {
 }
 
 func TestBuildLogs(t *testing.T) {
-	meta := containerMeta{
+	meta := Meta{
 		ID: "abc", Name: "shop-web-1", Image: "shop/web:1.2",
-		Labels: map[string]string{composeServiceKey: "web", composeProjectKey: "shop", "team": "payments"},
+		Labels: map[string]string{ComposeServiceKey: "web", ComposeProjectKey: "shop", "team": "payments"},
 		Extra:  map[string]string{"team": "payments", "service.name": "must not win"},
 	}
 	observed := time.Unix(1_700_000_100, 0)
-	daemon := daemonIdentity{HostName: "docker-host-1", EngineID: "4f3c-engine"}
-	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemon, meta)
-	logs := buildLogs(res, "1.0", []turn.Line{
+	daemon := Daemon{HostName: "docker-host-1", EngineID: "4f3c-engine"}
+	res := NewResource(metadata.DefaultResourceAttributesConfig(), daemon, meta)
+	logs := Build(res, "1.0", []turn.Line{
 		{Stream: decode.Stdout, Timestamp: 1_700_000_000_000_000_001, Body: "hello"},
 		{Stream: decode.Stderr, Timestamp: 1_700_000_000_000_000_002, Body: "oops"},
 	}, observed)
@@ -74,7 +74,7 @@ func TestBuildLogs(t *testing.T) {
 }
 
 func TestServiceNameFallsBackToTheContainerName(t *testing.T) {
-	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, containerMeta{ID: "x", Name: "solo"})
+	res := NewResource(metadata.DefaultResourceAttributesConfig(), Daemon{}, Meta{ID: "x", Name: "solo"})
 	v, _ := res.Attributes().Get("service.name")
 	assert.Equal(t, "solo", v.Str())
 	_, ok := res.Attributes().Get("service.namespace")
@@ -92,9 +92,9 @@ func TestResourceAttributesSwitchedOff(t *testing.T) {
 	rac.ContainerRuntime.Enabled = false
 	rac.HostName.Enabled = false
 	rac.ServiceName.Enabled = false
-	meta := containerMeta{ID: "abc", Name: "api-1", Image: "api:2",
+	meta := Meta{ID: "abc", Name: "api-1", Image: "api:2",
 		Labels: map[string]string{"app": "api"}, Extra: map[string]string{"service.name": "api"}}
-	res := containerResource(rac, daemonIdentity{HostName: "h", EngineID: "e"}, meta)
+	res := NewResource(rac, Daemon{HostName: "h", EngineID: "e"}, meta)
 	assert.Equal(t, map[string]any{
 		"container.name": "api-1", "container.image.name": "api", "docker.engine.id": "e",
 		"service.name": "api",
@@ -109,8 +109,8 @@ func TestSwarmTaskResource(t *testing.T) {
 		"com.docker.swarm.task.id": "k3j9", "com.docker.swarm.node.id": "n0d3", "com.docker.stack.namespace": "shop",
 		"com.docker.swarm.task": "",
 	}
-	res := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{},
-		containerMeta{ID: "abc", Name: "shop_web.2.k3j9", Image: "web:1", Labels: swarm}).Attributes().AsRaw()
+	res := NewResource(metadata.DefaultResourceAttributesConfig(), Daemon{},
+		Meta{ID: "abc", Name: "shop_web.2.k3j9", Image: "web:1", Labels: swarm}).Attributes().AsRaw()
 	for k, v := range map[string]any{
 		"service.name": "shop_web", "service.namespace": "shop", "container.name": "shop_web.2.k3j9",
 		"com.docker.swarm.service.name": "shop_web", "com.docker.swarm.task.name": "shop_web.2.k3j9",
@@ -122,15 +122,15 @@ func TestSwarmTaskResource(t *testing.T) {
 
 	both := map[string]string{"com.docker.compose.service": "web", "com.docker.compose.project": "dev",
 		"com.docker.swarm.service.name": "shop_web", "com.docker.stack.namespace": "shop"}
-	res = containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{},
-		containerMeta{ID: "abc", Name: "x", Labels: both}).Attributes().AsRaw()
+	res = NewResource(metadata.DefaultResourceAttributesConfig(), Daemon{},
+		Meta{ID: "abc", Name: "x", Labels: both}).Attributes().AsRaw()
 	assert.Equal(t, "web", res["service.name"])
 	assert.Equal(t, "dev", res["service.namespace"])
 
 	rac := metadata.DefaultResourceAttributesConfig()
 	rac.ComDockerSwarmTaskName.Enabled = false
 	rac.ComDockerSwarmTaskID.Enabled = false
-	res = containerResource(rac, daemonIdentity{}, containerMeta{ID: "abc", Name: "x", Labels: swarm}).Attributes().AsRaw()
+	res = NewResource(rac, Daemon{}, Meta{ID: "abc", Name: "x", Labels: swarm}).Attributes().AsRaw()
 	assert.NotContains(t, res, "com.docker.swarm.task.name", "switched off")
 	assert.NotContains(t, res, "com.docker.swarm.task.id", "switched off")
 	assert.Equal(t, "n0d3", res["com.docker.swarm.node.id"])

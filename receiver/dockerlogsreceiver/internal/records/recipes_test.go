@@ -1,12 +1,14 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"path/filepath"
 	"testing"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.uber.org/zap"
@@ -14,21 +16,23 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 )
 
-// recipeRunner loads recipes/<name> as the collector merges it over collector-config.yaml and starts its operators.
-func recipeRunner(t *testing.T, name string) *operatorRunner {
+// recipeRunner loads the operators of recipes/<name> and starts them (e2e checks each recipe as a whole configuration).
+func recipeRunner(t *testing.T, name string) *Runner {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "recipes", name))
+	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "..", "..", "recipes", name))
 	require.NoError(t, err)
 	sub, err := cm.Sub("receivers::docker_logs")
 	require.NoError(t, err)
-	cfg := createDefaultConfig().(*Config)
-	require.NoError(t, sub.Unmarshal(cfg))
-	require.NoError(t, cfg.Validate())
+	var cfg struct {
+		Operators []operator.Config `mapstructure:"operators"`
+	}
+	require.NoError(t, sub.Unmarshal(&cfg, confmap.WithIgnoreUnused()))
 	require.NotEmpty(t, cfg.Operators)
-	r, err := newOperatorRunner(component.TelemetrySettings{Logger: zap.NewNop()}, "operators", cfg.Operators)
+	require.NoError(t, CheckOperators("operators", cfg.Operators))
+	r, err := NewRunner(component.TelemetrySettings{Logger: zap.NewNop()}, "operators", cfg.Operators)
 	require.NoError(t, err)
-	require.NoError(t, r.start())
-	t.Cleanup(func() { require.NoError(t, r.stop()) })
+	require.NoError(t, r.Start())
+	t.Cleanup(func() { require.NoError(t, r.Stop()) })
 	return r
 }
 
@@ -56,7 +60,7 @@ func checkRecipe(t *testing.T, name string, samples []recipeSample) {
 	recs := allRecords(r.applyTo(lines))
 	require.Len(t, recs, len(samples), "a recipe keeps every record")
 	for i, s := range samples {
-		want := map[string]any{attrIOStream: s.stream.String()}
+		want := map[string]any{AttrIOStream: s.stream.String()}
 		for k, v := range s.attrs {
 			want[k] = v
 		}
@@ -65,7 +69,7 @@ func checkRecipe(t *testing.T, name string, samples []recipeSample) {
 		assert.Equal(t, s.severity, recs[i].SeverityNumber(), "severity of %q", s.body)
 		assert.Equal(t, s.sevText, recs[i].SeverityText(), "severity text of %q", s.body)
 	}
-	assert.Zero(t, r.failed.Load(), "the recipes fail quietly: nothing to count")
+	assert.Zero(t, r.Failed(), "the recipes fail quietly: nothing to count")
 }
 
 const onStdout, onStderr = decode.Stdout, decode.Stderr

@@ -1,10 +1,11 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -21,38 +22,28 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
-// configWithOperators unmarshals a YAML operators list the way the collector does, over the defaults.
-func configWithOperators(t *testing.T, operatorsYAML string) (*Config, error) {
-	t.Helper()
-	var raw any
-	require.NoError(t, yaml.Unmarshal([]byte(operatorsYAML), &raw))
-	cfg := createDefaultConfig().(*Config)
-	err := confmap.NewFromStringMap(map[string]any{"operators": raw}).Unmarshal(cfg)
-	return cfg, err
-}
-
 // newTestRunner builds and starts the operators of operatorsYAML.
-func newTestRunner(t *testing.T, operatorsYAML string) *operatorRunner {
+func newTestRunner(t *testing.T, operatorsYAML string) *Runner {
 	r, _ := newObservedRunner(t, operatorsYAML)
 	return r
 }
 
 // newObservedRunner builds and starts the operators of operatorsYAML and returns their logs at debug level.
-func newObservedRunner(t *testing.T, operatorsYAML string) (*operatorRunner, *observer.ObservedLogs) {
+func newObservedRunner(t *testing.T, operatorsYAML string) (*Runner, *observer.ObservedLogs) {
 	t.Helper()
-	cfg, err := configWithOperators(t, operatorsYAML)
+	ops, err := parseOperators(t, operatorsYAML)
 	require.NoError(t, err)
-	require.NoError(t, cfg.Validate())
+	require.NoError(t, CheckOperators("operators", ops))
 	core, logs := observer.New(zapcore.DebugLevel)
-	r, err := newOperatorRunner(component.TelemetrySettings{Logger: zap.New(core)}, "operators", cfg.Operators)
+	r, err := NewRunner(component.TelemetrySettings{Logger: zap.New(core)}, "operators", ops)
 	require.NoError(t, err)
-	require.NoError(t, r.start())
-	t.Cleanup(func() { require.NoError(t, r.stop()) })
+	require.NoError(t, r.Start())
+	t.Cleanup(func() { require.NoError(t, r.Stop()) })
 	return r, logs
 }
 
-var testMeta = containerMeta{ID: "c0ffee", Name: "shop-web-1", Image: "shop/web:1.2",
-	Labels: map[string]string{composeServiceKey: "web"}}
+var testMeta = Meta{ID: "c0ffee", Name: "shop-web-1", Image: "shop/web:1.2",
+	Labels: map[string]string{ComposeServiceKey: "web"}}
 
 // testLines are lines of one container as the stream reader delivers them, one nanosecond apart.
 func testLines(bodies ...string) []turn.Line {
@@ -66,14 +57,14 @@ func testLines(bodies ...string) []turn.Line {
 
 // testResource is testMeta's resource with the default resource_attributes.
 func testResource() pcommon.Resource {
-	return containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{}, testMeta)
+	return NewResource(metadata.DefaultResourceAttributesConfig(), Daemon{}, testMeta)
 }
 
 var testObserved = time.Date(2026, 12, 1, 10, 0, 1, 0, time.UTC)
 
 // apply builds the records of lines and runs r on them.
-func (r *operatorRunner) applyTo(lines []turn.Line) plog.Logs {
-	logs, _ := r.apply(context.Background(), buildLogs(testResource(), "1.2.3", lines, testObserved))
+func (r *Runner) applyTo(lines []turn.Line) plog.Logs {
+	logs, _ := r.Apply(context.Background(), Build(testResource(), "1.2.3", lines, testObserved))
 	return logs
 }
 
@@ -95,7 +86,7 @@ func TestOperatorsRoundTripKeepsEveryField(t *testing.T) {
 	r := newTestRunner(t, `[{type: noop}]`)
 	lines := testLines("plain line", `{"a":1}`)
 	lines[1].Stream = decode.Stderr
-	want := buildLogs(testResource(), "1.2.3", lines, testObserved)
+	want := Build(testResource(), "1.2.3", lines, testObserved)
 	got := r.applyTo(lines)
 
 	require.Equal(t, 1, got.ResourceLogs().Len(), "one container, one resource")
@@ -114,7 +105,7 @@ func TestOperatorsRoundTripKeepsEveryField(t *testing.T) {
 		assert.Equal(t, plog.SeverityNumberUnspecified, gotRecs[i].SeverityNumber())
 		assert.Empty(t, gotRecs[i].SeverityText())
 	}
-	assert.Equal(t, "stderr", gotRecs[1].Attributes().AsRaw()[attrIOStream])
+	assert.Equal(t, "stderr", gotRecs[1].Attributes().AsRaw()[AttrIOStream])
 }
 
 func TestOperatorsParseJSONAndSeverity(t *testing.T) {
@@ -127,11 +118,11 @@ func TestOperatorsParseJSONAndSeverity(t *testing.T) {
 `)
 	recs := allRecords(r.applyTo(testLines(`{"level":"error","msg":"boom","n":3}`, "a plain line")))
 	require.Len(t, recs, 2)
-	assert.Equal(t, map[string]any{attrIOStream: "stdout", "level": "error", "msg": "boom", "n": float64(3)}, recs[0].Attributes().AsRaw())
+	assert.Equal(t, map[string]any{AttrIOStream: "stdout", "level": "error", "msg": "boom", "n": float64(3)}, recs[0].Attributes().AsRaw())
 	assert.Equal(t, `{"level":"error","msg":"boom","n":3}`, recs[0].Body().Str(), "the body stays the line")
 	assert.Equal(t, plog.SeverityNumberError, recs[0].SeverityNumber())
 	assert.Equal(t, "error", recs[0].SeverityText())
-	assert.Equal(t, map[string]any{attrIOStream: "stdout"}, recs[1].Attributes().AsRaw())
+	assert.Equal(t, map[string]any{AttrIOStream: "stdout"}, recs[1].Attributes().AsRaw())
 	assert.Equal(t, "a plain line", recs[1].Body().Str())
 	assert.Zero(t, r.failed.Load(), "if kept the parser off the plain line")
 }
@@ -157,8 +148,8 @@ func TestOperatorErrorKeepsTheRecord(t *testing.T) {
 `)
 	recs := allRecords(r.applyTo(testLines("GET /cart", "secret-token=abc not a request")))
 	require.Len(t, recs, 2)
-	assert.Equal(t, map[string]any{attrIOStream: "stdout", "method": "GET", "path": "/cart", "seen": "yes"}, recs[0].Attributes().AsRaw())
-	assert.Equal(t, map[string]any{attrIOStream: "stdout", "seen": "yes"}, recs[1].Attributes().AsRaw(), "unparsed, and the later operators ran")
+	assert.Equal(t, map[string]any{AttrIOStream: "stdout", "method": "GET", "path": "/cart", "seen": "yes"}, recs[0].Attributes().AsRaw())
+	assert.Equal(t, map[string]any{AttrIOStream: "stdout", "seen": "yes"}, recs[1].Attributes().AsRaw(), "unparsed, and the later operators ran")
 	assert.Equal(t, "secret-token=abc not a request", recs[1].Body().Str())
 	assert.Equal(t, int64(1), r.failed.Load())
 
@@ -173,18 +164,18 @@ func TestOperatorErrorDropWhenAskedTo(t *testing.T) {
 	r := newTestRunner(t, `[{type: json_parser, on_error: drop_quiet}]`)
 	recs := allRecords(r.applyTo(testLines(`{"a":"b"}`, "not json")))
 	require.Len(t, recs, 1)
-	assert.Equal(t, map[string]any{attrIOStream: "stdout", "a": "b"}, recs[0].Attributes().AsRaw())
+	assert.Equal(t, map[string]any{AttrIOStream: "stdout", "a": "b"}, recs[0].Attributes().AsRaw())
 }
 
 // The operators' logs stay out of an info-level log: they can carry the container's output.
 func TestOperatorLogsAreDebugOnly(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
-	cfg, err := configWithOperators(t, `[{type: json_parser}]`)
+	ops, err := parseOperators(t, `[{type: json_parser}]`)
 	require.NoError(t, err)
-	r, err := newOperatorRunner(component.TelemetrySettings{Logger: zap.New(core)}, "operators", cfg.Operators)
+	r, err := NewRunner(component.TelemetrySettings{Logger: zap.New(core)}, "operators", ops)
 	require.NoError(t, err)
-	require.NoError(t, r.start())
-	defer func() { require.NoError(t, r.stop()) }()
+	require.NoError(t, r.Start())
+	defer func() { require.NoError(t, r.Stop()) }()
 	recs := allRecords(r.applyTo(testLines("password=hunter2")))
 	require.Len(t, recs, 1)
 	assert.Equal(t, "password=hunter2", recs[0].Body().Str())
@@ -217,12 +208,6 @@ func TestOperatorsMoveToResourceSplitsResources(t *testing.T) {
 	assert.Equal(t, map[any][]string{"a": {"tenant=a x", "tenant=a z"}, "b": {"tenant=b y"}, nil: {"no tenant"}}, byTenant)
 }
 
-func allRecordsOf(rl plog.ResourceLogs) []plog.LogRecord {
-	logs := plog.NewLogs()
-	rl.CopyTo(logs.ResourceLogs().AppendEmpty())
-	return allRecords(logs)
-}
-
 func TestOperatorsRouterAndSeveralOutputs(t *testing.T) {
 	r := newTestRunner(t, `
 - type: router
@@ -250,7 +235,7 @@ func TestOperatorsRouterAndSeveralOutputs(t *testing.T) {
 	assert.Equal(t, "stderr_route", recs[1].Attributes().AsRaw()["via"])
 }
 
-// One pipeline serves every stream: concurrent batches each get back exactly their own records.
+// One pipeline serves every stream: concurrent batches each get back exactly their own
 func TestOperatorsConcurrentBatchesStayApart(t *testing.T) {
 	r := newTestRunner(t, `[{type: regex_parser, regex: '^(?P<n>\d+)$'}]`)
 	done := make(chan error, 8)
@@ -272,34 +257,20 @@ func TestOperatorsConcurrentBatchesStayApart(t *testing.T) {
 	}
 }
 
-func TestOperatorsConfigErrorsNameTheKey(t *testing.T) {
-	for _, tc := range []struct {
-		name, yaml, want string
-	}{
-		{"bad regex", `[{type: noop}, {type: regex_parser, regex: '(?P<x'}]`,
-			"operators[1]: compiling regex: error parsing regexp: invalid named capture: `(?P<x`"},
-		{"recombine", `[{type: recombine, combine_field: body, is_first_entry: 'body matches "^x"'}]`,
-			`operators[0]: type "recombine" cannot be used here: it holds records between batches; use the receiver's own line joining`},
-		{"container", `[{type: container}]`, `operators[0]: type "container" cannot be used here: the receiver already decodes Docker's log format`},
-		{"output", `[{type: stdout}]`, `operators[0]: type "stdout" is an output, which would take records out of the pipeline; use an exporter`},
-		{"missing output", `[{type: noop, output: nowhere}]`, `operators: operator 'nowhere' does not exist: {"operator_id":"noop"}`},
-		{"bad on_error", `[{type: json_parser, on_error: ignore}]`,
-			"operators[0]: operator config has an invalid `on_error` field.: {\"on_error\":\"ignore\"}"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := configWithOperators(t, tc.yaml)
-			require.NoError(t, err)
-			assert.EqualError(t, cfg.Validate(), tc.want)
-		})
-	}
-	_, err := configWithOperators(t, `[{type: no_such_operator}]`)
-	assert.ErrorContains(t, err, "unsupported type 'no_such_operator'")
+func allRecordsOf(rl plog.ResourceLogs) []plog.LogRecord {
+	logs := plog.NewLogs()
+	rl.CopyTo(logs.ResourceLogs().AppendEmpty())
+	return allRecords(logs)
 }
 
-func TestNoOperatorsNoRunner(t *testing.T) {
-	cfg := createDefaultConfig().(*Config)
-	assert.Empty(t, cfg.Operators)
-	rcv, err := newLogsReceiver(receiverSettings(t), cfg, &collector{})
-	require.NoError(t, err)
-	assert.Nil(t, rcv.operators, "the hot path checks one nil pointer")
+// parseOperators unmarshals a YAML operators list the way the collector does.
+func parseOperators(t *testing.T, operatorsYAML string) ([]operator.Config, error) {
+	t.Helper()
+	var raw any
+	require.NoError(t, yaml.Unmarshal([]byte(operatorsYAML), &raw))
+	var parsed struct {
+		Operators []operator.Config `mapstructure:"operators"`
+	}
+	err := confmap.NewFromStringMap(map[string]any{"operators": raw}).Unmarshal(&parsed)
+	return parsed.Operators, err
 }

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"errors"
@@ -22,9 +22,9 @@ var refusedOperators = map[string]string{
 	"container": "the receiver already decodes Docker's log format",
 }
 
-// validateOperators builds every operator of an operators list and their pipeline, and names the key of the
+// CheckOperators builds every operator of an operators list and their pipeline, and names the key of the
 // first problem: operators[1]: ..., formats[json][0]: ...
-func validateOperators(key string, cfgs []operator.Config) error {
+func CheckOperators(key string, cfgs []operator.Config) error {
 	if len(cfgs) == 0 {
 		return nil
 	}
@@ -47,12 +47,12 @@ func validateOperators(key string, cfgs []operator.Config) error {
 			return fmt.Errorf("%s[%d]: %w", key, i, stopErr)
 		}
 	}
-	runner, err := newOperatorRunner(set, key, cfgs)
+	runner, err := NewRunner(set, key, cfgs)
 	if err != nil {
 		return err
 	}
-	return runner.stop()
+	return runner.Stop()
 }
 
-// errNoOperators is a programming error: a runner is only made for a non-empty operators key.
-var errNoOperators = errors.New("operators: empty")
+// ErrNoOperators is a programming error: a runner is only made for a non-empty operators key.
+var ErrNoOperators = errors.New("operators: empty")

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"testing"
@@ -36,10 +36,10 @@ func TestLabelMappingApply(t *testing.T) {
 			map[string]string{"team": "ops@example.com", "tier": "web"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			lm, err := compileLabelMapping(tc.mapping)
+			lm, err := CompileLabelMapping(tc.mapping)
 			require.NoError(t, err)
 			got := map[string]string{}
-			lm.apply(labels, func(attr, value string) { got[attr] = value })
+			lm.Apply(labels, func(attr, value string) { got[attr] = value })
 			assert.Equal(t, tc.want, got)
 		})
 	}
@@ -56,10 +56,10 @@ func TestLabelMappingErrorsNameTheEntry(t *testing.T) {
 		{map[string]string{"com.example.*": "*.*"}, `container_labels_to_attributes[com.example.*]: attribute name "*.*" has more than one "*"`},
 		{map[string]string{"": "x"}, `container_labels_to_attributes has an empty label key`},
 	} {
-		_, err := compileLabelMapping(tc.mapping)
+		_, err := CompileLabelMapping(tc.mapping)
 		assert.EqualError(t, err, tc.want)
 	}
-	_, err := compileLabelMapping(map[string]string{"b.*": "x", "a.*": "y"})
+	_, err := CompileLabelMapping(map[string]string{"b.*": "x", "a.*": "y"})
 	assert.EqualError(t, err, `container_labels_to_attributes[a.*]: attribute name "y" must have a "*", standing for what the key's "*" matched, or be empty for the label's own key
 container_labels_to_attributes[b.*]: attribute name "x" must have a "*", standing for what the key's "*" matched, or be empty for the label's own key`,
 		"every entry is reported, in the order of the keys")

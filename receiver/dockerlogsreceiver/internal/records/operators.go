@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"context"
@@ -21,29 +21,34 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 )
 
-// operatorRunner runs the stanza operators of the operators key on the records of one batch, synchronously,
+// Runner runs the stanza operators of the operators key on the records of one batch, synchronously,
 // before the batch is handed on. It keeps the receiver's guarantee: whatever the operators make of a batch is
 // handed on as that batch, so a line's position still advances only once the next consumer accepted it.
 //
 // Entries enter at the first operator, in the batch's order, one Process call each; every operator of the
-// stanza packages it accepts (validateOperators) writes its output entries to its outputs within that call.
+// stanza packages it accepts (CheckOperators) writes its output entries to its outputs within that call.
 // What reaches the end of the pipeline is collected by an output operator into a list that travels in the
 // call's context, so one pipeline serves every stream at once.
-type operatorRunner struct {
+type Runner struct {
 	pipe  *pipeline.DirectedPipeline
 	first operator.Operator
 
 	startOnce sync.Once
 	stopOnce  sync.Once
 
-	// failed counts the records on which an operator reported an error (on_error send or drop), for tests.
+	// failed counts the records on which an operator reported an error (on_error send or drop).
 	failed atomic.Int64
 }
 
-// newOperatorRunner builds the operators of the list at key; their logs go to set's logger at debug level (see debugOnly).
-func newOperatorRunner(set component.TelemetrySettings, key string, cfgs []operator.Config) (*operatorRunner, error) {
+// Failed returns how many records an operator reported an error on, since the runner was built.
+func (r *Runner) Failed() int64 {
+	return r.failed.Load()
+}
+
+// NewRunner builds the operators of the list at key; their logs go to set's logger at debug level (see debugOnly).
+func NewRunner(set component.TelemetrySettings, key string, cfgs []operator.Config) (*Runner, error) {
 	if len(cfgs) == 0 {
-		return nil, errNoOperators
+		return nil, ErrNoOperators
 	}
 	set.Logger = set.Logger.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core { return debugOnly{c} }))
 	pipe, err := pipeline.Config{Operators: cfgs, DefaultOutput: &collectOutput{logger: set.Logger}}.Build(set)
@@ -54,21 +59,21 @@ func newOperatorRunner(set component.TelemetrySettings, key string, cfgs []opera
 	firstID := cfgs[0].ID()
 	for _, op := range pipe.Operators() {
 		if op.ID() == firstID {
-			return &operatorRunner{pipe: pipe, first: op}, nil
+			return &Runner{pipe: pipe, first: op}, nil
 		}
 	}
 	return nil, fmt.Errorf("%s[0]: operator %q not found in the built pipeline", key, firstID)
 }
 
-// start starts the operators; none of the accepted types keeps state in a persister.
-func (r *operatorRunner) start() error {
+// Start starts the operators; none of the accepted types keeps state in a persister.
+func (r *Runner) Start() error {
 	err := errAlreadyStarted
 	r.startOnce.Do(func() { err = r.pipe.Start(nopPersister{}) })
 	return err
 }
 
-// stop stops the operators; it is safe without start and twice.
-func (r *operatorRunner) stop() error {
+// Stop stops the operators; it is safe without start and twice.
+func (r *Runner) Stop() error {
 	var err error
 	r.stopOnce.Do(func() { err = r.pipe.Stop() })
 	return err
@@ -76,14 +81,14 @@ func (r *operatorRunner) stop() error {
 
 var errAlreadyStarted = fmt.Errorf("operators already started")
 
-// apply runs the operators on every record of logs and returns what came out of them: records changed,
+// Apply runs the operators on every record of logs and returns what came out of them: records changed,
 // dropped (filter, on_error: drop), or more of them (an operator with several outputs).
 //
 // A record on which an operator fails follows that operator's on_error: with stanza's default, send, it goes
 // on unchanged by that operator; the failure is counted and logged at debug level only.
 //
 // failed is how many records an operator failed on (docker_logs_operator_errors).
-func (r *operatorRunner) apply(ctx context.Context, logs plog.Logs) (_ plog.Logs, failed int) {
+func (r *Runner) Apply(ctx context.Context, logs plog.Logs) (_ plog.Logs, failed int) {
 	in := toEntries(logs)
 	out := &collected{entries: make([]*entry.Entry, 0, len(in))}
 	ctx = context.WithValue(ctx, collectedKey{}, out)
@@ -186,7 +191,7 @@ func (*collectOutput) ProcessBatch(ctx context.Context, entries []*entry.Entry) 
 	out, ok := ctx.Value(collectedKey{}).(*collected)
 	if !ok {
 		// Only apply calls the pipeline; an operator that processed later, from a goroutine of its own, is refused
-		// by validateOperators.
+		// by CheckOperators.
 		return fmt.Errorf("%d entries reached the end of the operators outside a batch", len(entries))
 	}
 	out.entries = append(out.entries, entries...)

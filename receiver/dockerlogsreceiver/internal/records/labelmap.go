@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"errors"
@@ -11,13 +11,13 @@ import (
 // labelWildcard is the one character of container_labels_to_attributes that is not literal.
 const labelWildcard = "*"
 
-// labelMapping copies container labels to resource attributes, as container_labels_to_attributes says.
+// LabelMapping copies container labels to resource attributes, as container_labels_to_attributes says.
 //
 // A key is a label key, or a pattern with one "*" that matches any non-empty part of a label key
 // (com.example.* matches com.example.team). The value names the attribute: empty for the label's own key; for a
 // pattern, a name with one "*" stands for the part the key's "*" matched (com.example.*: team.* gives team.team).
 // Only "*" is special: label keys may hold any other character.
-type labelMapping struct {
+type LabelMapping struct {
 	literal     map[string]string // label key -> attribute name
 	literalKeys []string          // the keys of literal, sorted
 	patterns    []labelPattern    // sorted by key, so that the outcome does not depend on map order
@@ -32,9 +32,9 @@ type labelPattern struct {
 	own                    bool
 }
 
-// compileLabelMapping checks container_labels_to_attributes and prepares it; errors name the entry.
-func compileLabelMapping(m map[string]string) (labelMapping, error) {
-	lm := labelMapping{literal: map[string]string{}}
+// CompileLabelMapping checks container_labels_to_attributes and prepares it; errors name the entry.
+func CompileLabelMapping(m map[string]string) (LabelMapping, error) {
+	lm := LabelMapping{literal: map[string]string{}}
 	var errs []error
 	for _, key := range slices.Sorted(maps.Keys(m)) {
 		attr := m[key]
@@ -77,7 +77,7 @@ func (p labelPattern) match(key string) (string, bool) {
 
 // apply calls set with each attribute the labels map to. Patterns come first, in the order of their keys, then
 // the literal keys: a label named exactly wins over a pattern that gives the same attribute.
-func (lm labelMapping) apply(labels map[string]string, set func(attr, value string)) {
+func (lm LabelMapping) Apply(labels map[string]string, set func(attr, value string)) {
 	if len(lm.patterns) > 0 {
 		keys := slices.Sorted(maps.Keys(labels))
 		for _, p := range lm.patterns {

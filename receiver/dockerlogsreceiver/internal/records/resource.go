@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"strings"
@@ -13,10 +13,10 @@ import (
 
 // Attribute names and values the records and their resource carry besides those metadata.yaml declares.
 const (
-	attrIOStream       = "log.iostream"
-	composeServiceKey  = "com.docker.compose.service"
-	composeProjectKey  = "com.docker.compose.project"
-	swarmServiceKey    = "com.docker.swarm.service.name"
+	AttrIOStream       = "log.iostream"
+	ComposeServiceKey  = "com.docker.compose.service"
+	ComposeProjectKey  = "com.docker.compose.project"
+	SwarmServiceKey    = "com.docker.swarm.service.name"
 	swarmTaskNameKey   = "com.docker.swarm.task.name"
 	swarmTaskIDKey     = "com.docker.swarm.task.id"
 	swarmNodeIDKey     = "com.docker.swarm.node.id"
@@ -24,8 +24,8 @@ const (
 	runtimeDockerValue = "docker"
 )
 
-// containerMeta is what the records of one container carry on their resource.
-type containerMeta struct {
+// Meta is what the records of one container carry on their resource.
+type Meta struct {
 	ID     string
 	Name   string
 	Image  string
@@ -34,24 +34,24 @@ type containerMeta struct {
 	Extra map[string]string
 }
 
-// setExtra adds one mapped attribute.
-func (m *containerMeta) setExtra(attr, value string) {
+// SetExtra adds one mapped attribute.
+func (m *Meta) SetExtra(attr, value string) {
 	if m.Extra == nil {
 		m.Extra = map[string]string{}
 	}
 	m.Extra[attr] = value
 }
 
-// daemonIdentity is what the records carry of the daemon that runs their container; empty fields are left out.
-type daemonIdentity struct {
+// Daemon is what the records carry of the daemon that runs their container; empty fields are left out.
+type Daemon struct {
 	HostName string
 	EngineID string
 }
 
-// containerResource builds the resource of a container's records: the attributes metadata.yaml declares, each
+// NewResource builds the resource of a container's records: the attributes metadata.yaml declares, each
 // as resource_attributes switches it, then the mapped labels and variables under the names the declared ones
 // left unset (a declared attribute wins a clash of names; one switched off leaves its name to a mapping).
-func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdentity, m containerMeta) pcommon.Resource {
+func NewResource(rac metadata.ResourceAttributesConfig, daemon Daemon, m Meta) pcommon.Resource {
 	rb := metadata.NewResourceBuilder(rac)
 	rb.SetContainerID(m.ID)
 	rb.SetContainerName(m.Name)
@@ -64,11 +64,11 @@ func containerResource(rac metadata.ResourceAttributesConfig, daemon daemonIdent
 	rb.SetContainerImageTags(tags)
 	rb.SetContainerRuntime(runtimeDockerValue)
 	// A Swarm task's container name changes on every reschedule (web.1.k3j...): its service is the lasting name.
-	rb.SetServiceName(firstLabel(m.Labels, m.Name, composeServiceKey, swarmServiceKey))
-	if ns := firstLabel(m.Labels, "", composeProjectKey, stackNamespaceKey); ns != "" {
+	rb.SetServiceName(firstLabel(m.Labels, m.Name, ComposeServiceKey, SwarmServiceKey))
+	if ns := firstLabel(m.Labels, "", ComposeProjectKey, stackNamespaceKey); ns != "" {
 		rb.SetServiceNamespace(ns)
 	}
-	setLabel(m.Labels, swarmServiceKey, rb.SetComDockerSwarmServiceName)
+	setLabel(m.Labels, SwarmServiceKey, rb.SetComDockerSwarmServiceName)
 	setLabel(m.Labels, swarmTaskNameKey, rb.SetComDockerSwarmTaskName)
 	setLabel(m.Labels, swarmTaskIDKey, rb.SetComDockerSwarmTaskID)
 	setLabel(m.Labels, swarmNodeIDKey, rb.SetComDockerSwarmNodeID)
@@ -106,8 +106,8 @@ func firstLabel(labels map[string]string, def string, keys ...string) string {
 	return def
 }
 
-// buildLogs turns delivered lines into one ResourceLogs with the container's resource, which it takes over.
-func buildLogs(resource pcommon.Resource, version string, lines []turn.Line, observed time.Time) plog.Logs {
+// Build turns delivered lines into one ResourceLogs with the container's resource, which it takes over.
+func Build(resource pcommon.Resource, version string, lines []turn.Line, observed time.Time) plog.Logs {
 	logs := plog.NewLogs()
 	rl := logs.ResourceLogs().AppendEmpty()
 	resource.MoveTo(rl.Resource())
@@ -122,7 +122,7 @@ func buildLogs(resource pcommon.Resource, version string, lines []turn.Line, obs
 		lr.SetTimestamp(pcommon.Timestamp(l.Timestamp))
 		lr.SetObservedTimestamp(obs)
 		lr.Body().SetStr(l.Body)
-		lr.Attributes().PutStr(attrIOStream, l.Stream.String())
+		lr.Attributes().PutStr(AttrIOStream, l.Stream.String())
 	}
 	return logs
 }

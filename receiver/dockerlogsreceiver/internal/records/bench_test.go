@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package records
 
 import (
 	"strconv"
@@ -33,13 +33,13 @@ func benchBatch(n int) []turn.Line {
 func BenchmarkBuildLogs(b *testing.B) {
 	const n = 1000
 	lines := benchBatch(n)
-	meta := containerMeta{ID: strings.Repeat("ab", 32), Name: "shop-web-1", Image: "registry:5000/shop/web:1.2",
-		Labels: map[string]string{composeServiceKey: "web", composeProjectKey: "shop"}}
-	resource := containerResource(metadata.DefaultResourceAttributesConfig(), daemonIdentity{HostName: "host-1", EngineID: "ENGINE:ID"}, meta)
+	meta := Meta{ID: strings.Repeat("ab", 32), Name: "shop-web-1", Image: "registry:5000/shop/web:1.2",
+		Labels: map[string]string{ComposeServiceKey: "web", ComposeProjectKey: "shop"}}
+	resource := NewResource(metadata.DefaultResourceAttributesConfig(), Daemon{HostName: "host-1", EngineID: "ENGINE:ID"}, meta)
 	b.ReportAllocs()
 	var logs plog.Logs
 	for b.Loop() {
-		logs = buildLogs(resource, "0.1.0", lines, time.Now())
+		logs = Build(resource, "0.1.0", lines, time.Now())
 	}
 	if logs.LogRecordCount() != n {
 		b.Fatalf("%d records, want %d", logs.LogRecordCount(), n)
