@@ -17,6 +17,7 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/lifecycle"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
@@ -54,7 +55,7 @@ type logsReceiver struct {
 	stopped chan struct{}
 
 	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
-	lifecycle *lifecycle
+	lifecycle *lifecycle.Emitter
 
 	// operators run the operators key, or a container's format, on each batch; built by Start.
 	operators *records.Operators
@@ -180,11 +181,11 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
-		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resources.Of)
+		r.lifecycle = lifecycle.New(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resources.Of)
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.lifecycle.run(runCtx)
+			r.lifecycle.Run(runCtx)
 		}()
 	}
 	r.wg.Add(1)

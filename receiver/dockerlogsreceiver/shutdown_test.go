@@ -45,7 +45,7 @@ func TestShutdownReturnsByItsDeadlineWhenTheConsumerIgnoresCancellation(t *testi
 	require.NoError(t, err)
 	r := rcv.(*logsReceiver)
 	require.NoError(t, r.Start(context.Background(), nopHost()))
-	r.lifecycle.offer(records.Meta{ID: "c1", Name: "web-1"}, eventMsg("c1", events.ActionStart, time.Now(), nil))
+	r.lifecycle.Offer(records.Meta{ID: "c1", Name: "web-1"}, eventMsg("c1", events.ActionStart, time.Now(), nil))
 	select {
 	case <-next.called:
 	case <-time.After(time.Minute):

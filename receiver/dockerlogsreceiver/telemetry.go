@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
@@ -47,7 +46,7 @@ type receiverTelemetry struct {
 	streams  [3]metric.MeasurementOption
 	actions  map[events.Action]metric.MeasurementOption
 	causes   map[turn.GapCause]metric.MeasurementOption
-	recent   recentEvents
+	recent   docker.RecentEvents
 }
 
 func newReceiverTelemetry(tb *metadata.TelemetryBuilder, receiverID string) *receiverTelemetry {
@@ -243,43 +242,9 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, acc
 // remembered and a replayed one is not counted again.
 func (t *receiverTelemetry) event(ctx context.Context, msg events.Message) {
 	opt, ok := t.actions[msg.Action]
-	if ok && t.recent.add(eventKey{id: msg.Actor.ID, action: msg.Action, timeNano: msg.TimeNano}) {
+	if ok && t.recent.Add(msg) {
 		t.tb.DockerLogsDiscoveryEvents.Add(ctx, 1, opt)
 	}
-}
-
-// eventKey identifies one container event.
-type eventKey struct {
-	id       string
-	action   events.Action
-	timeNano int64
-}
-
-// recentEvents remembers the last len(ring) events, in bounded memory.
-type recentEvents struct {
-	mu   sync.Mutex
-	seen map[eventKey]struct{}
-	ring [512]eventKey
-	next int
-}
-
-// add reports whether k is new, and remembers it.
-func (r *recentEvents) add(k eventKey) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.seen[k]; ok {
-		return false
-	}
-	if r.seen == nil {
-		r.seen = map[eventKey]struct{}{}
-	}
-	if old := r.ring[r.next]; old != (eventKey{}) {
-		delete(r.seen, old)
-	}
-	r.ring[r.next] = k
-	r.next = (r.next + 1) % len(r.ring)
-	r.seen[k] = struct{}{}
-	return true
 }
 
 // reconnect counts a new subscription to the daemon's events after the stream broke.

@@ -540,12 +540,6 @@ func TestDiscoveryEventsCountedOnce(t *testing.T) {
 	}
 	tel.event(ctx, msg("a", events.ActionExecStart, 50)) // not an action the receiver follows
 	assert.Equal(t, map[string]float64{"start": 2, "die": 2}, sums(t, tt, "otelcol_docker_logs_discovery_events", "action"))
-
-	// Memory stays bounded: the oldest events are forgotten.
-	for i := range 2000 {
-		tel.event(ctx, msg(fmt.Sprint(i), events.ActionStart, int64(100+i)))
-	}
-	assert.Len(t, tel.recent.seen, len(tel.recent.ring))
 }
 
 // TestGapsCountedByCause counts gaps and their spans by cause, from 0.
