@@ -32,26 +32,3 @@ func TestFormatsConfigErrorsNameTheKey(t *testing.T) {
 		})
 	}
 }
-
-func TestEnabledLabel(t *testing.T) {
-	for _, tc := range []struct {
-		value        string
-		present      bool
-		enabled, set bool
-		bad          string
-	}{
-		{present: false},
-		{value: "false", present: true, set: true},
-		{value: "0", present: true, set: true},
-		{value: "True", present: true, enabled: true, set: true},
-		{value: "1", present: true, enabled: true, set: true},
-		{value: "nope", present: true, bad: "nope"},
-	} {
-		labels := map[string]string{}
-		if tc.present {
-			labels[enabledLabel] = tc.value
-		}
-		enabled, set, bad := labelOptIn(labels)
-		assert.Equal(t, []any{tc.enabled, tc.set, tc.bad}, []any{enabled, set, bad}, "value %q", tc.value)
-	}
-}

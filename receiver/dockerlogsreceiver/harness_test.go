@@ -305,3 +305,22 @@ const (
 	attrImageName     = "container.image.name"
 	attrImageTags     = "container.image.tags"
 )
+
+// Labels and times of internal/tracking the engine tests name.
+const (
+	enabledLabel = "io.otelcol.docker_logs.enabled"
+	// startSlack is how far before its recorded start a run's first line may be stamped (tracking's startSlack).
+	startSlack = 500 * time.Millisecond
+)
+
+// sleep waits d; it returns false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}

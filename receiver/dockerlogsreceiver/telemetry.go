@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
@@ -103,7 +104,7 @@ func (t *receiverTelemetry) operatorErrors(ctx context.Context, n int) {
 }
 
 // observePool registers the gauges read at each collection; shutdown unregisters them.
-func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams int) error {
+func (t *receiverTelemetry) observePool(p *pool.Pool, cs interface{ Known() int }, maxStreams int) error {
 	return errors.Join(
 		t.tb.RegisterDockerLogsStreamsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(p.Stats().Open), t.receiver)
@@ -118,7 +119,7 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 			return nil
 		}),
 		t.tb.RegisterDockerLogsContainersKnownCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(cs.len()), t.receiver)
+			o.Observe(int64(cs.Known()), t.receiver)
 			return nil
 		}),
 		t.tb.RegisterDockerLogsProcessGoroutinesCallback(func(_ context.Context, o metric.Int64Observer) error {
@@ -129,9 +130,17 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 }
 
 // observeFiles registers the gauge of the containers read from their files.
-func (t *receiverTelemetry) observeFiles(lf *logFiles) error {
+func (t *receiverTelemetry) observeFiles(lf interface{ OnFiles() int }) error {
 	return t.tb.RegisterDockerLogsContainersOnFilesCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(lf.count()), t.receiver)
+		o.Observe(int64(lf.OnFiles()), t.receiver)
+		return nil
+	})
+}
+
+// observePositions registers the gauge of the containers that have a saved position; shutdown unregisters it.
+func (t *receiverTelemetry) observePositions(s *checkpoint.Store) error {
+	return t.tb.RegisterDockerLogsPositionsSavedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(s.Len()), t.receiver)
 		return nil
 	})
 }

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"sync"
@@ -51,9 +51,9 @@ func (m *malformedEntries) forget(id string) {
 
 // reportSkipped logs one warning per malformed entry a turn passed over, naming the container and where the entry
 // was, never its bytes: they are the container's output.
-func (r *logsReceiver) reportSkipped(c *trackedContainer, skipped []turn.Skipped) {
+func (r *core) reportSkipped(c *trackedContainer, skipped []turn.Skipped) {
 	for _, s := range skipped {
-		r.settings.Logger.Warn("A container log entry could not be parsed and was skipped; the lines after it are read",
+		r.logger.Warn("A container log entry could not be parsed and was skipped; the lines after it are read",
 			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name),
 			zap.String("after", time.Unix(0, s.After).UTC().Format(time.RFC3339Nano)),
 			zap.Int64("offset", s.Offset), zap.Int64("length", s.Length),

@@ -1,10 +1,11 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"context"
 	"time"
 
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/events"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
@@ -20,9 +21,9 @@ const startSlack = 500 * time.Millisecond
 // A container that started after the receiver is read from that start: with start_at: end its earlier runs are
 // history, with start_at: beginning they are read too. One that was already running when the receiver started
 // begins where start_at says.
-func (r *logsReceiver) startPoint(ctx context.Context, c *trackedContainer, info container.InspectResponse, startedAfterReceiver bool) (checkpoint.Cursor, error) {
+func (r *admitter) startPoint(ctx context.Context, c *trackedContainer, info container.InspectResponse, startedAfterReceiver bool) (checkpoint.Cursor, error) {
 	switch {
-	case r.cfg.StartAt == StartAtBeginning:
+	case r.cfg.StartAtBeginning:
 		return checkpoint.Cursor{}, nil
 	case !startedAfterReceiver:
 		// The end is where the log stands now, not when a stream slot frees up.
@@ -100,4 +101,21 @@ func earlier(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// newRunStart returns where a container first seen through its start event (or restart) is read from, with no
+// request: its first line, when it was created while the receiver ran or start_at is beginning; otherwise the
+// event's time less startSlack, its earlier runs being history. state, when the container could be inspected,
+// moves that start up to the end of the run before (runStart), if that is later.
+func (r *admitter) newRunStart(ctx context.Context, msg events.Message, state *container.State) checkpoint.Cursor {
+	if r.cfg.StartAtBeginning || r.early.wasCreated(msg.Actor.ID) {
+		return checkpoint.Cursor{}
+	}
+	start := max(msg.TimeNano-int64(startSlack), runStart(state))
+	if podman, err := r.client.IsPodman(ctx); podman || err != nil {
+		// Podman stamps lines with the second they were written in (startPoint); while the kind is not known,
+		// reading from the second loses nothing on either.
+		start -= start % int64(time.Second)
+	}
+	return checkpoint.From(start)
 }

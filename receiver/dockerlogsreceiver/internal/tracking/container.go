@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"sync"
@@ -101,8 +101,8 @@ func (c *trackedContainer) tailHint(now time.Time) int {
 	return turn.TailFor(turn.MinTail+2*c.undelivered, c.rate, now.Sub(c.lastEnd))
 }
 
-// afterTurn records what a turn learnt of the container.
-func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) {
+// afterTurn records what a turn learnt of the container; it returns how many turns in a row failed.
+func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) (failures int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.writeRate = writeRate(c.cursor, out, c.writeRate)
@@ -128,6 +128,7 @@ func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) {
 	} else {
 		c.failures = 0
 	}
+	return c.failures
 }
 
 // openRecords returns the multiline records the last turn left open.
@@ -135,13 +136,6 @@ func (c *trackedContainer) openRecords() [3]turn.Waiting {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.waiting
-}
-
-// failureCount returns how many turns in a row failed.
-func (c *trackedContainer) failureCount() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.failures
 }
 
 // containers is the set of containers the receiver knows, by ID.
@@ -206,6 +200,7 @@ func (cs *containers) ids() []string {
 	return ids
 }
 
+// len returns how many containers are known.
 func (cs *containers) len() int {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"bufio"
@@ -9,10 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/events"
-
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
@@ -204,57 +200,5 @@ func (e *earlyStreams) stop() {
 	e.wg.Wait()
 	for _, s := range parked {
 		s.close()
-	}
-}
-
-// newRunStart returns where a container first seen through its start event (or restart) is read from, with no
-// request: its first line, when it was created while the receiver ran or start_at is beginning; otherwise the
-// event's time less startSlack, its earlier runs being history. state, when the container could be inspected,
-// moves that start up to the end of the run before (runStart), if that is later.
-func (r *logsReceiver) newRunStart(ctx context.Context, msg events.Message, state *container.State) checkpoint.Cursor {
-	if r.cfg.StartAt == StartAtBeginning || r.early.wasCreated(msg.Actor.ID) {
-		return checkpoint.Cursor{}
-	}
-	start := max(msg.TimeNano-int64(startSlack), runStart(state))
-	if podman, err := r.client.IsPodman(ctx); podman || err != nil {
-		// Podman stamps lines with the second they were written in (startPoint); while the kind is not known,
-		// reading from the second loses nothing on either.
-		start -= start % int64(time.Second)
-	}
-	return checkpoint.From(start)
-}
-
-// openAhead opens the stream of each new container as soon as its start event arrives, under streamCtx, then
-// passes every event on in order; create events are only remembered. It returns when ctx ends.
-func (r *logsReceiver) openAhead(ctx, streamCtx context.Context, msgs <-chan events.Message, out chan<- events.Message) {
-	for {
-		var msg events.Message
-		select {
-		case <-ctx.Done():
-			return
-		case msg = <-msgs:
-		}
-		if msg.TimeNano < r.startedAt.UnixNano() {
-			// History replayed after a resubscription (followEvents).
-			continue
-		}
-		id := msg.Actor.ID
-		switch docker.NormalizeAction(msg.Action) {
-		case events.ActionCreate:
-			r.early.sawCreate(id)
-			continue
-		case events.ActionStart, events.ActionRestart:
-			if id != r.ownID && r.containers.get(id) == nil && !r.excluded.has(id) {
-				if m, selected := r.eventMeta(msg); selected {
-					since := r.newRunStart(ctx, msg, nil).Start
-					r.early.open(streamCtx, m.ID, docker.LogsRequest{Since: since, Follow: true}, r.cfg.MaxConcurrentStreams, r.client.Logs)
-				}
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case out <- msg:
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/docker/docker/api/types/container"
 	"go.uber.org/zap"
@@ -19,45 +19,13 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
-// DefaultLogFilesDirectory is where the daemon keeps its containers' directories (<data-root>/containers).
-const DefaultLogFilesDirectory = "/var/lib/docker/containers"
-
-// LogFilesConfig lets the receiver read json-file logs from the files instead of through the API.
-type LogFilesConfig struct {
-	// Enabled reads a container's log from its files when they can be; off by default.
-	Enabled bool `mapstructure:"enabled"`
-	// Directory is the daemon's <data-root>/containers as the collector sees it (mounted read-only); empty means
-	// DefaultLogFilesDirectory. A container's files are <directory>/<id>/<id>-json.log*.
-	Directory string `mapstructure:"directory"`
-	// PollInterval is how often a followed file with nothing new is looked at again; 0 means 100ms.
-	PollInterval time.Duration `mapstructure:"poll_interval"`
-
-	// prevent unkeyed literal initialization
-	_ struct{}
-}
-
-// validate names the key of every problem.
-func (c LogFilesConfig) validate() error {
-	var errs []error
-	if c.Directory != "" && !filepath.IsAbs(c.Directory) {
-		errs = append(errs, fmt.Errorf("log_files.directory %q must be an absolute path", c.Directory))
-	}
-	if c.PollInterval < 0 || (c.PollInterval > 0 && c.PollInterval < time.Millisecond) || c.PollInterval > 10*time.Second {
-		errs = append(errs, errors.New("log_files.poll_interval must be between 1ms and 10s"))
-	}
-	return errors.Join(errs...)
-}
-
-// dir returns the directory the files are read from.
-func (c LogFilesConfig) dir() string {
-	if c.Directory == "" {
-		return DefaultLogFilesDirectory
-	}
-	return c.Directory
-}
-
 // logFiles knows which containers are read from their files.
 type logFiles struct {
+	cfg       LogFiles
+	logger    *zap.Logger
+	client    *docker.Client
+	telemetry Telemetry
+
 	mu   sync.Mutex
 	byID map[string]jsonfile.Source
 	// said holds the reasons for reading through the API that were logged: each is logged once.
@@ -66,20 +34,20 @@ type logFiles struct {
 
 // consider decides, for a container being tracked, whether its log is read from its files; the API stays the
 // way for every container whose files cannot be read.
-func (r *logsReceiver) considerFiles(info container.InspectResponse) {
-	cfg := r.cfg.LogFiles
+func (r *logFiles) consider(info container.InspectResponse) {
+	cfg := r.cfg
 	if !cfg.Enabled || info.ContainerJSONBase == nil {
 		return
 	}
 	id := info.ID
-	path, reason := logFilePath(cfg.dir(), info)
+	path, reason := logFilePath(cfg.Directory, info)
 	if reason != "" {
-		r.files.sayOnce(r.settings.Logger, reason, "Reading a container's log through the Docker API instead of its files",
-			zap.String("reason", reason), zap.String("container.id", id), zap.String("container.name", r.metaOf(info).Name))
+		r.sayOnce(r.logger, reason, "Reading a container's log through the Docker API instead of its files",
+			zap.String("reason", reason), zap.String("container.id", id), zap.String("container.name", strings.TrimPrefix(info.Name, "/")))
 		return
 	}
 	tty := info.Config != nil && info.Config.Tty
-	name := r.metaOf(info).Name
+	name := strings.TrimPrefix(info.Name, "/")
 	src := jsonfile.Source{Path: path, TTY: tty, Poll: cfg.PollInterval, Running: func(ctx context.Context) (bool, error) {
 		c, err := r.client.Inspect(ctx, id)
 		if errors.Is(err, docker.ErrGone) {
@@ -90,13 +58,13 @@ func (r *logsReceiver) considerFiles(info container.InspectResponse) {
 	// With max-file 1 the file is truncated in place at max-size; knowing it tells a file read whole from a loss.
 	src.MaxSize = rotatingFileSize(info.HostConfig)
 	src.Corrupt = jsonfile.NewCorruptions(func(c jsonfile.Corrupt) { r.reportCorrupt(id, name, c) })
-	r.files.sayOnce(r.settings.Logger, "", "Reading json-file logs from their files", zap.String("directory", cfg.dir()))
-	r.files.mu.Lock()
-	defer r.files.mu.Unlock()
-	if r.files.byID == nil {
-		r.files.byID = map[string]jsonfile.Source{}
+	r.sayOnce(r.logger, "", "Reading json-file logs from their files", zap.String("directory", cfg.Directory))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.byID == nil {
+		r.byID = map[string]jsonfile.Source{}
 	}
-	r.files.byID[id] = src
+	r.byID[id] = src
 }
 
 // logFilePath returns where the collector reads a container's json-file log, or why it cannot.
@@ -126,10 +94,10 @@ func logFilePath(dir string, info container.InspectResponse) (path, reason strin
 
 // opener returns the opener of a container read from its files, or nil. A file that fails to open sends the
 // container back to the API, for good.
-func (r *logsReceiver) fileOpener(id string) turn.Opener {
-	r.files.mu.Lock()
-	src, ok := r.files.byID[id]
-	r.files.mu.Unlock()
+func (r *logFiles) opener(id string) turn.Opener {
+	r.mu.Lock()
+	src, ok := r.byID[id]
+	r.mu.Unlock()
 	if !ok {
 		return nil
 	}
@@ -138,47 +106,47 @@ func (r *logsReceiver) fileOpener(id string) turn.Opener {
 		if err == nil || ctx.Err() != nil {
 			return body, err
 		}
-		r.files.forget(id)
-		r.settings.Logger.Warn("Reading a container's log file failed; reading it through the Docker API from now on",
+		r.forget(id)
+		r.logger.Warn("Reading a container's log file failed; reading it through the Docker API from now on",
 			zap.String("container.id", id), zap.Error(err))
 		return r.client.Logs(ctx, id, req)
 	}
 }
 
 // count returns how many containers are read from their files.
-func (lf *logFiles) count() int {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	return len(lf.byID)
+func (r *logFiles) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.byID)
 }
 
 // reportCorrupt counts and logs a stretch of a container's log file that held no entry and was passed over; each is
 // reported once, and never its bytes: they are the container's output.
-func (r *logsReceiver) reportCorrupt(id, name string, c jsonfile.Corrupt) {
-	r.telemetry.tb.DockerLogsEntriesSkipped.Add(context.Background(), 1, r.telemetry.receiver)
-	r.settings.Logger.Warn("A container log entry could not be parsed and was skipped; the lines after it are read",
+func (r *logFiles) reportCorrupt(id, name string, c jsonfile.Corrupt) {
+	r.telemetry.EntrySkipped(context.Background())
+	r.logger.Warn("A container log entry could not be parsed and was skipped; the lines after it are read",
 		zap.String("container.id", id), zap.String("container.name", name),
 		zap.String("file", c.File), zap.Int64("offset", c.Offset), zap.Int64("length", c.Length))
 }
 
 // forget drops a container.
-func (lf *logFiles) forget(id string) {
-	lf.mu.Lock()
-	defer lf.mu.Unlock()
-	delete(lf.byID, id)
+func (r *logFiles) forget(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.byID, id)
 }
 
 // sayOnce logs msg at info level the first time key is seen.
-func (lf *logFiles) sayOnce(logger *zap.Logger, key, msg string, fields ...zap.Field) {
-	lf.mu.Lock()
-	if lf.said[key] {
-		lf.mu.Unlock()
+func (r *logFiles) sayOnce(logger *zap.Logger, key, msg string, fields ...zap.Field) {
+	r.mu.Lock()
+	if r.said[key] {
+		r.mu.Unlock()
 		return
 	}
-	if lf.said == nil {
-		lf.said = map[string]bool{}
+	if r.said == nil {
+		r.said = map[string]bool{}
 	}
-	lf.said[key] = true
-	lf.mu.Unlock()
+	r.said[key] = true
+	r.mu.Unlock()
 	logger.Info(msg, fields...)
 }

@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"time"
@@ -17,15 +17,15 @@ var gapMessages = map[turn.GapCause]string{
 }
 
 // reportGaps logs one warning per gap a turn found, naming the container and the span, never the lines.
-func (r *logsReceiver) reportGaps(c *trackedContainer, gaps []turn.Gap) {
+func (r *core) reportGaps(c *trackedContainer, gaps []turn.Gap) {
 	for _, g := range gaps {
 		r.logGap(c.meta.ID, c.metadata().Name, g)
 	}
 }
 
 // logGap logs one gap of a container.
-func (r *logsReceiver) logGap(id, name string, g turn.Gap) {
-	r.settings.Logger.Warn(gapMessages[g.Cause],
+func (r *core) logGap(id, name string, g turn.Gap) {
+	r.logger.Warn(gapMessages[g.Cause],
 		zap.String("container.id", id), zap.String("container.name", name),
 		zap.String("cause", string(g.Cause)),
 		zap.String("from", time.Unix(0, g.From).UTC().Format(time.RFC3339Nano)),

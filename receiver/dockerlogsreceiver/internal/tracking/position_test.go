@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/zap/zaptest"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
@@ -17,7 +18,8 @@ import (
 func TestAStartEventDoesNotSaveAPositionBehindATurns(t *testing.T) {
 	ctx := context.Background()
 	st := &memoryStorage{data: map[string][]byte{}}
-	r := &logsReceiver{settings: receiverSettings(t), store: checkpoint.NewStore(&memoryClient{s: st})}
+	r, _ := testTracker(t, zaptest.NewLogger(t), nil, Config{})
+	r.store = checkpoint.NewStore(&memoryClient{s: st})
 	c := &trackedContainer{meta: records.Meta{ID: "c1"}}
 	var older checkpoint.Cursor
 	older.Advance(1, 100, 0)

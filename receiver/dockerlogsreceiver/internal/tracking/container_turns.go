@@ -1,16 +1,11 @@
-package dockerlogsreceiver
+package tracking
 
 import (
-	"context"
-	"time"
-
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
-// A container removed before its log was read to the end takes what it wrote after the position with it. Whoever
-// sees the removal last, the destroy event (or prune) or the turn that was reading the container, reports it once
-// as a removed_unread gap; a container whose log was read to the end after it stopped is removed silently.
+// A turn's bracket: one turn at a time reads a container (beginTurn, or claimEarly outside the pool, then endTurn),
+// and a removal that meets a turn under way (forgetNow) leaves it to that turn to report what went with it.
 
 // beginTurn marks the container as being read; it reports false when a turn reads it already.
 func (c *trackedContainer) beginTurn() bool {
@@ -75,42 +70,9 @@ func (c *trackedContainer) started(ts int64) (cur checkpoint.Cursor, again bool)
 	return c.cursor, true
 }
 
-// restarted checks, on a start event of a known container, whether it started again since it was tracked (the
-// event may be older than the inspection that tracked it), and then saves that its log has more to read.
-func (r *logsReceiver) restarted(ctx context.Context, c *trackedContainer) {
-	info, err := r.client.Inspect(ctx, c.meta.ID)
-	if err != nil || info.State == nil {
-		return
-	}
-	at, err := time.Parse(time.RFC3339Nano, info.State.StartedAt)
-	if err != nil {
-		return
-	}
-	if cur, again := c.started(at.UnixNano()); again {
-		// Saved at once: a removal seen after a restart of the collector must not find the old end.
-		r.savePosition(ctx, c, cur)
-	}
-}
-
 // removalSpan returns the position and the last start, from which lines may be lost with the container.
 func (c *trackedContainer) removalSpan() (checkpoint.Cursor, int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.cursor, c.startedAt
-}
-
-// removedUnread counts and reports a container removed before its log was read to the end.
-func (r *logsReceiver) removedUnread(ctx context.Context, id, name string, cur checkpoint.Cursor, startedAt int64) {
-	from := cur.Newest()
-	if from == 0 {
-		from = max(cur.Start, startedAt)
-	}
-	to := time.Now().UnixNano()
-	if from == 0 || from > to {
-		// Nothing tells since when: the span is unknown, the gap is still counted.
-		from = to
-	}
-	g := turn.Gap{Cause: turn.GapRemovedUnread, From: from, To: to}
-	r.telemetry.gapsFound(ctx, []turn.Gap{g})
-	r.logGap(id, name, g)
 }

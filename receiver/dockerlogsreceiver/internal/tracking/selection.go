@@ -1,6 +1,8 @@
-package dockerlogsreceiver
+package tracking
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -13,7 +15,7 @@ import (
 // metaOf collects what the rules and the records need from an inspected container.
 //
 // Only the environment variables named in env_vars_to_attributes are read: environments often hold secrets.
-func (r *logsReceiver) metaOf(info container.InspectResponse) records.Meta {
+func (r *core) metaOf(info container.InspectResponse) records.Meta {
 	m := records.Meta{ID: info.ID, Name: strings.TrimPrefix(info.Name, "/")}
 	if info.Config == nil {
 		return m
@@ -37,10 +39,10 @@ func (r *logsReceiver) metaOf(info container.InspectResponse) records.Meta {
 // The label is the application team's word on its own container: false leaves it out whatever the rules, and
 // with include_by_label_only nothing but true lets it in. A value that is not a boolean is warned once and
 // taken as absent.
-func (r *logsReceiver) selects(m records.Meta) bool {
+func (r *core) selects(m records.Meta) bool {
 	enabled, set, bad := labelOptIn(m.Labels)
 	if bad != "" {
-		r.labelWarnings.Once(r.settings.Logger, m, enabledLabel, bad,
+		r.labelWarnings.Once(r.logger, m, enabledLabel, bad,
 			"A container label has a value that is not true or false; it is ignored")
 	}
 	switch {
@@ -96,4 +98,39 @@ func (s *excludedSet) len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.ids)
+}
+
+// renamed applies the rules to the new name: a container may come into or fall out of the selection.
+func (r *Tracker) renamed(ctx context.Context, id, name string) {
+	r.excluded.remove(id)
+	c := r.containers.get(id)
+	if c == nil {
+		if r.admit.track(ctx, id, nil) {
+			r.pool.Add(id)
+		}
+		return
+	}
+	r.containers.rename(id, name)
+	switch selected := r.selects(c.metadata()); {
+	case !selected && c.is(readable):
+		// Kept with its position: renamed back, it resumes where it stopped.
+		c.setState(deselected)
+		r.pool.Remove(id)
+	case selected && c.is(deselected):
+		c.setState(readable)
+		r.pool.Add(id)
+	}
+}
+
+// labelOptIn reads a container's enabled label: set says it is there with a valid value.
+func labelOptIn(labels map[string]string) (enabled, set bool, bad string) {
+	v, ok := labels[enabledLabel]
+	if !ok {
+		return false, false, ""
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, false, v
+	}
+	return b, true, ""
 }

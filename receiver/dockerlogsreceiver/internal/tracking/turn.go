@@ -1,4 +1,4 @@
-package dockerlogsreceiver
+package tracking
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const (
 )
 
 // runTurn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
-func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
+func (r *reader) Turn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
 	c := r.containers.get(id)
 	if c == nil || !c.beginTurn() {
 		// Unknown, or read already outside the pool (forget).
@@ -38,7 +38,7 @@ func (r *logsReceiver) runTurn(ctx context.Context, id string, yield <-chan pool
 }
 
 // readTurn reads a container whose turn has begun.
-func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield <-chan pool.Reason) pool.Next {
+func (r *reader) readTurn(ctx context.Context, c *trackedContainer, yield <-chan pool.Reason) pool.Next {
 	id := c.meta.ID
 	from := c.position()
 	var api string
@@ -73,11 +73,11 @@ func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield 
 	}, yield)
 	// Only the skips not reported before are counted and logged.
 	out.Skipped = r.malformed.observe(id, out)
-	r.telemetry.turnEnded(ctx, out)
+	r.telemetry.TurnEnded(ctx, out)
 	r.reportSkipped(c, out.Skipped)
 	r.reportGaps(c, out.Gaps)
 	if out.Repaired {
-		r.settings.Logger.Warn("A saved read position lay after anything the Docker daemon can have stamped, and was taken back; "+
+		r.logger.Warn("A saved read position lay after anything the Docker daemon can have stamped, and was taken back; "+
 			"lines after the newest one known delivered may be delivered again",
 			zap.String("container.id", id), zap.String("container.name", c.metadata().Name))
 	}
@@ -110,7 +110,7 @@ func (r *logsReceiver) readTurn(ctx context.Context, c *trackedContainer, yield 
 
 // afterRun records what a turn learnt and says whether and when the container is read again, and whether the
 // turn read its log to the end after it stopped.
-func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from checkpoint.Cursor, out turn.Outcome) (next pool.Next, ended bool) {
+func (r *reader) afterRun(ctx context.Context, c *trackedContainer, from checkpoint.Cursor, out turn.Outcome) (next pool.Next, ended bool) {
 	switch out.End {
 	case turn.EndYielded:
 		c.afterTurn(out, false)
@@ -130,8 +130,8 @@ func (r *logsReceiver) afterRun(ctx context.Context, c *trackedContainer, from c
 }
 
 // opener opens one container's log stream.
-func (r *logsReceiver) opener(id string) turn.Opener {
-	if open := r.fileOpener(id); open != nil {
+func (r *core) opener(id string) turn.Opener {
+	if open := r.files.opener(id); open != nil {
 		// Its files are read instead: a stream opened at its start is not needed.
 		r.early.discard(id)
 		return open
@@ -145,10 +145,10 @@ func (r *logsReceiver) opener(id string) turn.Opener {
 }
 
 // afterFailure decides whether a container whose stream failed is tried again, and after how long.
-func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, out turn.Outcome, err error) pool.Next {
-	c.afterTurn(out, true)
+func (r *reader) afterFailure(ctx context.Context, c *trackedContainer, out turn.Outcome, err error) pool.Next {
+	failures := c.afterTurn(out, true)
 	if ctx.Err() == nil {
-		r.telemetry.turnFailed(ctx, out.End, err)
+		r.telemetry.TurnFailed(ctx, out.End, err)
 	}
 	switch {
 	case ctx.Err() != nil:
@@ -156,21 +156,21 @@ func (r *logsReceiver) afterFailure(ctx context.Context, c *trackedContainer, ou
 	case errors.Is(err, docker.ErrNotReadable):
 		// Permanent: the logging driver cannot be read; a start event tries again.
 		c.setState(unreadable)
-		r.settings.Logger.Warn("Container logs cannot be read through the Docker API; skipping this container",
+		r.logger.Warn("Container logs cannot be read through the Docker API; skipping this container",
 			zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name), zap.Error(err))
 		return pool.Next{}
 	case errors.Is(err, docker.ErrGone):
 		return pool.Next{}
 	}
-	r.settings.Logger.Warn("Reading container logs failed; retrying",
+	r.logger.Warn("Reading container logs failed; retrying",
 		zap.String("container.id", c.meta.ID), zap.String("container.name", c.metadata().Name),
-		zap.Int("failures", c.failureCount()), zap.Error(err))
+		zap.Int("failures", failures), zap.Error(err))
 	// Backing off in the pool, not in the turn, so that the slot serves other containers meanwhile.
-	return pool.Next{Again: true, After: backoff(c.failureCount())}
+	return pool.Next{Again: true, After: backoff(failures)}
 }
 
 // stillRunning asks the daemon whether the container runs now.
-func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bool {
+func (r *reader) stillRunning(ctx context.Context, c *trackedContainer) bool {
 	info, err := r.client.Inspect(ctx, c.meta.ID)
 	if err != nil {
 		// Unknown: try again, the next stream will tell.
@@ -189,7 +189,7 @@ func (r *logsReceiver) stillRunning(ctx context.Context, c *trackedContainer) bo
 // Podman stamps whole seconds, so lines after the position can share its time, and it ends a follow stream about
 // half a second after its container stopped, whether the stream reached the end of the log or not: a turn that
 // advanced to the log's last second is read again, until one finds nothing more.
-func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced bool) bool {
+func (r *reader) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced bool) bool {
 	last, err := turn.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
 	if err != nil {
 		return false
@@ -202,14 +202,14 @@ func (r *logsReceiver) unreadLeft(ctx context.Context, c *trackedContainer, cur 
 //
 // A cursor behind the one recorded is neither kept nor saved: of a turn that advanced and a start event that copied
 // the cursor before, the newer position stays, whichever saves last.
-func (r *logsReceiver) savePosition(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) {
+func (r *core) savePosition(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor) {
 	if !c.setPosition(cur) || c.is(forgotten) {
 		return
 	}
 	// The records are already accepted: a shutdown under way must not cut their position's save short.
 	err := r.store.Save(context.WithoutCancel(ctx), c.meta.ID, cur)
 	if err != nil && !errors.Is(err, checkpoint.ErrBehind) {
-		r.settings.Logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
+		r.logger.Warn("Saving the read position failed", zap.String("container.id", c.meta.ID), zap.Error(err))
 	}
 }
 
