@@ -27,7 +27,7 @@ const (
 	failureBackoffMax     = 30 * time.Second
 )
 
-// runTurn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
+// Turn is the pool's TurnFunc: it reads one container for one turn and says whether and when it wants another.
 func (r *reader) Turn(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
 	c := r.containers.get(id)
 	if c == nil || !c.beginTurn() {
