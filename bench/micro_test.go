@@ -22,7 +22,7 @@ var microBenches = []struct {
 }{
 	{"./receiver/dockerlogsreceiver/internal/decode/", "BenchmarkReader", map[string]float64{"BenchmarkReaderMultiplexed": 100_000, "BenchmarkReaderTTY": 100_000},
 		"frame demultiplexing, timestamp parsing and line assembly of 100,000 ~100-byte entries (multiplexed: one in ten on stderr; TTY: one raw stream)"},
-	{"./receiver/dockerlogsreceiver/", "BenchmarkBuildLogs", map[string]float64{"BenchmarkBuildLogs": 1000},
+	{"./receiver/dockerlogsreceiver/internal/records/", "BenchmarkBuildLogs", map[string]float64{"BenchmarkBuildLogs": 1000},
 		"building the plog records of one batch of 1,000 lines (resource, scope, timestamps, body, `log.iostream`)"},
 }
 

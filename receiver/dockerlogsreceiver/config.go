@@ -6,16 +6,16 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/stanza/operator"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configtls"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -190,7 +190,7 @@ func (cfg *Config) Validate() error {
 	if _, err := selection.NewFilter(cfg.Include, cfg.Exclude); err != nil {
 		errs = append(errs, err)
 	}
-	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), validateOperators("operators", cfg.Operators), cfg.validateFormats())
+	errs = append(errs, cfg.LifecycleEvents.validate(), cfg.LogFiles.validate(), records.CheckOperators("operators", cfg.Operators), cfg.validateFormats())
 	errs = append(errs, cfg.validateMultiline())
 	if cfg.MaxLinesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("max_lines_per_second must not be negative, got %v", cfg.MaxLinesPerSecond))
@@ -198,7 +198,7 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxBytesPerSecond < 0 {
 		errs = append(errs, fmt.Errorf("max_bytes_per_second must not be negative, got %d", cfg.MaxBytesPerSecond))
 	}
-	_, labelErr := compileLabelMapping(cfg.ContainerLabelsToAttributes)
+	_, labelErr := records.CompileLabelMapping(cfg.ContainerLabelsToAttributes)
 	errs = append(errs, labelErr, validateAttributeMap("env_vars_to_attributes", cfg.EnvVarsToAttributes))
 	return errors.Join(errs...)
 }
@@ -235,22 +235,25 @@ func validateAPIVersion(v string) error {
 	if !apiVersionPattern.MatchString(v) {
 		return fmt.Errorf("api_version %q is not a version like \"1.44\"", v)
 	}
-	if versionLess(v, minAPIVersion) {
+	if versions.LessThan(v, minAPIVersion) {
 		return fmt.Errorf("api_version %s must be at least %s (quote it, as in api_version: \"1.40\", so YAML does not read it as a number)", v, minAPIVersion)
 	}
 	return nil
 }
 
-// versionLess compares two MAJOR.MINOR versions numerically.
-func versionLess(a, b string) bool {
-	am, an := splitVersion(a)
-	bm, bn := splitVersion(b)
-	return am < bm || (am == bm && an < bn)
-}
-
-func splitVersion(v string) (major, minor int) {
-	ma, mi, _ := strings.Cut(v, ".")
-	major, _ = strconv.Atoi(ma)
-	minor, _ = strconv.Atoi(mi)
-	return major, minor
+// validateFormats checks each format's name and operators, naming the key: formats[json][0]: ...
+func (cfg *Config) validateFormats() error {
+	var errs []error
+	for _, name := range slices.Sorted(maps.Keys(cfg.Formats)) {
+		key := fmt.Sprintf("formats[%s]", name)
+		switch {
+		case name == "":
+			errs = append(errs, errors.New("formats: a format needs a name"))
+		case len(cfg.Formats[name]) == 0:
+			errs = append(errs, fmt.Errorf("%s: a format needs at least one operator", key))
+		default:
+			errs = append(errs, records.CheckOperators(key, cfg.Formats[name]))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -247,28 +247,3 @@ func TestStoppedContainerBehindItsLogIsReadToTheEnd(t *testing.T) {
 	counts := turns.snapshot()
 	t.Logf("records %d of %d lines; turn ends %v; gaps %v", sink.count(id), lines, counts.ends, counts.gaps)
 }
-
-func TestReportGapsLogsOneWarningPerGap(t *testing.T) {
-	core, logs := observer.New(zap.WarnLevel)
-	r := &logsReceiver{settings: receiverSettings(t)}
-	r.settings.Logger = zap.New(core)
-	c := &trackedContainer{meta: containerMeta{ID: "c0ffee", Name: "web"}}
-	at := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC).UnixNano()
-	r.reportGaps(c, []turn.Gap{
-		{Cause: turn.GapRotatedAway, From: at, To: at + int64(90*time.Second)},
-		{Cause: turn.GapClockSteppedBack, From: at, To: at + int64(time.Hour)},
-	})
-	entries := logs.All()
-	require.Len(t, entries, 2)
-	for i, want := range []struct {
-		cause, message, to string
-		duration           time.Duration
-	}{
-		{"rotated_away", "log rotation deleted them", "2026-11-27T10:01:30.123456789Z", 90 * time.Second},
-		{"clock_stepped_back", "clock stepped back", "2026-11-27T11:00:00.123456789Z", time.Hour},
-	} {
-		assert.Contains(t, entries[i].Message, want.message)
-		assert.Equal(t, map[string]any{"container.id": "c0ffee", "container.name": "web", "cause": want.cause,
-			"from": "2026-11-27T10:00:00.123456789Z", "to": want.to, "duration": want.duration}, entries[i].ContextMap())
-	}
-}

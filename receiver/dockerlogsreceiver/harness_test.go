@@ -26,6 +26,7 @@ import (
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
@@ -67,7 +68,7 @@ func (c *collector) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			lrs := rl.ScopeLogs().At(j).LogRecords()
 			for k := 0; k < lrs.Len(); k++ {
 				lr := lrs.At(k)
-				stream, _ := lr.Attributes().Get(attrIOStream)
+				stream, _ := lr.Attributes().Get(records.AttrIOStream)
 				c.records = append(c.records, record{
 					containerID: id, name: name, stream: stream.Str(), body: lr.Body().Str(),
 					timestamp: lr.Timestamp().AsTime(), resource: res,
@@ -294,4 +295,32 @@ func splitLines(s string) []string {
 		lines = lines[:n-1]
 	}
 	return lines
+}
+
+// Resource attributes the checks read.
+const (
+	attrContainerID   = "container.id"
+	attrContainerName = "container.name"
+	attrRuntime       = "container.runtime"
+	attrImageName     = "container.image.name"
+	attrImageTags     = "container.image.tags"
+)
+
+// Labels and times of internal/tracking the engine tests name.
+const (
+	enabledLabel = "io.otelcol.docker_logs.enabled"
+	// startSlack is how far before its recorded start a run's first line may be stamped (tracking's startSlack).
+	startSlack = 500 * time.Millisecond
+)
+
+// sleep waits d; it returns false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
 }

@@ -27,8 +27,8 @@ func newHealth(host component.Host) *health {
 	return &health{host: host}
 }
 
-// daemonFailed reports err from a list, an inspect or the events stream.
-func (h *health) daemonFailed(err error) {
+// DaemonFailed reports err from a list, an inspect or the events stream.
+func (h *health) DaemonFailed(err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
@@ -42,8 +42,8 @@ func (h *health) daemonFailed(err error) {
 	}
 }
 
-// daemonAnswered reports that a list of the containers succeeded.
-func (h *health) daemonAnswered() {
+// DaemonAnswered reports that a list of the containers succeeded.
+func (h *health) DaemonAnswered() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.unhealthy && !h.permanent {

@@ -3,7 +3,6 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,8 +13,6 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // TestLastLineWithoutNewlineIsDeliveredOnce runs plain and TTY containers whose last line has no newline, counts
@@ -87,47 +84,4 @@ func parseLoggen(body string) (string, int, string, error) {
 	var seq int
 	_, err := fmt.Sscanf(body, "%s seq=%d stream=%s", &prefix, &seq, &stream)
 	return prefix, seq, stream, err
-}
-
-// TestWarningsCarryNoContainerOutput logs what a turn that failed on a malformed entry logs, and what a skip
-// logs, and checks that none of it holds the container's bytes.
-func TestWarningsCarryNoContainerOutput(t *testing.T) {
-	core, logs := observer.New(zap.WarnLevel)
-	set := receiverSettings(t)
-	set.Logger = zap.New(core)
-	r, err := newLogsReceiver(set, testConfig(), &collector{})
-	require.NoError(t, err)
-	c := &trackedContainer{meta: containerMeta{ID: "0123456789ab", Name: "app"}}
-
-	const secret = "password=hunter2"
-	for _, tc := range []struct {
-		tty   bool
-		input string
-	}{
-		{false, "\x01\x00\x00\x00\x00\x00\x00\x11" + secret + "\n"},
-		{false, secret + " and more of it\n"},
-		{true, secret + " and more\r\n"},
-		{true, "Error " + secret + "\r\n"},
-	} {
-		rd := decode.NewReader(strings.NewReader(tc.input), decode.Options{TTY: tc.tty})
-		_, err := rd.Next()
-		require.ErrorIs(t, err, decode.ErrMalformed)
-		r.afterFailure(context.Background(), c, turn.Outcome{End: turn.EndReadFailed, Err: err}, err)
-	}
-	r.reportSkipped(c, []turn.Skipped{{After: time.Now().UnixNano(), Offset: 100, Length: 17}})
-
-	require.Equal(t, 5, logs.Len())
-	for _, e := range logs.All() {
-		text := e.Message
-		for k, v := range e.ContextMap() {
-			text += fmt.Sprintf(" %s=%v", k, v)
-		}
-		assert.NotContains(t, text, "hunter2", "a warning quotes the container's output")
-		assert.NotContains(t, text, "password", "a warning quotes the container's output")
-	}
-	skipped := logs.FilterMessageSnippet("skipped").All()
-	require.Len(t, skipped, 1)
-	assert.Equal(t, int64(100), skipped[0].ContextMap()["offset"])
-	assert.Equal(t, int64(17), skipped[0].ContextMap()["length"])
-	assert.Equal(t, "0123456789ab", skipped[0].ContextMap()["container.id"])
 }

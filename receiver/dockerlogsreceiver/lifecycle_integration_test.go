@@ -22,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/lifecycle"
 )
 
 // eventRecord is one lifecycle record as received.
@@ -55,12 +56,12 @@ func (s *eventSink) ConsumeLogs(_ context.Context, ld plog.Logs) error {
 			lrs := rl.ScopeLogs().At(j).LogRecords()
 			for k := range lrs.Len() {
 				lr := lrs.At(k)
-				name, ok := lr.Attributes().Get(attrEventName)
+				name, ok := lr.Attributes().Get(lifecycle.AttrEventName)
 				if !ok {
 					continue // a log line
 				}
 				code := int64(-1)
-				if v, ok := lr.Attributes().Get(attrExitCode); ok {
+				if v, ok := lr.Attributes().Get(lifecycle.AttrExitCode); ok {
 					code = v.Int()
 				}
 				s.byID[id] = append(s.byID[id], eventRecord{name: name.Str(), body: lr.Body().Str(), timeNano: int64(lr.Timestamp()),
@@ -89,8 +90,8 @@ func daemonEvents(t *testing.T, cli *client.Client, id string, since time.Time) 
 	for {
 		select {
 		case m := <-msgs:
-			if slices.Contains(lifecycleActions, baseAction(m.Action)) {
-				names = append(names, eventNamePrefix+string(baseAction(m.Action)))
+			if slices.Contains(lifecycleActions, lifecycle.BaseAction(m.Action)) {
+				names = append(names, lifecycle.EventName(m.Action))
 				times = append(times, m.TimeNano)
 			}
 		case err := <-errs:

@@ -3,7 +3,6 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,21 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
-	"go.opentelemetry.io/collector/consumer/consumertest"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
-	"go.uber.org/zap"
-	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadatatest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
@@ -38,40 +28,6 @@ func TestLogFilesConfigIsValidated(t *testing.T) {
 	cfg.LogFiles = LogFilesConfig{Enabled: true}
 	assert.NoError(t, cfg.Validate())
 	assert.Equal(t, DefaultLogFilesDirectory, cfg.LogFiles.dir())
-}
-
-func TestLogFilePathSaysWhyNot(t *testing.T) {
-	dir := t.TempDir()
-	id := strings.Repeat("ab", 32)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, id), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, id, id+"-json.log"), nil, 0o600))
-	info := func(driver string, opts map[string]string, logPath string) container.InspectResponse {
-		return container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{ID: id, LogPath: logPath,
-			HostConfig: &container.HostConfig{LogConfig: container.LogConfig{Type: driver, Config: opts}}}}
-	}
-	hostPath := "/var/lib/docker/containers/" + id + "/" + id + "-json.log"
-	path, reason := logFilePath(dir, info("json-file", nil, hostPath))
-	assert.Equal(t, filepath.Join(dir, id, id+"-json.log"), path, "the daemon's path, under the directory the collector sees")
-	assert.Empty(t, reason)
-	for _, tt := range []struct {
-		info   container.InspectResponse
-		reason string
-	}{
-		{info("local", nil, ""), "the logging driver is not json-file"},
-		{info("json-file", map[string]string{"compress": "true"}, hostPath), "json-file compresses its rotated files (compress=true), which the Docker API reads"},
-		// Spelt any way the driver accepts (strconv.ParseBool).
-		{info("json-file", map[string]string{"compress": "1"}, hostPath), "json-file compresses its rotated files (compress=1), which the Docker API reads"},
-		{info("json-file", map[string]string{"compress": "True"}, hostPath), "json-file compresses its rotated files (compress=True), which the Docker API reads"},
-		{info("json-file", map[string]string{"compress": "t"}, hostPath), "json-file compresses its rotated files (compress=t), which the Docker API reads"},
-		{info("json-file", map[string]string{"compress": "0"}, hostPath), ""},
-		{info("json-file", map[string]string{"compress": "false"}, hostPath), ""},
-		{info("json-file", nil, ""), "the daemon reports no json-file log path"},
-	} {
-		_, reason := logFilePath(dir, tt.info)
-		assert.Equal(t, tt.reason, reason)
-	}
-	_, reason = logFilePath(t.TempDir(), info("json-file", nil, hostPath))
-	assert.Contains(t, reason, "the log file cannot be opened under log_files.directory")
 }
 
 // containersDir returns the directory of a container's log files as the daemon reports it, and points cfg at it.
@@ -93,7 +49,7 @@ func containersDir(t *testing.T, cli *client.Client, id string, cfg *Config) {
 // readsFiles waits until the receiver reads the container from its files.
 func readsFiles(t *testing.T, r *logsReceiver, id string) {
 	t.Helper()
-	require.Eventually(t, func() bool { return r.fileOpener(id) != nil }, 30*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return r.tracker.View().ReadsFiles(id) }, 30*time.Second, 10*time.Millisecond,
 		"the container is read from its files")
 }
 
@@ -221,7 +177,7 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 		if files {
 			readsFiles(t, r, id)
 		} else {
-			assert.Nil(t, r.fileOpener(id), "read through the API")
+			assert.False(t, r.tracker.View().ReadsFiles(id), "read through the API")
 		}
 		if i < len(phases)-1 {
 			want := sink.count(id) + 2000
@@ -297,53 +253,4 @@ func TestLogFilesRotatedAwayIsAGap(t *testing.T) {
 	assert.Equal(t, turn.GapRotatedAway, gaps[0].Cause)
 	assert.Len(t, logs.FilterMessageSnippet("log rotation deleted them").All(), 1)
 	t.Logf("lines written %d, delivered %d, lost %d; gap of %v reported", lines, sink.count(id), lines-sink.count(id), gaps[0].Duration())
-}
-
-// TestLogFilesCorruptEntryIsSkippedCountedAndWarnedOnce reads a log file holding a crash's NULs between entries
-// twice: the entries after them are read, and the stretch is counted and warned about once, by offset and length.
-func TestLogFilesCorruptEntryIsSkippedCountedAndWarnedOnce(t *testing.T) {
-	dir := t.TempDir()
-	id := strings.Repeat("cd", 32)
-	require.NoError(t, os.MkdirAll(filepath.Join(dir, id), 0o755))
-	entry := func(n int) string {
-		return fmt.Sprintf(`{"log":"line %d\n","stream":"stdout","time":"2026-12-07T01:00:0%d.000000001Z"}`+"\n", n, n)
-	}
-	nuls := strings.Repeat("\x00", 512)
-	content := entry(0) + nuls + entry(1) + entry(2)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, id, id+"-json.log"), []byte(content), 0o600))
-
-	tt := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
-	cfg := createDefaultConfig().(*Config)
-	cfg.LogFiles = LogFilesConfig{Enabled: true, Directory: dir}
-	set := receiverSettings(t)
-	set.TelemetrySettings.MeterProvider = tt.NewTelemetrySettings().MeterProvider
-	core, logs := observer.New(zap.WarnLevel)
-	set.Logger = zap.New(core)
-	rcv, err := NewFactory().CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
-	require.NoError(t, err)
-	r := rcv.(*logsReceiver)
-	r.considerFiles(container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{ID: id, Name: "/crashed",
-		LogPath:    "/var/lib/docker/containers/" + id + "/" + id + "-json.log",
-		HostConfig: &container.HostConfig{LogConfig: container.LogConfig{Type: "json-file"}}}})
-	open := r.fileOpener(id)
-	require.NotNil(t, open)
-	for range 2 {
-		body, err := open(context.Background(), docker.LogsRequest{})
-		require.NoError(t, err)
-		b, err := io.ReadAll(body)
-		require.NoError(t, err)
-		body.Close()
-		for _, want := range []string{"line 0", "line 1", "line 2"} {
-			assert.Contains(t, string(b), want)
-		}
-	}
-	warned := logs.FilterMessageSnippet("could not be parsed and was skipped").All()
-	require.Len(t, warned, 1, "warned once")
-	fields := warned[0].ContextMap()
-	assert.Equal(t, int64(len(entry(0))), fields["offset"])
-	assert.Equal(t, int64(len(nuls)), fields["length"])
-	assert.Equal(t, "crashed", fields["container.name"])
-	metadatatest.AssertEqualDockerLogsEntriesSkipped(t, tt, []metricdata.DataPoint[int64]{{Value: 1,
-		Attributes: attribute.NewSet()}}, metricdatatest.IgnoreTimestamp())
 }

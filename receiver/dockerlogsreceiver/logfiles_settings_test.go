@@ -110,7 +110,7 @@ func TestLogFilesMaxFileOneIsExact(t *testing.T) {
 	readsFiles(t, r, id)
 	driveUntilRotated(t, cli, id, 4)
 	assertEveryLineOnce(t, cli, sink, turns, id)
-	assert.NotNil(t, r.fileOpener(id), "read from its files throughout")
+	assert.True(t, r.tracker.View().ReadsFiles(id), "read from its files throughout")
 }
 
 // TestLogFilesCompressedLogIsExact reads a container whose json-file log compresses its rotated files, spelt as
@@ -130,7 +130,7 @@ func TestLogFilesCompressedLogIsExact(t *testing.T) {
 	turns := newTurnLog()
 	r := startReceiver(t, cfg, sink, turns)
 	require.Eventually(t, func() bool { return sink.count(id) > 0 }, time.Minute, 10*time.Millisecond, "the first lines arrive")
-	assert.Nil(t, r.fileOpener(id), "read through the API")
+	assert.False(t, r.tracker.View().ReadsFiles(id), "read through the API")
 	driveUntilRotated(t, cli, id, 6)
 	assertEveryLineOnce(t, cli, sink, turns, id)
 }

@@ -98,14 +98,14 @@ func exportedFamilies(t *testing.T) map[string]*dto.MetricFamily {
 	set.MeterProvider = mp
 	tb, err := metadata.NewTelemetryBuilder(set)
 	require.NoError(t, err)
-	tel := newReceiverTelemetry(tb, "docker_logs")
+	tel := newReceiverTelemetry(tb)
 
 	p := pool.Start(pool.Settings{MaxStreams: 1, Rotation: time.Hour, TimeSlice: time.Hour,
 		Turn: func(context.Context, string, <-chan pool.Reason) pool.Next { return pool.Next{} }})
 	t.Cleanup(p.Stop)
-	require.NoError(t, tel.observePool(p, newContainers(), 1))
+	require.NoError(t, tel.observePool(p, fixedCount(0), 1))
 	require.NoError(t, tel.observePositions(checkpoint.NewStore(nil)))
-	require.NoError(t, tel.observeFiles(&logFiles{}))
+	require.NoError(t, tel.observeFiles(fixedCount(0)))
 	t.Cleanup(tel.shutdown)
 	ctx := context.Background()
 	tel.turnEnded(ctx, turn.Outcome{End: turn.EndYielded, Yield: pool.ReasonPlanned, Duplicates: 1, WindowMissed: true, Duration: time.Second, Throttled: time.Second,
@@ -436,3 +436,9 @@ func sortedKeys[V any](m map[string]V) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// fixedCount is a count of known containers and of containers read from their files, for gauges.
+type fixedCount int
+
+func (n fixedCount) Known() int   { return int(n) }
+func (n fixedCount) OnFiles() int { return int(n) }

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 )
 
 // recordSink keeps every record it receives with its attributes and severity.
@@ -123,14 +124,14 @@ func TestOperatorsOnARealContainer(t *testing.T) {
 	got := byBody(t, sink.of(id))
 	assert.Len(t, got, 4, "the two drop-me lines are filtered out")
 	assert.Equal(t, sunkRecord{containerID: id, body: `{"level":"info","msg":"started","port":8080}`,
-		attrs:    map[string]any{attrIOStream: "stdout", "level": "info", "msg": "started", "port": float64(8080)},
+		attrs:    map[string]any{records.AttrIOStream: "stdout", "level": "info", "msg": "started", "port": float64(8080)},
 		severity: plog.SeverityNumberInfo, sevText: "info"}, got[`{"level":"info","msg":"started","port":8080}`])
 	assert.Equal(t, sunkRecord{containerID: id, body: `{"level":"error","msg":"db down"}`,
-		attrs:    map[string]any{attrIOStream: "stderr", "level": "error", "msg": "db down"},
+		attrs:    map[string]any{records.AttrIOStream: "stderr", "level": "error", "msg": "db down"},
 		severity: plog.SeverityNumberError, sevText: "error"}, got[`{"level":"error","msg":"db down"}`])
-	assert.Equal(t, sunkRecord{containerID: id, body: "plain stdout line", attrs: map[string]any{attrIOStream: "stdout"}},
+	assert.Equal(t, sunkRecord{containerID: id, body: "plain stdout line", attrs: map[string]any{records.AttrIOStream: "stdout"}},
 		got["plain stdout line"])
-	assert.Equal(t, sunkRecord{containerID: id, body: "plain stderr line", attrs: map[string]any{attrIOStream: "stderr"}},
+	assert.Equal(t, sunkRecord{containerID: id, body: "plain stderr line", attrs: map[string]any{records.AttrIOStream: "stderr"}},
 		got["plain stderr line"])
 	require.NoError(t, r.Shutdown(context.Background()))
 
@@ -151,6 +152,17 @@ func TestOperatorsOnARealContainer(t *testing.T) {
 	second := byBody(t, plain.of(id)) // each body once: the first run's lines did not come again
 	assert.Len(t, second, len(written))
 	for _, rec := range second {
-		assert.Equal(t, map[string]any{attrIOStream: rec.attrs[attrIOStream]}, rec.attrs, "no operators: %q unparsed", rec.body)
+		assert.Equal(t, map[string]any{records.AttrIOStream: rec.attrs[records.AttrIOStream]}, rec.attrs, "no operators: %q unparsed", rec.body)
 	}
+}
+
+// allRecordsOf returns the records of one resource, of every scope.
+func allRecordsOf(rl plog.ResourceLogs) []plog.LogRecord {
+	var out []plog.LogRecord
+	for j := range rl.ScopeLogs().Len() {
+		for k := range rl.ScopeLogs().At(j).LogRecords().Len() {
+			out = append(out, rl.ScopeLogs().At(j).LogRecords().At(k))
+		}
+	}
+	return out
 }

@@ -54,11 +54,11 @@ func TestPodman(t *testing.T) {
 		assert.Equal(t, dockertest.NamePrefix, rec.name[:len(dockertest.NamePrefix)], "container.name without a leading slash")
 		assert.Equal(t, "docker", rec.resource["container.runtime"])
 
-		require.NotNil(t, r.containers.get(id))
+		require.True(t, r.tracker.View().Tracks(id))
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
-		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, 3*time.Minute, 20*time.Millisecond,
+		require.Eventually(t, func() bool { return !r.tracker.View().Tracks(id) }, 3*time.Minute, 20*time.Millisecond,
 			"Podman's remove event forgets the container")
 	})
 

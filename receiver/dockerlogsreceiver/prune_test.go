@@ -12,7 +12,6 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -73,15 +72,14 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	gone, goneExcluded := removedContainer(t, labels), removedContainer(t, labels)
 	ctx := context.Background()
 	require.NoError(t, second.store.Save(ctx, gone, checkpoint.AtEnd(1)))
-	second.containers.add(&trackedContainer{meta: containerMeta{ID: gone}})
-	second.excluded.add(goneExcluded)
+	second.tracker.View().Seed(gone, goneExcluded)
 	require.Eventually(t, func() bool {
-		return !hasPosition(t, st, gone) && second.containers.get(gone) == nil && !second.excluded.has(goneExcluded)
+		return !hasPosition(t, st, gone) && !second.tracker.View().Tracks(gone) && !second.tracker.View().Excluded(goneExcluded)
 	}, 3*time.Minute, 20*time.Millisecond, "the next reconcile forgets the containers that are gone")
-	assert.ElementsMatch(t, []string{kept}, second.containers.ids(), "the stopped container is still known; nothing else")
+	assert.ElementsMatch(t, []string{kept}, second.tracker.View().IDs(), "the stopped container is still known; nothing else")
 	// Other containers on the engine may be excluded too: only this test's are looked at.
-	assert.Contains(t, second.excluded.list(), excludedLater)
-	assert.NotContains(t, second.excluded.list(), goneExcluded)
+	assert.Contains(t, second.tracker.View().ExcludedIDs(), excludedLater)
+	assert.NotContains(t, second.tracker.View().ExcludedIDs(), goneExcluded)
 	assert.ElementsMatch(t, []string{kept, excludedLater}, savedPositions(t, st))
 	t.Logf("positions saved before the restart: %d of this test's containers; after: %v; kept container: %d lines, %d written",
 		len(saved), savedPositions(t, st), sink.count(kept), written)
@@ -119,25 +117,4 @@ func removedContainer(t *testing.T, labels map[string]string) string {
 	id := dockertest.CreateContainer(t, dockertest.Engine(t), dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "1"}})
 	removeNow(t, id)
 	return id
-}
-
-// TestPruneKeepsEverythingWhenTheListFails: a daemon that does not answer is no proof that a container is gone.
-func TestPruneKeepsEverythingWhenTheListFails(t *testing.T) {
-	ctx := context.Background()
-	st := &memoryStorage{data: map[string][]byte{}}
-	client, err := docker.NewClient(docker.Settings{Endpoint: "unix://" + t.TempDir() + "/no-daemon.sock", APIVersion: "1.41", Timeout: time.Second})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, client.Close()) })
-	r, err := newLogsReceiver(receiverSettings(t), testConfig(), &collector{})
-	require.NoError(t, err)
-	r.client, r.store, r.containers, r.excluded = client, checkpoint.NewStore(&memoryClient{s: st}), newContainers(), newExcludedSet()
-	require.NoError(t, r.store.Save(ctx, "saved", checkpoint.AtEnd(1)))
-	r.containers.add(&trackedContainer{meta: containerMeta{ID: "known"}})
-	r.excluded.add("excluded")
-
-	r.prune(ctx)
-	assert.True(t, hasPosition(t, st, "saved"))
-	assert.Equal(t, []string{"saved"}, savedPositions(t, st))
-	assert.NotNil(t, r.containers.get("known"))
-	assert.True(t, r.excluded.has("excluded"))
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -18,13 +17,17 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/lifecycle"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/tracking"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
-// logsReceiver reads container logs through the Docker API and hands them to the next consumer.
+// logsReceiver reads container logs through the Docker API and hands them to the next consumer: it wires the parts
+// together (internal/tracking, internal/pool, internal/records, internal/lifecycle) and owns what they share.
 type logsReceiver struct {
 	cfg      *Config
 	settings receiver.Settings
@@ -34,48 +37,18 @@ type logsReceiver struct {
 	telemetry *receiverTelemetry
 
 	// Set by Start, cleared by Shutdown.
-	client     *docker.Client
-	store      *checkpoint.Store
-	pool       *pool.Pool
-	budget     *turn.Budget // shared by every turn: bounds the lines read and not yet accepted
-	containers *containers
-	early      *earlyStreams // streams opened at new containers' start events, until their first turn
-	startedAt  time.Time
-	// watchingSince is when the receiver first ran with its storage: a container started after it, found without a
-	// saved position, is read from its start (startPoint), also when it started while the collector was down.
-	watchingSince time.Time
-	ownID         string // the collector's own container, never read
-	filter        *selection.Filter
-	excluded      *excludedSet
-	health        *health
-	cancel        context.CancelFunc
-	wg            sync.WaitGroup
+	client    *docker.Client
+	store     *checkpoint.Store
+	pool      *pool.Pool
+	budget    *turn.Budget // shared by every turn: bounds the lines read and not yet accepted
+	tracker   *tracking.Tracker
+	operators *records.Operators
+	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
+	lifecycle *lifecycle.Emitter
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
 	// stopped is closed once the background work and every turn have returned; made by the first Shutdown.
 	stopped chan struct{}
-
-	// lifecycle emits container lifecycle events as records; nil unless lifecycle_events is enabled.
-	lifecycle *lifecycle
-
-	// operators runs the operators key on each batch; nil when it is empty.
-	operators *operatorRunner
-	// formats run instead of operators on the batches of a container whose format label names one.
-	formats map[string]*operatorRunner
-	// labelWarnings says each invalid label value of a container once.
-	labelWarnings labelWarnings
-
-	// labelMapping is container_labels_to_attributes, compiled by Start.
-	labelMapping labelMapping
-
-	// daemon is the daemon's host name and ID as last read, nil before the first read; identityFailing is set
-	// while the last read failed (and was warned about). Both are written by the discovery goroutine alone.
-	daemon          atomic.Pointer[daemonIdentity]
-	identityFailing bool
-
-	// files are the containers read from their json-file logs (log_files).
-	files logFiles
-
-	// malformed remembers, per container, the entries its turns failed to parse, to pass over them in the end.
-	malformed malformedEntries
 
 	// onTurnEnd, if set, is told how each turn ended.
 	onTurnEnd func(id string, out turn.Outcome)
@@ -97,18 +70,53 @@ func newLogsReceiver(set receiver.Settings, cfg *Config, next consumer.Logs) (*l
 	if err != nil {
 		return nil, err
 	}
-	r := &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
-		telemetry: newReceiverTelemetry(tb, set.ID.String())}
-	if len(cfg.Operators) > 0 {
-		if r.operators, err = newOperatorRunner(set.TelemetrySettings, "operators", cfg.Operators); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return &logsReceiver{cfg: cfg, settings: set, next: next, obsrecv: obsrecv,
+		telemetry: newReceiverTelemetry(tb)}, nil
 }
 
 // Start connects to the daemon and begins discovering and reading containers in the background.
 func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
+	if err := r.connect(ctx, host); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	set, err := r.trackingSettings(ctx, host)
+	if err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	r.budget = turn.NewBudget(int64(r.cfg.MaxBufferedBytes))
+	set.Budget = r.budget
+	// The pool calls the tracker's turns only for containers the tracker added, after it was built.
+	var tracker *tracking.Tracker
+	r.pool = pool.Start(pool.Settings{
+		MaxStreams: r.cfg.MaxConcurrentStreams,
+		Rotation:   r.cfg.RotationInterval,
+		TimeSlice:  r.cfg.TimeSlice,
+		Turn: func(ctx context.Context, id string, yield <-chan pool.Reason) pool.Next {
+			return tracker.Turn(ctx, id, yield)
+		},
+		OnWait: func(string) { r.telemetry.poolFull() },
+	})
+	set.Pool = r.pool
+	tracker = tracking.New(set)
+	r.tracker = tracker
+	if err := errors.Join(r.telemetry.observePool(r.pool, r.tracker.View(), r.cfg.MaxConcurrentStreams),
+		r.telemetry.observePositions(r.store), r.telemetry.observeFiles(r.tracker.View())); err != nil {
+		return errors.Join(err, r.Shutdown(ctx))
+	}
+	r.telemetry.zeroGaps(ctx)
+
+	// Background work outlives Start's context, which ends when Start returns.
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	if r.lifecycle != nil {
+		r.wg.Go(func() { r.lifecycle.Run(runCtx) })
+	}
+	r.wg.Go(func() { r.tracker.Run(runCtx) })
+	return nil
+}
+
+// connect opens the client of the daemon and the store of positions.
+func (r *logsReceiver) connect(ctx context.Context, host component.Host) error {
 	tlsCfg, err := r.loadTLS(ctx)
 	if err != nil {
 		return err
@@ -125,77 +133,57 @@ func (r *logsReceiver) Start(ctx context.Context, host component.Host) error {
 	}
 	storageClient, err := r.storageClient(ctx, host)
 	if err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
+		return err
 	}
 	r.store = checkpoint.NewStore(storageClient)
 	if err := r.store.LoadIndex(ctx); err != nil {
 		// Saving without the index would drop from it the positions it holds: they would never be removed.
-		return errors.Join(fmt.Errorf("storage: %w", err), r.Shutdown(ctx))
+		return fmt.Errorf("storage: %w", err)
 	}
-	r.containers = newContainers()
-	r.early = newEarlyStreams()
+	return nil
+}
+
+// trackingSettings builds the parts tracking works with, but the pool and the budget, and starts the operators.
+func (r *logsReceiver) trackingSettings(ctx context.Context, host component.Host) (tracking.Settings, error) {
+	set := tracking.Settings{Config: trackingConfig(r.cfg), Logger: r.settings.Logger, Client: r.client, Store: r.store,
+		Telemetry: meters{r.telemetry}, Health: newHealth(host), OnTurnEnd: r.onTurnEnd, LabelWarnings: &records.LabelWarnings{}}
+	var err error
 	// Validate already compiled these rules; a failure here is a programming error, not a user's.
-	if r.filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
+	if set.Filter, err = selection.NewFilter(r.cfg.Include, r.cfg.Exclude); err != nil {
+		return set, err
 	}
-	if r.labelMapping, err = compileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
+	if set.LabelMapping, err = records.CompileLabelMapping(r.cfg.ContainerLabelsToAttributes); err != nil {
+		return set, err
 	}
-	r.excluded = newExcludedSet()
-	r.health = newHealth(host)
-	r.startedAt = time.Now()
-	since, err := r.store.WatchingSince(ctx, r.startedAt.UnixNano())
+	set.StartedAt = time.Now()
+	since, err := r.store.WatchingSince(ctx, set.StartedAt.UnixNano())
 	if err != nil {
 		r.settings.Logger.Warn("Reading when the receiver first ran failed; containers started while it was down are read from their newest line",
 			zap.Error(err))
 	}
-	r.watchingSince = time.Unix(0, since)
+	// A container started after it, found without a saved position, is read from its start, also when it started
+	// while the collector was down.
+	set.WatchingSince = time.Unix(0, since)
 	if r.cfg.ExcludeOwnContainer {
-		if r.ownID = docker.OwnContainerID(); r.ownID != "" {
-			r.settings.Logger.Info("Running inside a container; its own logs are not read",
-				zap.String("container.id", r.ownID))
+		if set.OwnID = docker.OwnContainerID(); set.OwnID != "" {
+			r.settings.Logger.Info("Running inside a container; its own logs are not read", zap.String("container.id", set.OwnID))
 		}
 	}
-	r.budget = turn.NewBudget(int64(r.cfg.MaxBufferedBytes))
-	r.pool = pool.Start(pool.Settings{
-		MaxStreams: r.cfg.MaxConcurrentStreams,
-		Rotation:   r.cfg.RotationInterval,
-		TimeSlice:  r.cfg.TimeSlice,
-		Turn:       r.runTurn,
-		OnWait:     func(string) { r.telemetry.poolFull() },
-	})
-	if err := errors.Join(r.telemetry.observePool(r.pool, r.containers, r.cfg.MaxConcurrentStreams),
-		r.telemetry.observePositions(r.store), r.telemetry.observeFiles(&r.files)); err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
-	}
-	r.telemetry.zeroGaps(ctx)
 	// Built at each Start: a stopped stanza pipeline cannot start again, and a receiver may be started again.
-	if r.formats, err = newFormatRunners(r.settings.TelemetrySettings, r.cfg.Formats); err != nil {
-		return errors.Join(err, r.Shutdown(ctx))
+	if r.operators, err = records.NewOperators(r.settings.TelemetrySettings, r.cfg.Operators, r.cfg.Formats, set.LabelWarnings); err != nil {
+		return set, err
 	}
-	for _, ops := range r.operatorRunners() {
-		if err := ops.start(); err != nil {
-			return errors.Join(err, r.Shutdown(ctx))
-		}
+	if err := r.operators.Start(); err != nil {
+		return set, err
 	}
-
-	// Background work outlives Start's context, which ends when Start returns.
-	runCtx, cancel := context.WithCancel(context.Background())
-	r.cancel = cancel
+	set.Resources = records.NewResources(r.cfg.ResourceAttributes)
+	set.Deliverer = &records.Deliverer{Next: r.next, ObsRecv: r.obsrecv, Logger: r.settings.Logger, Version: r.settings.BuildInfo.Version,
+		Resources: set.Resources, Operators: r.operators, Telemetry: meters{r.telemetry}}
 	if actions := r.cfg.LifecycleEvents.actions(); len(actions) > 0 {
-		r.lifecycle = newLifecycle(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, r.resourceOf)
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.lifecycle.run(runCtx)
-		}()
+		r.lifecycle = lifecycle.New(actions, r.next, r.obsrecv, r.settings.Logger, r.settings.BuildInfo.Version, set.Resources.Of)
+		set.Lifecycle = r.lifecycle
 	}
-	r.wg.Add(1)
-	go func() {
-		defer r.wg.Done()
-		r.discover(runCtx)
-	}()
-	return nil
+	return set, nil
 }
 
 // Shutdown stops discovery and every stream, waits for all of them, and releases the client; it is safe without
@@ -221,8 +209,8 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 		}
 	}
 	var errs []error
-	for _, ops := range r.operatorRunners() {
-		errs = append(errs, ops.stop())
+	if r.operators != nil {
+		errs = append(errs, r.operators.Stop())
 	}
 	if r.store != nil {
 		errs = append(errs, r.store.Close(ctx))
@@ -230,7 +218,7 @@ func (r *logsReceiver) Shutdown(ctx context.Context) error {
 	if r.client != nil {
 		errs = append(errs, r.client.Close())
 	}
-	r.cancel, r.pool, r.store, r.client, r.containers, r.lifecycle, r.stopped = nil, nil, nil, nil, nil, nil, nil
+	r.cancel, r.pool, r.store, r.client, r.tracker, r.lifecycle, r.stopped = nil, nil, nil, nil, nil, nil, nil
 	return errors.Join(errs...)
 }
 

@@ -53,7 +53,7 @@ func removeAndForget(t *testing.T, cli *client.Client, r *logsReceiver, id strin
 	defer cancel()
 	require.NoError(t, cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}))
 	if r != nil {
-		require.Eventually(t, func() bool { return r.containers.get(id) == nil }, 2*time.Minute, 10*time.Millisecond,
+		require.Eventually(t, func() bool { return !r.tracker.View().Tracks(id) }, 2*time.Minute, 10*time.Millisecond,
 			"the receiver forgets the removed container")
 	}
 }
@@ -81,7 +81,7 @@ func TestContainerRemovedBeforeItWasReadIsReported(t *testing.T) {
 	hog := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "10"}})
 	require.Eventually(t, func() bool { return sink.count(hog) > 0 }, 2*time.Minute, 10*time.Millisecond, "the hog holds the stream")
 	parked := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "30"}})
-	require.Eventually(t, func() bool { return w.r.containers.get(parked) != nil && w.r.early.parked(parked) }, 2*time.Minute,
+	require.Eventually(t, func() bool { return w.r.tracker.View().Tracks(parked) && w.r.tracker.View().Parked(parked) }, 2*time.Minute,
 		10*time.Millisecond, "a stream is opened at the start of the container that waits for the slot")
 	dockertest.WaitExit(t, cli, parked, time.Minute)
 	waiting := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-count", "50"}})
@@ -128,8 +128,7 @@ func TestContainerRemovedWhileNoReceiverRanIsReported(t *testing.T) {
 	dockertest.WaitExit(t, cli, done, time.Minute)
 	// The stopped container's last turn saves that its log was read to the end.
 	require.Eventually(t, func() bool {
-		c := first.r.containers.get(done)
-		return c != nil && c.position().Ended
+		return first.r.tracker.View().ReadToEnd(done)
 	}, 2*time.Minute, 10*time.Millisecond, "the stopped container's log is read to its end")
 	require.NoError(t, first.r.Shutdown(context.Background()))
 

@@ -3,9 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +85,7 @@ func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 	waitFor(t, 3*time.Minute, 50*time.Millisecond, func() (bool, string) {
 		var pending []string
 		for _, id := range ids {
-			n, warned, known := sink.count(id), len(w.removedUnreadWarnings(id)), w.r.containers.get(id) != nil
+			n, warned, known := sink.count(id), len(w.removedUnreadWarnings(id)), w.r.tracker.View().Tracks(id)
 			unsettled := n < want && warned == 0 && !failedRemoval[id] || known
 			if unsettled && removeDead(t, cli, id) {
 				failedRemoval[id] = true
@@ -147,57 +145,4 @@ func removeDead(t *testing.T, cli *client.Client, id string) bool {
 	}
 	t.Logf("the daemon failed to remove container %.12s; removed it", id)
 	return true
-}
-
-func TestStreamIsTTY(t *testing.T) {
-	for _, tc := range []struct {
-		first   byte
-		tty     bool
-		wantErr bool
-	}{
-		{'2', true, false}, // "2026-12-07T..."
-		{'0', true, false},
-		{'9', true, false},
-		{1, false, false}, // stdout frame
-		{2, false, false}, // stderr frame
-		{3, false, false}, // in-band error frame
-		{0, false, true},
-		{'{', false, true},
-		{'T', false, true},
-	} {
-		tty, err := streamIsTTY(tc.first)
-		if tc.wantErr {
-			require.Error(t, err, "byte %#x", tc.first)
-			continue
-		}
-		require.NoError(t, err, "byte %#x", tc.first)
-		require.Equal(t, tc.tty, tty, "byte %#x", tc.first)
-	}
-}
-
-// TestTTYToldByTheStreamsFirstBytes checks the rule of streamIsTTY against the engine: the stream of a removed
-// container with a TTY and of one without, read through a parked stream the way track reads them.
-func TestTTYToldByTheStreamsFirstBytes(t *testing.T) {
-	cli := dockertest.Engine(t)
-	cfg := testConfig()
-	isolate(t, cfg)
-	r := startReceiver(t, cfg, &collector{}, nil)
-	for _, tty := range []bool{true, false} {
-		id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{TTY: tty, Cmd: []string{"-count", "10", "-streams", "both"}})
-		dockertest.WaitExit(t, cli, id, time.Minute)
-		early := newEarlyStreams()
-		early.open(context.Background(), id, dockerLogsSince(0), 1, r.client.Logs)
-		got, err := early.tty(context.Background(), id)
-		require.NoError(t, err)
-		require.Equal(t, tty, got, "container with tty %v", tty)
-		body, ok, err := early.take(context.Background(), id, dockerLogsSince(0))
-		require.True(t, ok)
-		require.NoError(t, err)
-		// The bytes peeked at are read again: every line arrives.
-		all, err := io.ReadAll(body)
-		require.NoError(t, err)
-		require.NoError(t, body.Close())
-		require.Equal(t, 10, strings.Count(string(all), "loggen seq="), "%q", all)
-		early.stop()
-	}
 }

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 )
 
 // deaf blocks every call until it is released, whatever its context says.
@@ -44,7 +45,7 @@ func TestShutdownReturnsByItsDeadlineWhenTheConsumerIgnoresCancellation(t *testi
 	require.NoError(t, err)
 	r := rcv.(*logsReceiver)
 	require.NoError(t, r.Start(context.Background(), nopHost()))
-	r.lifecycle.offer(containerMeta{ID: "c1", Name: "web-1"}, eventMsg("c1", events.ActionStart, time.Now(), nil))
+	r.lifecycle.Offer(records.Meta{ID: "c1", Name: "web-1"}, eventMsg("c1", events.ActionStart, time.Now(), nil))
 	select {
 	case <-next.called:
 	case <-time.After(time.Minute):

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/selection"
 )
 
@@ -45,7 +46,7 @@ func TestSwarmServiceTasks(t *testing.T) {
 
 	cfg := testConfig()
 	cfg.Endpoint = d.Host
-	cfg.Include = selection.Rules{Labels: map[string]string{swarmServiceKey: service}}
+	cfg.Include = selection.Rules{Labels: map[string]string{records.SwarmServiceKey: service}}
 	sink := &collector{}
 	r := startReceiver(t, cfg, sink, nil)
 	tasks := map[string]map[string]any{} // container ID -> resource

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/docker/docker/api/types/events"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
@@ -40,25 +40,22 @@ const (
 // (otelcol.component.id, see the receiver's README under Telemetry).
 type receiverTelemetry struct {
 	tb *metadata.TelemetryBuilder
-	// receiver is the empty attribute set, for the callers outside this file that still pass it (reportCorrupt).
-	receiver metric.MeasurementOption
 	// The maps hold the one-attribute set of each value, made once so that recording allocates nothing.
 	reasons  map[string]metric.MeasurementOption
 	errTypes map[string]metric.MeasurementOption
 	streams  [3]metric.MeasurementOption
 	actions  map[events.Action]metric.MeasurementOption
 	causes   map[turn.GapCause]metric.MeasurementOption
-	recent   recentEvents
+	recent   docker.RecentEvents
 }
 
-// newReceiverTelemetry prepares the attribute sets; the component ID it is given is not recorded (see receiverTelemetry).
-func newReceiverTelemetry(tb *metadata.TelemetryBuilder, _ string) *receiverTelemetry {
+// newReceiverTelemetry prepares the attribute sets.
+func newReceiverTelemetry(tb *metadata.TelemetryBuilder) *receiverTelemetry {
 	with := func(kv attribute.KeyValue) metric.MeasurementOption {
 		return metric.WithAttributeSet(attribute.NewSet(kv))
 	}
 	t := &receiverTelemetry{
 		tb:       tb,
-		receiver: metric.WithAttributeSet(attribute.NewSet()),
 		reasons:  map[string]metric.MeasurementOption{},
 		errTypes: map[string]metric.MeasurementOption{},
 		actions:  map[events.Action]metric.MeasurementOption{},
@@ -104,7 +101,7 @@ func (t *receiverTelemetry) operatorErrors(ctx context.Context, n int) {
 }
 
 // observePool registers the gauges read at each collection; shutdown unregisters them.
-func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams int) error {
+func (t *receiverTelemetry) observePool(p *pool.Pool, cs interface{ Known() int }, maxStreams int) error {
 	return errors.Join(
 		t.tb.RegisterDockerLogsStreamsOpenCallback(func(_ context.Context, o metric.Int64Observer) error {
 			o.Observe(int64(p.Stats().Open))
@@ -119,7 +116,7 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 			return nil
 		}),
 		t.tb.RegisterDockerLogsContainersKnownCallback(func(_ context.Context, o metric.Int64Observer) error {
-			o.Observe(int64(cs.len()))
+			o.Observe(int64(cs.Known()))
 			return nil
 		}),
 		t.tb.RegisterProcessGoroutinesCallback(func(_ context.Context, o metric.Int64Observer) error {
@@ -130,9 +127,17 @@ func (t *receiverTelemetry) observePool(p *pool.Pool, cs *containers, maxStreams
 }
 
 // observeFiles registers the gauge of the containers read from their files.
-func (t *receiverTelemetry) observeFiles(lf *logFiles) error {
+func (t *receiverTelemetry) observeFiles(lf interface{ OnFiles() int }) error {
 	return t.tb.RegisterDockerLogsContainersOnFilesCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(lf.count()))
+		o.Observe(int64(lf.OnFiles()))
+		return nil
+	})
+}
+
+// observePositions registers the gauge of the containers that have a saved position; shutdown unregisters it.
+func (t *receiverTelemetry) observePositions(s *checkpoint.Store) error {
+	return t.tb.RegisterDockerLogsPositionsSavedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(s.Len()))
 		return nil
 	})
 }
@@ -243,43 +248,9 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, acc
 // remembered and a replayed one is not counted again.
 func (t *receiverTelemetry) event(ctx context.Context, msg events.Message) {
 	opt, ok := t.actions[msg.Action]
-	if ok && t.recent.add(eventKey{id: msg.Actor.ID, action: msg.Action, timeNano: msg.TimeNano}) {
+	if ok && t.recent.Add(msg) {
 		t.tb.DockerLogsDiscoveryEvents.Add(ctx, 1, opt)
 	}
-}
-
-// eventKey identifies one container event.
-type eventKey struct {
-	id       string
-	action   events.Action
-	timeNano int64
-}
-
-// recentEvents remembers the last len(ring) events, in bounded memory.
-type recentEvents struct {
-	mu   sync.Mutex
-	seen map[eventKey]struct{}
-	ring [512]eventKey
-	next int
-}
-
-// add reports whether k is new, and remembers it.
-func (r *recentEvents) add(k eventKey) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.seen[k]; ok {
-		return false
-	}
-	if r.seen == nil {
-		r.seen = map[eventKey]struct{}{}
-	}
-	if old := r.ring[r.next]; old != (eventKey{}) {
-		delete(r.seen, old)
-	}
-	r.ring[r.next] = k
-	r.next = (r.next + 1) % len(r.ring)
-	r.seen[k] = struct{}{}
-	return true
 }
 
 // reconnect counts a new subscription to the daemon's events after the stream broke.

@@ -416,7 +416,7 @@ func TestRotationReason(t *testing.T) {
 		assert.Equal(t, tc.want, expectedReason(tc.out))
 	}
 	// Every reason the receiver can produce is declared, so its attribute set is prepared.
-	tel := newReceiverTelemetry(nil, "docker_logs")
+	tel := newReceiverTelemetry(nil)
 	for _, reason := range []string{"planned", "handover", "removed", "container_stopped", "error"} {
 		assert.Contains(t, tel.reasons, reason)
 	}
@@ -526,7 +526,7 @@ func TestDiscoveryEventsCountedOnce(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	tb, err := metadata.NewTelemetryBuilder(tt.NewTelemetrySettings())
 	require.NoError(t, err)
-	tel := newReceiverTelemetry(tb, "docker_logs")
+	tel := newReceiverTelemetry(tb)
 	ctx := context.Background()
 	msg := func(id string, action events.Action, at int64) events.Message {
 		return events.Message{Action: action, Actor: events.Actor{ID: id}, TimeNano: at}
@@ -541,12 +541,6 @@ func TestDiscoveryEventsCountedOnce(t *testing.T) {
 	}
 	tel.event(ctx, msg("a", events.ActionExecStart, 50)) // not an action the receiver follows
 	assert.Equal(t, map[string]float64{"start": 2, "die": 2}, sums(t, tt, "otelcol_docker_logs_discovery_events", "action"))
-
-	// Memory stays bounded: the oldest events are forgotten.
-	for i := range 2000 {
-		tel.event(ctx, msg(fmt.Sprint(i), events.ActionStart, int64(100+i)))
-	}
-	assert.Len(t, tel.recent.seen, len(tel.recent.ring))
 }
 
 // TestGapsCountedByCause counts gaps and their spans by cause, from 0.
@@ -555,7 +549,7 @@ func TestGapsCountedByCause(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
 	tb, err := metadata.NewTelemetryBuilder(tt.NewTelemetrySettings())
 	require.NoError(t, err)
-	tel := newReceiverTelemetry(tb, "docker_logs")
+	tel := newReceiverTelemetry(tb)
 	ctx := context.Background()
 	tel.zeroGaps(ctx)
 	assert.Equal(t, map[string]float64{"rotated_away": 0, "clock_stepped_back": 0, "removed_unread": 0}, sums(t, tt, "otelcol_docker_logs_gaps", "cause"))

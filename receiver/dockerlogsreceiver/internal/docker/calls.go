@@ -30,43 +30,37 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // ListRunning returns the containers that are running now and carry every label filter ("key=value").
 func (c *Client) ListRunning(ctx context.Context, labels []string) ([]container.Summary, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	f := filters.NewArgs()
-	for _, l := range labels {
-		f.Add("label", l)
-	}
-	list, err := c.api.ContainerList(ctx, container.ListOptions{Filters: f})
-	if err != nil {
-		return nil, fmt.Errorf("list containers: %w", err)
-	}
-	return list, nil
+	return c.list(ctx, "list containers", container.ListOptions{Filters: withLabels(filters.NewArgs(), labels)})
 }
 
 // ListExited returns the containers that have exited and carry every label filter ("key=value").
 func (c *Client) ListExited(ctx context.Context, labels []string) ([]container.Summary, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	f := filters.NewArgs(filters.Arg("status", "exited"))
-	for _, l := range labels {
-		f.Add("label", l)
-	}
-	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true, Filters: f})
-	if err != nil {
-		return nil, fmt.Errorf("list exited containers: %w", err)
-	}
-	return list, nil
+	f := withLabels(filters.NewArgs(filters.Arg("status", "exited")), labels)
+	return c.list(ctx, "list exited containers", container.ListOptions{All: true, Filters: f})
 }
 
 // ListAll returns every container the daemon has, running or not, whatever its labels.
 func (c *Client) ListAll(ctx context.Context) ([]container.Summary, error) {
+	return c.list(ctx, "list all containers", container.ListOptions{All: true})
+}
+
+// list lists the containers opts selects; what names the request in its error.
+func (c *Client) list(ctx context.Context, what string, opts container.ListOptions) ([]container.Summary, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	list, err := c.api.ContainerList(ctx, container.ListOptions{All: true})
+	list, err := c.api.ContainerList(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("list all containers: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return list, nil
+}
+
+// withLabels adds a label filter ("key=value") per entry of labels to f.
+func withLabels(f filters.Args, labels []string) filters.Args {
+	for _, l := range labels {
+		f.Add("label", l)
+	}
+	return f
 }
 
 // Inspect returns what the daemon knows of one container; ErrGone when it no longer exists.

@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
 )
@@ -194,21 +193,6 @@ func (d *delivery) deliverLive(ctx context.Context, lag *lagWatch) (ok, stalled,
 	}
 	return ok, stalled, behind, time.Since(start)
 }
-
-// tailAfterStall sizes the tail of the reopen after a stall: the turn's hint, and twice what the container
-// wrote while the batch waited and in the two margins the floor trails by, at the rate the turn read, entries
-// in elapsed.
-func tailAfterStall(hint, entries int, elapsed, waited time.Duration) int {
-	if elapsed <= 0 {
-		return hint
-	}
-	rate := float64(entries) / elapsed.Seconds()
-	behind := waited + 2*time.Duration(checkpoint.InversionMargin)
-	return min(hint+int(2*rate*behind.Seconds()), maxTail)
-}
-
-// maxTail bounds a tail: reading back further costs the daemon about as much as reading the whole log.
-const maxTail = 1 << 20
 
 // discard drops the pending batch and the open multiline records, which the next turn reads again.
 func (d *delivery) discard() {

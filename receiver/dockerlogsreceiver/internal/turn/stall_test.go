@@ -118,5 +118,5 @@ func TestTailAfterStallCoversWhatWasWrittenWhileTheBatchWaited(t *testing.T) {
 	assert.Equal(t, 1000+10000, tailAfterStall(1000, 1000, 2*time.Second, 9*time.Second))
 	assert.Equal(t, 1000, tailAfterStall(1000, 0, time.Second, time.Minute), "nothing read: nothing to go by")
 	assert.Equal(t, 1000, tailAfterStall(1000, 10, 0, time.Second))
-	assert.Equal(t, maxTail, tailAfterStall(1000, 1_000_000, time.Second, time.Hour))
+	assert.Equal(t, MaxTail, tailAfterStall(1000, 1_000_000, time.Second, time.Hour))
 }

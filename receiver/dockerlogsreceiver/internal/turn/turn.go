@@ -182,11 +182,11 @@ func Run(ctx context.Context, t Spec, yield <-chan pool.Reason) Outcome {
 			return out
 		case reopenInFull:
 			// After a clock step old lines are stamped after the floor: no tail reaches it, the log is read in full.
-			if req.Tail > 0 && req.Tail < maxTail && grown < tailGrowths && out.Cursor.Stepped == 0 {
+			if req.Tail > 0 && req.Tail < MaxTail && grown < tailGrowths && out.Cursor.Stepped == 0 {
 				// The last entries did not reach back to the cursor: ask for more of them, which costs the daemon
 				// about as many entries as it returns, before a read since the cursor, which costs it the whole log.
 				grown++
-				req.Tail = min(req.Tail*tailGrowth, maxTail)
+				req.Tail = min(req.Tail*tailGrowth, MaxTail)
 				continue
 			}
 			out.WindowMissed = true
