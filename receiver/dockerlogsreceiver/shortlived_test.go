@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,9 +37,11 @@ const (
 // start_at: end: each is either delivered whole or counted once as a removed_unread gap with one warning naming
 // it, never lost silently. The fraction delivered depends on the machine and is logged, not asserted.
 //
-// It runs with make shortlived (DOCKERLOGS_SHORTLIVED=1), not make test: about one run in fifteen still ends with
-// a container lost without a count, whose cause is not found yet, and a test that fails by chance would block
-// every submission. TestShortLivedContainerIsReadFromItsFirstLine keeps the single-container case in make test.
+// It runs with make shortlived (DOCKERLOGS_SHORTLIVED=1), not make test: on Docker 20.10 it can still fail by chance
+// (the daemon's follower can end a stream at the container's stop before its last lines, and a container removed
+// at once cannot be checked; see the receiver's README), and a test that fails by chance would block every
+// submission. TestShortLivedContainerIsReadFromItsFirstLine and TestStartEventThatCouldNotBeInspectedIsKept keep
+// the single-container cases in make test.
 func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 	if os.Getenv("DOCKERLOGS_SHORTLIVED") == "" {
 		t.Skip("race against the daemon's removal, run by make shortlived (DOCKERLOGS_SHORTLIVED=1)")
@@ -49,22 +53,9 @@ func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 	w := startRemovalWatch(t, cfg, nopHost(), sink)
 	image := dockertest.LoggenImage(t, cli)
 
-	labels[dockertest.TestLabel] = "1"
 	ids := make([]string, shortLivedContainers)
 	for i := range ids {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		resp, err := cli.ContainerCreate(ctx,
-			&container.Config{Image: image, Labels: labels, Cmd: []string{"-count", fmt.Sprint(2 * shortLivedLines), "-streams", "both"}},
-			&container.HostConfig{NetworkMode: "none", AutoRemove: true}, nil, nil,
-			fmt.Sprintf("%sshortlived-%d-%d", dockertest.NamePrefix, time.Now().UnixNano(), i))
-		cancel()
-		require.NoError(t, err)
-		ids[i] = resp.ID
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = cli.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true})
-		})
+		ids[i] = createShortLived(t, cli, image, labels, 2*shortLivedLines, true)
 	}
 	for wave := 0; wave < len(ids); wave += shortLivedWave {
 		var wg sync.WaitGroup
@@ -99,7 +90,7 @@ func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 			len(pending), len(ids), pending, open)
 	})
 
-	delivered, whole, counted := 0, 0, 0
+	delivered, whole, counted, lostUncounted := 0, 0, 0, 0
 	for _, id := range ids {
 		n := sink.count(id)
 		delivered += n
@@ -116,16 +107,93 @@ func TestShortLivedContainersReadWholeOrCounted(t *testing.T) {
 			require.Equal(t, wantSeqs(0, want, 2), seqs["stdout"], "container %.12s stdout", id)
 			require.Equal(t, wantSeqs(1, want, 2), seqs["stderr"], "container %.12s stderr", id)
 		case warnings == 0 && failedRemoval[id]:
-			// Never destroyed, so never reported removed: its log was refused while the container was dead.
-			t.Logf("container %.12s: %d of %d lines; the daemon failed to remove it", id, n, want)
+			// Not counted yet, and lost when it is not whole: a log request served during the removal read the
+			// log file that Docker 20.10 created again, empty, and made the removal fail (see the receiver's README).
+			lostUncounted += want - n
+			t.Logf("container %.12s: %d of %d lines, not counted; the daemon failed to remove it", id, n, want)
 		default:
 			counted++
 			require.Equal(t, 1, warnings, "container %.12s: %d of %d lines and no removed_unread warning", id, n, want)
 		}
 	}
 	require.Equal(t, float64(counted), w.removedUnreadGaps(t), "removed_unread gaps counted")
-	t.Logf("short-lived: %d of %d lines delivered (%.1f%%); %d containers whole, %d counted as removed_unread (%d the daemon failed to remove)",
-		delivered, want*len(ids), 100*float64(delivered)/float64(want*len(ids)), whole, counted, len(failedRemoval))
+	t.Logf("short-lived: %d of %d lines delivered (%.1f%%); %d containers whole, %d counted as removed_unread (%d the daemon failed to remove, %d lines of them lost without a count)",
+		delivered, want*len(ids), 100*float64(delivered)/float64(want*len(ids)), whole, counted, len(failedRemoval), lostUncounted)
+}
+
+// createShortLived creates (does not start) a container that writes lines lines, alternately to stdout and stderr,
+// and exits at once; autoRemove makes the daemon remove it then (docker run --rm). It is removed when the test ends.
+func createShortLived(t *testing.T, cli *client.Client, image string, labels map[string]string, lines int, autoRemove bool) string {
+	t.Helper()
+	all := map[string]string{dockertest.TestLabel: "1"}
+	for k, v := range labels {
+		all[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := cli.ContainerCreate(ctx,
+		&container.Config{Image: image, Labels: all, Cmd: []string{"-count", fmt.Sprint(lines), "-streams", "both"}},
+		&container.HostConfig{NetworkMode: "none", AutoRemove: autoRemove}, nil, nil,
+		fmt.Sprintf("%sshortlived-%d", dockertest.NamePrefix, time.Now().UnixNano()))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = cli.ContainerRemove(ctx, resp.ID, container.RemoveOptions{Force: true})
+	})
+	return resp.ID
+}
+
+// inspectEndpoint is the request that inspects a container, as the proxy names it.
+const inspectEndpoint = "GET /v{api}/containers/{id}/json"
+
+// TestStartEventThatCouldNotBeInspectedIsKept makes the inspect of a container that writes and exits at once fail
+// (the proxy refuses it, as an overloaded daemon's inspect times out). Removed at once (--rm), the container is
+// read from the stream opened at its start event when its destroy event comes, or counted as removed_unread;
+// left stopped, it is read whole once inspect answers again, though it is in no list of running containers.
+func TestStartEventThatCouldNotBeInspectedIsKept(t *testing.T) {
+	for _, removed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("removed=%v", removed), func(t *testing.T) {
+			cli := dockertest.Engine(t)
+			proxy := startReadOnlyProxy(t, cli)
+			proxy.refuse(inspectEndpoint)
+			cfg := testConfig()
+			cfg.Endpoint = proxy.endpoint
+			cfg.ReconcileInterval = 200 * time.Millisecond
+			labels := isolate(t, cfg)
+			sink := &collector{}
+			w := startRemovalWatch(t, cfg, nopHost(), sink)
+			const want = 100
+			id := createShortLived(t, cli, dockertest.LoggenImage(t, cli), labels, want, removed)
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			require.NoError(t, cli.ContainerStart(ctx, id, container.StartOptions{}))
+			waitFor(t, time.Minute, 10*time.Millisecond, func() (bool, string) {
+				return slices.ContainsFunc(proxy.refusals(), func(r string) bool { return strings.Contains(r, id) }),
+					"the receiver tried to inspect the container"
+			})
+			if !removed {
+				dockertest.WaitExit(t, cli, id, time.Minute)
+				proxy.allow(inspectEndpoint)
+			}
+			waitFor(t, time.Minute, 10*time.Millisecond, func() (bool, string) {
+				n, warned := sink.count(id), len(w.removedUnreadWarnings(id))
+				return n == want || warned > 0, fmt.Sprintf("%d of %d lines, %d removed_unread warnings", n, want, warned)
+			})
+			n, warned := sink.count(id), len(w.removedUnreadWarnings(id))
+			if !removed || warned == 0 {
+				require.Equal(t, want, n, "lines delivered")
+				require.Zero(t, warned, "read whole, and reported lost")
+				seqs := seqsByStream(t, sink.of(id))
+				require.Equal(t, wantSeqs(0, want, 2), seqs["stdout"])
+				require.Equal(t, wantSeqs(1, want, 2), seqs["stderr"])
+				return
+			}
+			t.Logf("%d of %d lines delivered before the container was removed; counted as removed_unread", n, want)
+			require.Equal(t, 1, warned, "one warning")
+			require.Equal(t, float64(1), w.removedUnreadGaps(t), "one removed_unread gap")
+		})
+	}
 }
 
 // removeDead removes the container if the daemon failed to remove it and left it dead, as a user would; it reports

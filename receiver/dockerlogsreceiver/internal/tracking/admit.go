@@ -23,19 +23,28 @@ import (
 // event's attributes stand in for its metadata and the stream's first bytes tell whether it has a TTY, and if
 // nothing of it can be read, it is counted as removed unread. One that started after the receiver is read from
 // that start too; one already running when the receiver started begins where start_at says (startPoint).
+//
+// A start event that cannot be handled now (inspect or the storage failed) is kept, with the stream opened at it,
+// and tried again at each reconcile and when the container is removed: never dropped, since a container that ran
+// briefly is in no later list.
 func (r *admitter) track(ctx context.Context, id string, start *events.Message) bool {
+	return r.trackFrom(ctx, id, start, false)
+}
+
+// trackFrom is track for a container known to be removed (removed): then its start event stands in for an inspect
+// that fails, whatever the error.
+func (r *admitter) trackFrom(ctx context.Context, id string, start *events.Message, removed bool) bool {
 	if c := r.containers.get(id); c != nil {
+		r.early.settle(id)
 		return c.is(readable)
 	}
 	if id == r.ownID || r.excluded.has(id) {
 		r.early.discard(id)
 		return false
 	}
-	c, info, ok := r.inspectNew(ctx, id, start)
+	c, info, ok, retry := r.inspectNew(ctx, id, start, removed)
 	if !ok {
-		if start != nil {
-			r.early.discard(id)
-		}
+		r.giveUpStart(id, start, retry)
 		return false
 	}
 	if !r.selects(c.meta) {
@@ -56,7 +65,7 @@ func (r *admitter) track(ctx context.Context, id string, start *events.Message) 
 		// Reading it as new could deliver its whole log again: wait for the storage instead.
 		r.logger.Warn("Loading the saved read position failed; trying again at the next reconcile",
 			zap.String("container.id", id), zap.Error(err))
-		r.early.discard(id)
+		r.giveUpStart(id, start, true)
 		return false
 	}
 	switch {
@@ -98,16 +107,29 @@ func (r *admitter) track(ctx context.Context, id string, start *events.Message) 
 	}
 	c.early = r.early.parked(id)
 	r.containers.add(c)
+	r.early.settle(id)
 	return true
 }
 
+// giveUpStart ends an attempt to track a container: its start event is kept to be tried again (retry), or its
+// parked stream is closed.
+func (r *admitter) giveUpStart(id string, start *events.Message, retry bool) {
+	switch {
+	case start != nil && retry:
+		r.early.deferStart(*start)
+	case start != nil:
+		r.early.discard(id)
+	}
+}
+
 // inspectNew reads what the receiver keeps of a container it does not know yet; it reports false when the
-// container cannot be tracked now. A container first seen through its start event and gone already is known by
-// the event and the stream opened at it; with no stream, what it wrote is counted as removed unread.
-func (r *admitter) inspectNew(ctx context.Context, id string, start *events.Message) (*trackedContainer, container.InspectResponse, bool) {
+// container cannot be tracked now, and retry when its start event is to be tried again. A container first seen
+// through its start event and gone already (or known removed) is known by the event and the stream opened at it;
+// with no stream, what it wrote is counted as removed unread.
+func (r *admitter) inspectNew(ctx context.Context, id string, start *events.Message, removed bool) (c *trackedContainer, info container.InspectResponse, ok, retry bool) {
 	info, err := r.client.Inspect(ctx, id)
 	if err == nil {
-		c := &trackedContainer{meta: r.metaOf(info), logFileSize: rotatingFileSize(info.HostConfig)}
+		c = &trackedContainer{meta: r.metaOf(info), logFileSize: rotatingFileSize(info.HostConfig)}
 		if info.Config != nil {
 			c.tty = info.Config.Tty
 		}
@@ -119,30 +141,36 @@ func (r *admitter) inspectNew(ctx context.Context, id string, start *events.Mess
 				c.startedAt = started.UnixNano()
 			}
 		}
-		return c, info, true
+		return c, info, true, false
 	}
 	if ctx.Err() != nil {
-		return nil, info, false
+		return nil, info, false, false
 	}
-	if start == nil || !errors.Is(err, docker.ErrGone) {
-		if !errors.Is(err, docker.ErrGone) {
-			r.logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
-			r.health.DaemonFailed(err)
-		}
-		return nil, info, false
+	gone := errors.Is(err, docker.ErrGone)
+	if !gone {
+		r.logger.Warn("Inspecting a container failed", zap.String("container.id", id), zap.Error(err))
+		r.health.DaemonFailed(err)
+	}
+	switch {
+	case start == nil:
+		return nil, info, false, false
+	case !gone && !removed:
+		// Perhaps running still: the stream of a removed container is given up when it sends nothing (tty), so
+		// only a container known to be gone is read from its event.
+		return nil, info, false, true
 	}
 	meta, selected := r.eventMeta(*start)
 	if !selected {
-		return nil, info, false
+		return nil, info, false, false
 	}
-	c := &trackedContainer{meta: meta, startedAt: start.TimeNano}
+	c = &trackedContainer{meta: meta, startedAt: start.TimeNano}
 	if c.tty, err = r.early.tty(ctx, id); err != nil {
 		if ctx.Err() == nil {
 			r.removedUnread(ctx, id, meta.Name, r.newRunStart(ctx, *start, nil), start.TimeNano)
 		}
-		return nil, info, false
+		return nil, info, false, false
 	}
-	return c, info, true
+	return c, info, true, false
 }
 
 // limitOf returns a container's read limit: the receiver's, each rate replaced by the container's label when it

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/docker/docker/api/types/events"
 	"io"
 	"sync"
 	"time"
@@ -34,14 +35,53 @@ type earlyStreams struct {
 	mu      sync.Mutex
 	byID    map[string]*earlyStream
 	created map[string]bool // containers whose create event was seen: their whole log is their own
-	wg      sync.WaitGroup
+	// deferred are the start events of containers that could not be tracked when they came (inspect or the
+	// storage failed): one that ran briefly is in no list of running containers later, so it is tried again from
+	// its event, and read from its parked stream once it is removed.
+	deferred map[string]events.Message
+	wg       sync.WaitGroup
 }
 
 // maxCreated bounds the containers remembered as created and not yet started or destroyed.
 const maxCreated = 10000
 
 func newEarlyStreams() *earlyStreams {
-	return &earlyStreams{byID: map[string]*earlyStream{}, created: map[string]bool{}}
+	return &earlyStreams{byID: map[string]*earlyStream{}, created: map[string]bool{}, deferred: map[string]events.Message{}}
+}
+
+// deferStart keeps the start event of a container that could not be tracked, to be tried again.
+func (e *earlyStreams) deferStart(msg events.Message) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.deferred[msg.Actor.ID]; ok || len(e.deferred) < maxCreated {
+		e.deferred[msg.Actor.ID] = msg
+	}
+}
+
+// deferredStart returns the kept start event of the container, if any.
+func (e *earlyStreams) deferredStart(id string) (events.Message, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	msg, ok := e.deferred[id]
+	return msg, ok
+}
+
+// deferredStarts returns every kept start event.
+func (e *earlyStreams) deferredStarts() []events.Message {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	msgs := make([]events.Message, 0, len(e.deferred))
+	for _, msg := range e.deferred {
+		msgs = append(msgs, msg)
+	}
+	return msgs
+}
+
+// settle forgets the kept start event of a container that is tracked now.
+func (e *earlyStreams) settle(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.deferred, id)
 }
 
 // sawCreate remembers that the container was created while the receiver ran.
@@ -171,12 +211,13 @@ type readCloser struct {
 	io.Closer
 }
 
-// discard closes and forgets the container's parked stream, if any.
+// discard closes and forgets the container's parked stream and kept start event, if any.
 func (e *earlyStreams) discard(id string) {
 	e.mu.Lock()
 	s := e.byID[id]
 	delete(e.byID, id)
 	delete(e.created, id)
+	delete(e.deferred, id)
 	e.mu.Unlock()
 	if s != nil {
 		go s.close()

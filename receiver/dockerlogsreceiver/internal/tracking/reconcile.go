@@ -27,6 +27,12 @@ func (r *Tracker) reconcile(ctx context.Context) bool {
 			r.pool.Add(s.ID)
 		}
 	}
+	// Containers whose start event could not be handled: one that already exited is in no list.
+	for _, msg := range r.early.deferredStarts() {
+		if r.admit.track(ctx, msg.Actor.ID, &msg) {
+			r.pool.Again(msg.Actor.ID)
+		}
+	}
 	r.prune(ctx)
 	return true
 }

@@ -49,6 +49,11 @@ func (r *core) removedUnread(ctx context.Context, id, name string, cur checkpoin
 
 // forget drops a container that is gone, and its saved position.
 func (r *Tracker) forget(ctx context.Context, id string) {
+	if msg, ok := r.early.deferredStart(id); ok {
+		// Its start event could not be handled: it is tracked now from the event and read from the stream opened
+		// then, or counted as removed unread.
+		r.admit.trackFrom(ctx, id, &msg, true)
+	}
 	r.excluded.remove(id)
 	if c := r.containers.get(id); c != nil {
 		reading, unread := c.forgetNow()
