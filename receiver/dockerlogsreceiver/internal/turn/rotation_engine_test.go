@@ -146,5 +146,3 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 	return true
 }
-
-
