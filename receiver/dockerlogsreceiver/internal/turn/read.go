@@ -20,8 +20,10 @@ import (
 // ended with its log are sent last (lastLines).
 func readLines(ctx context.Context, body io.Reader, t *Spec, cur checkpoint.Cursor, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
-	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes,
-		Stored: storedPieces(ctx, t)})
+	ahead := newAheadReader(body)
+	defer ahead.stop()
+	r := decode.NewReader(ahead, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes,
+		Stored: storedPieces(ctx, t, ahead)})
 	s := lineSender{ctx: ctx, t: t, cur: cur, anchor: anchor, lines: lines, filter: checkpoint.NewFilter(cur), first: true}
 	for {
 		l, err := r.Next()

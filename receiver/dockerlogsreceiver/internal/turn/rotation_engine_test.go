@@ -146,3 +146,34 @@ func waitFor(d time.Duration, cond func() bool) bool {
 	}
 	return true
 }
+
+// TestEngineRunOfOneByteArrivesWhole has a real engine store a line of one byte repeated, whose 16 KiB pieces are
+// equal: they are content, and the line arrives whole, plain and on a TTY.
+func TestEngineRunOfOneByteArrivesWhole(t *testing.T) {
+	cli := dockertest.Engine(t)
+	image := dockertest.PrintLinesImage(t, cli)
+	run := strings.Repeat("=", 100000)
+	for _, tty := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tty=%v", tty), func(t *testing.T) {
+			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Image: image, TTY: tty,
+				LogOpts: map[string]string{"max-size": "1m", "max-file": "3", "compress": "1"},
+				Cmd:     []string{"stdout:before", "stdout:" + run, "stdout:after"}})
+			dockertest.WaitExit(t, cli, id, 2*time.Minute)
+			dc, err := docker.NewClient(docker.Settings{Endpoint: cli.DaemonHost(), Timeout: 30 * time.Second})
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = dc.Close() })
+			s := &sink{}
+			spec := Spec{Open: func(ctx context.Context, req docker.LogsRequest) (io.ReadCloser, error) { return dc.Logs(ctx, id, req) },
+				Deliver: s.deliver, TTY: tty, Driver: "json-file", MaxLineBytes: 20000, MaxBatch: 64, FlushInterval: 10 * time.Millisecond}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			out := Run(ctx, spec, nil)
+			assert.Equal(t, EndStreamClosed, out.End)
+			var b strings.Builder
+			for _, l := range s.lines {
+				b.WriteString(l.Body)
+			}
+			assert.True(t, b.String() == "before"+run+"after", "got %d bytes, want %d", b.Len(), len("before"+run+"after"))
+		})
+	}
+}
