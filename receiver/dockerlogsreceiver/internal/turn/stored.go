@@ -2,18 +2,26 @@ package turn
 
 import (
 	"context"
+	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
+// storedTimeout bounds one question about what the daemon stored of a line.
+const storedTimeout = 30 * time.Second
+
 // storedPieces reads what the daemon stored of one line, for a follow stream's Reader to tell a piece the daemon
 // sent again from content (decode.Options.Stored): a read since the line's time, without following, closed once
-// the line was read, which costs the daemon a read of its log up to there. The follow stream is read on meanwhile
-// (aheadReader).
-func storedPieces(ctx context.Context, t *Spec, follow *aheadReader) decode.StoredFunc {
+// the line was read, which costs the daemon a read of its log up to there.
+//
+// A question is not given up when the stream is closed (a yield): Docker 20.10 reads every file of the log for it,
+// which can take longer than a turn, and a turn that gave up would leave the line to the next one, which would ask
+// again. So it is bounded by the turn's context and storedTimeout.
+func storedPieces(ctx context.Context, t *Spec) decode.StoredFunc {
 	return func(stream decode.Stream, ts int64) ([]uint32, bool) {
-		defer follow.asked()()
+		ctx, cancel := context.WithTimeout(ctx, storedTimeout)
+		defer cancel()
 		body, err := t.Open(ctx, docker.LogsRequest{Since: ts})
 		if err != nil {
 			return nil, false
