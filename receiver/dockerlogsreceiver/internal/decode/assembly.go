@@ -26,9 +26,9 @@ type assembly struct {
 	pieces []uint32
 	// again is how many of pieces the daemon sent again since an older entry interrupted the line; -1: none did.
 	again int
-	// stored sums up the pieces the daemon keeps of the line, once a piece equal to an earlier one made the Reader
-	// ask (keepPiece); nil before.
-	stored []uint32
+	// stored is what the daemon keeps of the line, once a piece equal to an earlier one made the Reader ask
+	// (keepPiece); nil before.
+	stored *StoredLine
 }
 
 // begin starts a line at ts unless one is already being assembled.

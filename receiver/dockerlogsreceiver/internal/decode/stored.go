@@ -7,9 +7,16 @@ import (
 	"time"
 )
 
-// StoredFunc reads the checksums (as StoredPieces returns them) of the pieces the daemon keeps of the line of one output stamped ts, in
-// order, from a read of the log that does not follow it; false when they cannot be read.
-type StoredFunc func(stream Stream, ts int64) ([]uint32, bool)
+// StoredLine is what the daemon keeps of one line: the checksums of its pieces (as StoredPieces sums them up), in
+// order, and whether the line ends there (its newline, or a later entry of its output, was read after them).
+type StoredLine struct {
+	Sums  []uint32
+	Whole bool
+}
+
+// StoredFunc reads what the daemon keeps of the line of one output stamped ts, from a read of the log that does not
+// follow it; false when it cannot be read.
+type StoredFunc func(stream Stream, ts int64) (StoredLine, bool)
 
 // keepPiece decides whether a later piece of the open line a, with checksum sum, is the line's next piece or one
 // the daemon sent again.
@@ -21,37 +28,31 @@ type StoredFunc func(stream Stream, ts int64) ([]uint32, bool)
 // is such a repeat, or content (a run of one byte cuts into equal pieces): the bytes cannot tell, so the daemon is
 // asked what it stored of the line, and from then on a piece is kept when it is the stored line's next one. The
 // stream is the stored line with a copy of some of its pieces put in, so matching each stored piece to the first
-// equal piece sent keeps every piece of the line once, in order. A piece past what was stored when asked makes
-// the Reader ask again, since the follower sends only what the file holds.
+// equal piece sent keeps every piece of the line once, in order; a piece equal to none before it is no copy, and is
+// kept without asking. A piece past what was stored when asked makes the Reader ask again, since the follower sends
+// only what the file holds, unless the stored line had ended.
 //
 // Whole-second stamps (Podman) are not checked: there many lines share a stamp, and that daemon has no such repeat.
 func (r *Reader) keepPiece(a *assembly, sum uint32) bool {
-	if r.stored == nil || a.ts%int64(time.Second) == 0 {
+	if r.stored == nil || a.ts%int64(time.Second) == 0 || !slices.Contains(a.pieces, sum) {
+		// A piece equal to none before it is no copy of one: the line's next piece.
 		return true
-	}
-	if a.stored == nil {
-		if !slices.Contains(a.pieces, sum) {
-			return true
-		}
-		if !r.readStored(a) {
-			// Not known: kept, since dropping could lose content.
-			return true
-		}
 	}
 	k := len(a.pieces)
-	if k >= len(a.stored) && !r.readStored(a) {
+	if (a.stored == nil || k >= len(a.stored.Sums) && !a.stored.Whole) && !r.readStored(a) {
+		// Not known: kept, since dropping could lose content.
 		return true
 	}
-	return k < len(a.stored) && a.stored[k] == sum
+	return k < len(a.stored.Sums) && a.stored.Sums[k] == sum
 }
 
 // readStored asks the daemon what it stored of the line a is assembling.
 func (r *Reader) readStored(a *assembly) bool {
-	sums, ok := r.stored(a.stream, a.ts)
+	line, ok := r.stored(a.stream, a.ts)
 	if !ok {
 		return false
 	}
-	a.stored = append(make([]uint32, 0, len(sums)), sums...)
+	a.stored = &line
 	return true
 }
 
@@ -69,23 +70,22 @@ func (r *Reader) note(stream Stream, ts int64, sum uint32) {
 	}
 }
 
-// StoredPieces reads a log that does not follow (a request since ts) and returns the checksums of the pieces of
-// the line of output stream stamped ts, in the order they are stored; it stops reading once the line is whole or
-// a later line of that output is read.
-func StoredPieces(body io.Reader, opts Options, stream Stream, ts int64) ([]uint32, error) {
+// StoredPieces reads a log that does not follow (a request since ts) and returns what it holds of the line of
+// output stream stamped ts; it stops reading once the line ended or a later line of that output was read.
+func StoredPieces(body io.Reader, opts Options, stream Stream, ts int64) (StoredLine, error) {
 	opts.Stored = nil
 	r := NewReader(body, opts)
 	r.collect = &pieceLog{stream: stream, ts: ts, sums: []uint32{}}
 	for {
 		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return r.collect.sums, nil
+			return StoredLine{Sums: r.collect.sums}, nil
 		}
 		if err != nil {
-			return nil, err
+			return StoredLine{}, err
 		}
 		if l.Stream == stream && (l.Timestamp > ts || l.Timestamp == ts && l.Entries > 0) {
-			return r.collect.sums, nil
+			return StoredLine{Sums: r.collect.sums, Whole: true}, nil
 		}
 	}
 }

@@ -39,27 +39,33 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 				}
 				ps := pieces(text)
 				asks := 0
-				stored := func(stream Stream, ts int64) ([]uint32, bool) {
+				stored := func(stream Stream, ts int64) (StoredLine, bool) {
 					want := c.stored[min(asks, len(c.stored)-1)]
 					asks++
 					if stream != Stdout || ts != t0 {
 						t.Errorf("asked about %v at %d, want stdout at %d", stream, ts, t0)
 					}
-					// What the daemon sends without following, since the line's time: the pieces stored, and a later
-					// line, which on a TTY can only follow the line's end.
+					// What the daemon sends without following, since the line's time: the pieces stored, then a later
+					// line of the output once the line ended, or of the other output (none on a TTY).
 					var kept []string
 					for _, i := range want {
 						kept = append(kept, ps[i])
 					}
 					log := encode(tty, kept)
-					if !tty || strings.HasSuffix(kept[len(kept)-1], "\n") {
+					switch {
+					case strings.HasSuffix(kept[len(kept)-1], "\n"):
 						log += encodeAt(tty, t0+1, []string{"later\n"})
+					case !tty:
+						log += frame(byte(Stderr), entry(t0+1, "other output\n"))
 					}
-					sums, err := StoredPieces(strings.NewReader(log), Options{TTY: tty}, Stdout, ts)
+					line, err := StoredPieces(strings.NewReader(log), Options{TTY: tty}, Stdout, ts)
 					if err != nil {
 						t.Fatal(err)
 					}
-					return sums, true
+					if line.Whole != strings.HasSuffix(kept[len(kept)-1], "\n") {
+						t.Errorf("the stored line is whole: %v, with %d pieces", line.Whole, len(kept))
+					}
+					return line, true
 				}
 				var sent []string
 				for _, i := range c.sent {
@@ -84,9 +90,9 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 func TestReaderDoesNotAskAboutWholeSecondStamps(t *testing.T) {
 	sec := t0 - t0%int64(time.Second)
 	body := strings.Repeat("=", 2*pieceSize+1)
-	stored := func(Stream, int64) ([]uint32, bool) {
+	stored := func(Stream, int64) (StoredLine, bool) {
 		t.Error("asked about a whole-second stamp")
-		return nil, false
+		return StoredLine{}, false
 	}
 	lines, err := readAll(NewReader(strings.NewReader(muxLine(Stdout, sec, body)), Options{Stored: stored}))
 	if err.Error() != "EOF" {

@@ -19,15 +19,15 @@ const storedTimeout = 30 * time.Second
 // which can take longer than a turn, and a turn that gave up would leave the line to the next one, which would ask
 // again. So it is bounded by the turn's context and storedTimeout.
 func storedPieces(ctx context.Context, t *Spec) decode.StoredFunc {
-	return func(stream decode.Stream, ts int64) ([]uint32, bool) {
+	return func(stream decode.Stream, ts int64) (decode.StoredLine, bool) {
 		ctx, cancel := context.WithTimeout(ctx, storedTimeout)
 		defer cancel()
 		body, err := t.Open(ctx, docker.LogsRequest{Since: ts})
 		if err != nil {
-			return nil, false
+			return decode.StoredLine{}, false
 		}
 		defer body.Close()
-		sums, err := decode.StoredPieces(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes}, stream, ts)
-		return sums, err == nil
+		line, err := decode.StoredPieces(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes}, stream, ts)
+		return line, err == nil
 	}
 }
