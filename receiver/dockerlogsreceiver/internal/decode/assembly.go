@@ -29,6 +29,8 @@ type assembly struct {
 	// stored is what the daemon keeps of the line, once a piece equal to an earlier one made the Reader ask
 	// (keepPiece); nil before.
 	stored *StoredLine
+	// unknown: the daemon's answer showed it no longer keeps the line whole, so its pieces are all kept.
+	unknown bool
 }
 
 // begin starts a line at ts unless one is already being assembled.
@@ -38,7 +40,7 @@ func (a *assembly) begin(ts int64) {
 	}
 	a.open, a.done, a.ts, a.entries = true, false, ts, 0
 	a.buf, a.sent = a.buf[:0], 0
-	a.pieces, a.again, a.stored = a.pieces[:0], -1, nil
+	a.pieces, a.again, a.stored, a.unknown = a.pieces[:0], -1, nil, false
 }
 
 // consumed notes one more entry of the line, with the checksum of its content as the daemon sent it.

@@ -68,6 +68,8 @@ type Reader struct {
 
 	stored  StoredFunc // Options.Stored
 	collect *pieceLog  // StoredPieces: the line whose pieces are collected
+	// newest is each output's newest timestamp read, and before the one before it (note).
+	newest, before [3]int64
 }
 
 // NewReader returns a Reader of the logs response body r.

@@ -15,15 +15,19 @@ type repeatCase struct {
 	// stored are the pieces the daemon had stored at each question, in turn; the last answers every later one.
 	stored [][]int
 	asks   int // questions the Reader must ask
+	// lost: a rotation deleted the line's start, and the line before it, from the log.
+	lost bool
 }
 
 // The first piece of a line that starts a json-file file, sent again (the follower reached the file's end after
 // it); a run of one byte whose pieces are equal, sent as stored; the same run with two pieces sent again, asked
-// about when the daemon had stored only two of them.
+// about when the daemon had stored only two of them; a run whose start the daemon no longer holds, asked about once
+// and kept as sent; two middle pieces sent again.
 var repeatCases = []repeatCase{
 	{name: "first piece again", body: "seq=1 " + strings.Repeat("abcdefghij", 5000), sent: []int{0, 0, 1, 2, 3}, stored: [][]int{{0, 1, 2, 3}}, asks: 1},
 	{name: "run of one byte as stored", body: strings.Repeat("x", 3*pieceSize+10), sent: []int{0, 1, 2, 3}, stored: [][]int{{0, 1, 2, 3}}, asks: 1},
 	{name: "run of one byte again", body: strings.Repeat("0", 3*pieceSize+10), sent: []int{0, 1, 0, 1, 2, 3}, stored: [][]int{{0, 1}, {0, 1, 2, 3}}, asks: 2},
+	{name: "start rotated away", body: strings.Repeat("=", 3*pieceSize+10), sent: []int{0, 1, 2, 3}, stored: [][]int{{2, 3}}, asks: 1, lost: true},
 	{name: "second and third again", body: "seq=2 " + strings.Repeat("klmnopqrst", 6000), sent: []int{0, 1, 2, 1, 2, 3}, stored: [][]int{{0, 1, 2, 3}}, asks: 1},
 }
 
@@ -39,11 +43,11 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 				}
 				ps := pieces(text)
 				asks := 0
-				stored := func(stream Stream, ts int64) (StoredLine, bool) {
+				stored := func(stream Stream, since, ts int64) (StoredLine, bool) {
 					want := c.stored[min(asks, len(c.stored)-1)]
 					asks++
-					if stream != Stdout || ts != t0 {
-						t.Errorf("asked about %v at %d, want stdout at %d", stream, ts, t0)
+					if stream != Stdout || since != t0-1 || ts != t0 {
+						t.Errorf("asked about %v at %d since %d, want stdout at %d since %d", stream, ts, since, t0, t0-1)
 					}
 					// What the daemon sends without following, since the line's time: the pieces stored, then a later
 					// line of the output once the line ended, or of the other output (none on a TTY).
@@ -52,6 +56,9 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 						kept = append(kept, ps[i])
 					}
 					log := encode(tty, kept)
+					if !c.lost {
+						log = encodeAt(tty, since, []string{"before\n"}) + log
+					}
 					switch {
 					case strings.HasSuffix(kept[len(kept)-1], "\n"):
 						log += encodeAt(tty, t0+1, []string{"later\n"})
@@ -71,12 +78,12 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 				for _, i := range c.sent {
 					sent = append(sent, ps[i])
 				}
-				input := encode(tty, sent) + encodeAt(tty, t0+1, []string{"next\n"})
+				input := encodeAt(tty, t0-1, []string{"before\n"}) + encode(tty, sent) + encodeAt(tty, t0+1, []string{"next\n"})
 				lines, err := readAll(NewReader(strings.NewReader(input), Options{TTY: tty, MaxLineBytes: 1 << 20, Stored: stored}))
 				if err.Error() != "EOF" {
 					t.Fatal(err)
 				}
-				equalLines(t, lines, []got{{Stdout, t0, c.body, len(ps)}, {Stdout, t0 + 1, "next", 1}})
+				equalLines(t, lines, []got{{Stdout, t0 - 1, "before", 1}, {Stdout, t0, c.body, len(ps)}, {Stdout, t0 + 1, "next", 1}})
 				if asks != c.asks {
 					t.Errorf("asked the daemon %d times, want %d", asks, c.asks)
 				}
@@ -90,7 +97,7 @@ func TestReaderKeepsEachStoredPieceOnce(t *testing.T) {
 func TestReaderDoesNotAskAboutWholeSecondStamps(t *testing.T) {
 	sec := t0 - t0%int64(time.Second)
 	body := strings.Repeat("=", 2*pieceSize+1)
-	stored := func(Stream, int64) (StoredLine, bool) {
+	stored := func(Stream, int64, int64) (StoredLine, bool) {
 		t.Error("asked about a whole-second stamp")
 		return StoredLine{}, false
 	}
