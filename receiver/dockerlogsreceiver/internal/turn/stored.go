@@ -19,6 +19,11 @@ const storedTimeout = 30 * time.Second
 // which can take longer than a turn, and a turn that gave up would leave the line to the next one, which would ask
 // again. So it is bounded by the turn's context and storedTimeout.
 func storedPieces(ctx context.Context, t *Spec) decode.StoredFunc {
+	if t.Driver != "json-file" && t.Driver != "" {
+		// Only json-file's follower is known to send a file again (an empty Driver is not known, maybe json-file); a
+		// question costs the daemon a read of the whole log.
+		return nil
+	}
 	return func(stream decode.Stream, since, ts int64) (decode.StoredLine, bool) {
 		ctx, cancel := context.WithTimeout(ctx, storedTimeout)
 		defer cancel()
