@@ -2,6 +2,7 @@ package turn
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
@@ -25,6 +26,10 @@ func storedPieces(ctx context.Context, t *Spec) decode.StoredFunc {
 		return nil
 	}
 	return func(stream decode.Stream, since, ts int64) (decode.StoredLine, bool) {
+		key := storedKey{stream: stream, since: since, ts: ts}
+		if line, ok := answers.get(key); ok {
+			return line, true
+		}
 		ctx, cancel := context.WithTimeout(ctx, storedTimeout)
 		defer cancel()
 		body, err := t.Open(ctx, docker.LogsRequest{Since: since})
@@ -33,6 +38,55 @@ func storedPieces(ctx context.Context, t *Spec) decode.StoredFunc {
 		}
 		defer body.Close()
 		line, err := decode.StoredPieces(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes}, stream, ts)
-		return line, err == nil
+		if err != nil {
+			return decode.StoredLine{}, false
+		}
+		if line.Whole {
+			answers.put(key, line)
+		}
+		return line, true
 	}
+}
+
+// answers keeps the last answers about whole lines, for every turn of the receiver: a question can take longer than
+// a turn (a yield ends the stream after it), and the next turn, which reads the line again from its start, must
+// not ask again, or a turn of a second would never get past a long line. A line is known by its output, its time
+// and the time of the entry before it, to the nanosecond: two containers sharing all three are not told apart.
+var answers = &answerCache{byKey: map[storedKey]decode.StoredLine{}}
+
+// storedKey names a question about a line.
+type storedKey struct {
+	stream    decode.Stream
+	since, ts int64
+}
+
+// answersKept bounds the answers kept; the oldest goes first.
+const answersKept = 256
+
+// answerCache is a bounded map of answers, safe for the turns' readers.
+type answerCache struct {
+	mu    sync.Mutex
+	byKey map[storedKey]decode.StoredLine
+	order []storedKey
+}
+
+func (c *answerCache) get(k storedKey) (decode.StoredLine, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	line, ok := c.byKey[k]
+	return line, ok
+}
+
+func (c *answerCache) put(k storedKey, line decode.StoredLine) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.byKey[k]; ok {
+		return
+	}
+	if len(c.order) >= answersKept {
+		delete(c.byKey, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.byKey[k] = line
+	c.order = append(c.order, k)
 }
