@@ -35,6 +35,9 @@ type options struct {
 	traces bool
 	// pauseAfter, when positive, stops after that many lines until the resume signal (SIGUSR1) comes.
 	pauseAfter int
+	// pauseMid, with pauseAfter, writes line pauseAfter in two halves with a second wait for SIGUSR1 between them:
+	// a line the engine has begun to store and not finished.
+	pauseMid bool
 }
 
 // exitCode is what run returns for -exit: the code the program ends with.
@@ -59,6 +62,7 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 	fs.BoolVar(&o.same, "same", false, "write the prefix alone as every line, without sequence number or stream (identical lines)")
 	fs.BoolVar(&o.stamps, "stamps", false, "write after the prefix of every line a timestamp of the engine's form: in turn 2099-01-01, one second ahead, and 50 µs ahead (about when the engine captures the line)")
 	fs.IntVar(&o.pauseAfter, "pause-after", 0, "after this many lines, wait for SIGUSR1 before writing the rest (a workload that waits for its test)")
+	fs.BoolVar(&o.pauseMid, "pause-mid", false, "with -pause-after N, write line N in two halves, waiting for SIGUSR1 again between them")
 	fs.BoolVar(&o.traces, "traces", false, "write numbered stack traces of 20 to 40 lines instead of single lines (-count and -rate count traces; with both streams, even traces to stdout)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -74,6 +78,8 @@ func parseFlags(args []string, usage io.Writer) (options, error) {
 		return o, errors.New("-traces cannot be combined with -unterminated, -size or -same")
 	case o.stamps && (o.traces || o.same):
 		return o, errors.New("-stamps cannot be combined with -traces or -same")
+	case o.pauseMid && (o.pauseAfter == 0 || o.traces):
+		return o, errors.New("-pause-mid needs -pause-after and cannot be combined with -traces")
 	case o.unterminated && o.count == 0:
 		return o, errors.New("-unterminated needs -count: only a last line can lack its newline")
 	case o.streams != "stdout" && o.streams != "stderr" && o.streams != "both":
@@ -136,6 +142,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, resume <-
 		}
 		if !o.unterminated || seq < o.count-1 {
 			buf = append(buf, '\n')
+		}
+		if o.pauseMid && seq == o.pauseAfter {
+			half := len(buf) / 2
+			if _, err := w.Write(buf[:half]); err != nil {
+				return fmt.Errorf("write the first half of line %d to %s: %w", seq, stream, err)
+			}
+			select {
+			case <-resume:
+			case <-ctx.Done():
+				return nil
+			}
+			buf = buf[half:]
 		}
 		// One Write per line: an unbuffered *os.File turns it into one write(2), so the engine never sees half a line from us.
 		if _, err := w.Write(buf); err != nil {

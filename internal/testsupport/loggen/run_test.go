@@ -294,3 +294,45 @@ func TestPauseAfterWaitsForTheResumeSignal(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestPauseMidWritesTheLineInTwoHalves(t *testing.T) {
+	resume := make(chan os.Signal, 2)
+	var out lineWriter
+	done := make(chan error, 1)
+	go func() {
+		done <- run(t.Context(), []string{"-count", "3", "-size", "100", "-pause-after", "1", "-pause-mid"}, &out, &lineWriter{}, resume)
+	}()
+	writes := func() []string {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		return append([]string(nil), out.writes...)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(writes()) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the line before the pause was not written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	resume <- syscall.SIGUSR1
+	for len(writes()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the first half of line 1 was not written")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if w := writes(); len(w) != 2 || len(w[1]) != 50 || strings.Contains(w[1], "\n") {
+		t.Fatalf("writes before the second resume: %q", w)
+	}
+	resume <- syscall.SIGUSR1
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	w := writes()
+	if len(w) != 4 || w[1]+w[2] != strings.TrimSuffix(w[1]+w[2], "\n")+"\n" || len(w[1]+w[2]) != 101 {
+		t.Fatalf("writes: %q", w)
+	}
+	if _, err := parseFlags([]string{"-pause-mid"}, &bytes.Buffer{}); err == nil {
+		t.Fatal("-pause-mid without -pause-after was accepted")
+	}
+}

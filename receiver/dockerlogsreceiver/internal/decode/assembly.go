@@ -26,6 +26,11 @@ type assembly struct {
 	pieces []uint32
 	// again is how many of pieces the daemon sent again since an older entry interrupted the line; -1: none did.
 	again int
+	// stored is what the daemon keeps of the line, once a piece equal to an earlier one made the Reader ask
+	// (keepPiece); nil before.
+	stored *StoredLine
+	// unknown: the daemon's answer showed it no longer keeps the line whole, so its pieces are all kept.
+	unknown bool
 }
 
 // begin starts a line at ts unless one is already being assembled.
@@ -35,13 +40,13 @@ func (a *assembly) begin(ts int64) {
 	}
 	a.open, a.done, a.ts, a.entries = true, false, ts, 0
 	a.buf, a.sent = a.buf[:0], 0
-	a.pieces, a.again = a.pieces[:0], -1
+	a.pieces, a.again, a.stored, a.unknown = a.pieces[:0], -1, nil, false
 }
 
-// consumed notes one more entry of the line, with its content as the daemon sent it.
-func (a *assembly) consumed(content []byte) {
+// consumed notes one more entry of the line, with the checksum of its content as the daemon sent it.
+func (a *assembly) consumed(sum uint32) {
 	a.entries++
-	a.pieces = append(a.pieces, crc32.ChecksumIEEE(content))
+	a.pieces = append(a.pieces, sum)
 }
 
 // interruptedBy reports whether an entry stamped ts is one the daemon sends again from before the line being

@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/crc32"
 	"io"
 )
 
@@ -105,6 +106,12 @@ func (r *Reader) nextMux() (Line, error) {
 			continue
 		}
 		r.in.discard(headerLen + n)
+		sum := crc32.ChecksumIEEE(content)
+		r.note(a.stream, ts, sum)
+		if a.open && !a.done && a.ts == ts && !r.keepPiece(a, sum) {
+			// A piece of the open line sent again: the line has it already.
+			continue
+		}
 		if n := len(content); n > 0 && content[n-1] == '\n' {
 			body := content[:n-1]
 			if !a.open && len(body) <= r.max {
@@ -112,12 +119,12 @@ func (r *Reader) nextMux() (Line, error) {
 				return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, nil
 			}
 			a.begin(ts)
-			a.consumed(content)
+			a.consumed(sum)
 			a.add(body)
 			a.finish(false)
 		} else {
 			a.begin(ts)
-			a.consumed(content)
+			a.consumed(sum)
 			a.add(content)
 		}
 		r.emit = a

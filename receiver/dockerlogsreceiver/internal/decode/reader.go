@@ -32,6 +32,8 @@ type Options struct {
 	DaemonAPI string
 	// Now is the time bytes are read, which bounds a timestamp that can end such a piece; nil means time.Now.
 	Now func() time.Time
+	// Stored, when set, tells a piece of a long line that the daemon sent again from one that is content (keepPiece).
+	Stored StoredFunc
 }
 
 // Reader reads whole lines from a Docker logs response requested with timestamps=1.
@@ -63,6 +65,11 @@ type Reader struct {
 	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
 	draining bool
 	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
+
+	stored  StoredFunc // Options.Stored
+	collect *pieceLog  // StoredPieces: the line whose pieces are collected
+	// newest is each output's newest timestamp read, and before the one before it (note).
+	newest, before [3]int64
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -89,7 +96,7 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit}
+	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit, stored: opts.Stored}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
 	return rd

@@ -3,6 +3,7 @@ package decode
 import (
 	"bytes"
 	"errors"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -73,6 +74,12 @@ type ttyEntry struct {
 	last  bool   // local driver: a later piece of a cut line, which may end at the next entry's timestamp
 	ts    int64  // the entry's timestamp
 	stamp []byte // the timestamp as written
+	// later: the entry is a later piece of the open line, which may be one the daemon sent again (keepPiece).
+	later bool
+	// moved: part of the content moved on to the line before its end was found, so the piece cannot be dropped;
+	// sum is the checksum of that part.
+	moved bool
+	sum   uint32
 }
 
 // nextTTY returns the next line of a TTY stream.
@@ -127,7 +134,7 @@ func (r *Reader) ttyStamp(a *assembly) error {
 	}
 	later := a.open && !a.done && a.ts == ts
 	a.begin(ts)
-	r.entry = ttyEntry{in: true, last: r.local && later, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
+	r.entry = ttyEntry{in: true, last: r.local && later, later: later, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
 	r.in.discard(i + 1)
 	r.scan = 0
 	return nil
@@ -145,8 +152,12 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 	if at, found := r.nextPiece(b[:end]); found {
 		// The entry is a piece of a longer line: the next piece follows, stamped alike. With local, a piece before
 		// it is exactly localPiece bytes; after a shorter one, the line ended and the next entry has its nanosecond.
+		if !r.ttyPiece(a, b[:at]) {
+			r.in.discard(at)
+			r.entry.in = false
+			return Line{}, false, nil
+		}
 		a.add(b[:at])
-		a.entries++
 		if r.entry.last && at != localPiece {
 			a.finish(false)
 		}
@@ -163,7 +174,10 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		content := b[:nl]
 		r.in.discard(nl + 1)
 		r.entry.in = false
-		if a.entries == 0 && len(a.buf) == 0 {
+		if !r.ttyPiece(a, content) {
+			return Line{}, false, nil
+		}
+		if a.entries == 1 && len(a.buf) == 0 {
 			if body := trimCR(content); len(body) <= r.max {
 				// The common case: a whole line in one entry, handed out from the input buffer.
 				a.open = false
@@ -171,7 +185,6 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 			}
 		}
 		a.add(content)
-		a.entries++
 		a.finish(true)
 		r.emit = a
 		return Line{}, false, nil
@@ -181,6 +194,8 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 	r.scan = len(b)
 	if keep := len(r.entry.stamp) + 1; len(b) >= len(r.in.buf)/2 && len(b) > keep {
 		n := len(b) - keep
+		r.entry.moved = true
+		r.entry.sum = crc32.Update(r.entry.sum, crc32.IEEETable, b[:n])
 		a.add(b[:n])
 		r.in.discard(n)
 		r.scan = keep
@@ -195,7 +210,9 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 			// (Finish). The bytes stay buffered, to be read again or ended by Finish.
 			return Line{}, false, io.EOF
 		}
-		// The stream ended inside the entry: the line stays pending (see Finish).
+		// The stream ended inside the entry: the line stays pending (see Finish). In a log read to its end without
+		// following, that is the entry's whole content (StoredPieces).
+		r.note(Stdout, r.entry.ts, crc32.Update(r.entry.sum, crc32.IEEETable, r.in.bytes()))
 		a.add(r.in.bytes())
 		a.entries++
 		r.in.discard(r.in.buffered())
@@ -203,6 +220,19 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		return Line{}, false, io.EOF
 	}
 	return Line{}, false, nil
+}
+
+// ttyPiece notes the piece of the current entry whose content ends with rest, and reports whether the line keeps
+// it: a later piece may be one the daemon sent again (keepPiece), unless part of it moved on to the line already.
+// A piece kept is counted in the line's entries.
+func (r *Reader) ttyPiece(a *assembly, rest []byte) bool {
+	sum := crc32.Update(r.entry.sum, crc32.IEEETable, rest)
+	r.note(Stdout, r.entry.ts, sum)
+	if r.entry.later && !r.entry.moved && !r.keepPiece(a, sum) {
+		return false
+	}
+	a.consumed(sum)
+	return true
 }
 
 // nextPiece finds, in the content b of the current entry, where the line's next piece starts: the entry's own

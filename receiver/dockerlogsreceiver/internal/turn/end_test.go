@@ -2,6 +2,7 @@ package turn
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +57,23 @@ func TestRunDeliversTheLastLinesOfBothOutputs(t *testing.T) {
 	assert.Equal(t, EndStreamClosed, out.End)
 	assert.Equal(t, []string{"line 0", "line 1", "err", "out"}, s.bodies())
 	assert.Equal(t, [3]int{0, 2, 2}, out.Lines)
+}
+
+// TestRunDeliversALongLastLineWithoutNewlineWhole ends a log with a write longer than MaxLineBytes and without a
+// newline: its first record is sent while the stream is read, and the rest once the log is found to end with it.
+func TestRunDeliversALongLastLineWithoutNewlineWhole(t *testing.T) {
+	long := strings.Repeat("abcdefghij", 150)
+	f := &fakeLog{entries: append(makeLog(2),
+		fakeEntry{stream: decode.Stdout, ts: base + 2*sec, body: long[:1200], partial: true},
+		fakeEntry{stream: decode.Stdout, ts: base + 2*sec, body: long[1200:], partial: true})}
+	s := &sink{}
+	spec := turnFor(f, s, checkpoint.Cursor{}, 0)
+	spec.MaxLineBytes = 1000
+	out := Run(context.Background(), spec, nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	got := s.bodies()
+	require.Len(t, got, 4)
+	assert.Equal(t, bodies(0, 2), got[:2])
+	assert.Equal(t, long, got[2]+got[3], "the last line whole, in two records")
+	assert.Zero(t, out.Undelivered)
 }

@@ -13,14 +13,16 @@ import (
 )
 
 // readLines parses a stream opened from cur, drops lines delivered before, and sends the rest; it closes
-// lines when done. anchor, when not 0, is the timestamp the first entry must carry (a tail request).
+// lines when done. anchor, when not 0, is the timestamp the first entry must carry (a tail request). askCtx bounds
+// the questions about a line the daemon may have sent again in part (storedPieces): the turn's, not the stream's.
 //
 // Each line is charged to the budget before it is sent: waiting for the budget stops reading, until ctx ends.
 // A malformed entry that t.SkipMalformed allows is passed over; the lines left without a newline when the stream
 // ended with its log are sent last (lastLines).
-func readLines(ctx context.Context, body io.Reader, t *Spec, cur checkpoint.Cursor, anchor int64, lines chan<- Line, result chan<- readResult) {
+func readLines(ctx, askCtx context.Context, body io.Reader, t *Spec, cur checkpoint.Cursor, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
-	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes})
+	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes,
+		Stored: storedPieces(askCtx, t)})
 	s := lineSender{ctx: ctx, t: t, cur: cur, anchor: anchor, lines: lines, filter: checkpoint.NewFilter(cur), first: true}
 	for {
 		l, err := r.Next()

@@ -137,3 +137,17 @@ func TestRunDeliversEveryPieceOfALongRunOfOneByte(t *testing.T) {
 	assert.Equal(t, len(zeros), stderr.Len())
 	assert.True(t, zeros == stderr.String(), "every byte of the line of zeros once, in order")
 }
+
+// TestAnswerCacheKeepsTheNewestAnswers bounds the answers kept and drops the oldest first.
+func TestAnswerCacheKeepsTheNewestAnswers(t *testing.T) {
+	c := &answerCache{byKey: map[storedKey]decode.StoredLine{}}
+	for i := range answersKept + 1 {
+		c.put(storedKey{stream: decode.Stdout, ts: int64(i)}, decode.StoredLine{Whole: true, Sums: []uint32{uint32(i)}})
+	}
+	_, ok := c.get(storedKey{stream: decode.Stdout, ts: 0})
+	assert.False(t, ok, "the oldest answer is dropped")
+	line, ok := c.get(storedKey{stream: decode.Stdout, ts: answersKept})
+	assert.True(t, ok)
+	assert.Equal(t, []uint32{answersKept}, line.Sums)
+	assert.Len(t, c.order, answersKept)
+}

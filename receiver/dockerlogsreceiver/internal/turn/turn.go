@@ -288,7 +288,7 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 
 	lines := make(chan Line, t.MaxBatch)
 	result := make(chan readResult, 1)
-	go readLines(streamCtx, body, t, cur, anchor, lines, result)
+	go readLines(streamCtx, ctx, body, t, cur, anchor, lines, result)
 
 	d := delivery{turn: t, out: out, stop: stopStream, yield: yield, groups: newGroups(t.Multiline, &out.Waiting)}
 	lag := newLagWatch(t.LagLimit, t.LogFileSize, opened)

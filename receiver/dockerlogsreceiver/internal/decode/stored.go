@@ -1,0 +1,113 @@
+package decode
+
+import (
+	"errors"
+	"io"
+	"slices"
+	"time"
+)
+
+// StoredLine is what the daemon keeps of one line: the checksums of its pieces (as StoredPieces sums them up), in
+// order; whether the line ends there (its newline, or a later entry of its output, was read after them); and
+// whether its start is kept (an older entry of its output was read before them).
+type StoredLine struct {
+	Sums  []uint32
+	Whole bool
+	Start bool
+}
+
+// StoredFunc reads what the daemon keeps of the line of one output stamped ts, from a read of the log since the
+// entry of that output before the line (0: the whole log) that does not follow it; false when it cannot be read.
+type StoredFunc func(stream Stream, since, ts int64) (StoredLine, bool)
+
+// keepPiece decides whether a later piece of the open line a, with checksum sum, is the line's next piece or one
+// the daemon sent again.
+//
+// Docker 20.10's json-file follower, at its first end of file after a rotation, takes the new file for a truncated
+// one (moby daemon/logger/loggerutils/logfile.go: oldSize is not reset when it opens the new file) and sends it
+// again from its start: the pieces of a line it read there come a second time, stamped alike, with nothing older
+// before them when the line starts the file or began in the old one. A piece equal to an earlier piece of its line
+// is such a repeat, or content (a run of one byte cuts into equal pieces): the bytes cannot tell, so the daemon is
+// asked what it stored of the line, and from then on a piece is kept when it is the stored line's next one. The
+// stream is the stored line with a copy of some of its pieces put in, so matching each stored piece to the first
+// equal piece sent keeps every piece of the line once, in order; a piece equal to none before it is no copy, and is
+// kept without asking. A piece past what was stored when asked makes the Reader ask again, since the follower sends
+// only what the file holds, unless the stored line had ended.
+//
+// Whole-second stamps (Podman) are not checked: there many lines share a stamp, and that daemon has no such repeat.
+func (r *Reader) keepPiece(a *assembly, sum uint32) bool {
+	if r.stored == nil || a.ts%int64(time.Second) == 0 || !slices.Contains(a.pieces, sum) {
+		// A piece equal to none before it is no copy of one: the line's next piece.
+		return true
+	}
+	k := len(a.pieces)
+	if a.unknown || (a.stored == nil || k >= len(a.stored.Sums) && !a.stored.Whole) && !r.readStored(a) {
+		// Not known: kept, since dropping could lose content.
+		return true
+	}
+	return k < len(a.stored.Sums) && a.stored.Sums[k] == sum
+}
+
+// readStored asks the daemon what it stored of the line a is assembling. An answer without the entry before the
+// line, or that does not start with the pieces the line holds, cannot show the line whole (a rotation deleted its
+// start, a truncation in place, or nothing of its output came before it): it cannot tell a repeat, and the line is
+// not asked about again.
+func (r *Reader) readStored(a *assembly) bool {
+	since := int64(0)
+	if r.newest[a.stream] == a.ts {
+		since = r.before[a.stream]
+	}
+	line, ok := r.stored(a.stream, since, a.ts)
+	if !ok {
+		return false
+	}
+	if !line.Start || len(line.Sums) < len(a.pieces) || !slices.Equal(line.Sums[:len(a.pieces)], a.pieces) {
+		a.unknown = true
+		return false
+	}
+	a.stored = &line
+	return true
+}
+
+// pieceLog collects the checksums of the pieces of one line as they are read (StoredPieces).
+type pieceLog struct {
+	stream Stream
+	ts     int64
+	sums   []uint32
+}
+
+// note records a piece read: the output's newest timestamp, and the piece's checksum when it belongs to the line
+// collected.
+func (r *Reader) note(stream Stream, ts int64, sum uint32) {
+	if ts != r.newest[stream] {
+		r.before[stream], r.newest[stream] = r.newest[stream], ts
+	}
+	if c := r.collect; c != nil && c.stream == stream && c.ts == ts {
+		c.sums = append(c.sums, sum)
+	}
+}
+
+// StoredPieces reads a log that does not follow (a request since an entry before ts) and returns what it holds of
+// the line of output stream stamped ts; it stops reading once the line ended or a later line of that output was
+// read.
+func StoredPieces(body io.Reader, opts Options, stream Stream, ts int64) (StoredLine, error) {
+	opts.Stored = nil
+	r := NewReader(body, opts)
+	r.collect = &pieceLog{stream: stream, ts: ts, sums: []uint32{}}
+	start := false
+	for {
+		l, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return StoredLine{Sums: r.collect.sums, Start: start}, nil
+		}
+		if err != nil {
+			return StoredLine{}, err
+		}
+		if l.Stream == stream && l.Timestamp < ts && len(r.collect.sums) == 0 {
+			start = true
+		}
+		if l.Stream == stream && (l.Timestamp > ts || l.Timestamp == ts && l.Entries > 0) {
+			return StoredLine{Sums: r.collect.sums, Whole: true, Start: start}, nil
+		}
+	}
+}
