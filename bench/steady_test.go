@@ -27,6 +27,16 @@ type steady struct {
 	total      tally
 	collector  *collector
 	wall       time.Duration // from the collector's start to the cut
+	daemonCPU  time.Duration // dockerd's CPU from the collector's start to the cut (0 when not found)
+}
+
+// steadyRun says how runSteadyWith runs: which collector, and whether it profiles it.
+type steadyRun struct {
+	bin         string        // collector binary; "" is bin/otelcol-dockerlogs
+	name        string        // the collector's name in logs and messages
+	profileFor  time.Duration // CPU profile length (0: none), taken from the warm-up on
+	profilePath string
+	overlay     func(ids map[string]string) string // the overlay, given the containers by name once started
 }
 
 // runSteady starts n benchgen containers writing 5 lines/s (stdout and stderr), then the distribution with overlay
@@ -34,14 +44,41 @@ type steady struct {
 // container wrote up to the cut, once. Lags are measured for lines stamped from warmup after the start to the cut.
 func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay string, d, every, warmup, drain time.Duration) steady {
 	t.Helper()
+	return runSteadyWith(t, cli, steadyRun{overlay: func(map[string]string) string { return overlay }}, prefix, n, d, every, warmup, drain)
+}
+
+// runSteadyWith is runSteady with the collector and overlay of run; the containers are removed at the end.
+func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix string, n int, d, every, warmup, drain time.Duration) steady {
+	t.Helper()
 	began := time.Now()
 	ids := startFleet(t, cli, prefix, n, nil, "-rate", "5", "-both")
+	defer removeEngineContainers(cli)
 	t.Logf("%d containers started in %v", n, time.Since(began).Round(time.Second))
+	bin, name := run.bin, run.name
+	if bin == "" {
+		bin = distBinary(t)
+	}
+	if name == "" {
+		name = "steady"
+	}
+	daemon, derr := daemonPID(cli.DaemonHost())
 	s := startSink(t, true)
-	c := startCollector(t, "steady", map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
-		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "steady.yaml", overlay))
+	c := startCollectorBin(t, bin, name, map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
+		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids)))
+	var d0 time.Duration
+	if derr == nil {
+		d0, _ = procCPU(daemon)
+	}
 	s.measureLag(c.started.Add(warmup), c.started.Add(d))
 	c.waitHealthy(t)
+	profiled := make(chan error, 1)
+	if run.profileFor > 0 {
+		at := max(10*time.Second, min(warmup, d-run.profileFor))
+		go func() {
+			time.Sleep(time.Until(c.started.Add(at)))
+			profiled <- c.profile(run.profileFor, run.profilePath)
+		}()
+	}
 	var out steady
 	out.containers, out.collector = n, c
 	for next := every; next <= d; next += every {
@@ -53,6 +90,10 @@ func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay s
 		out.samples = append(out.samples, sm)
 		fmt.Printf("%6.0fs records %8d goroutines %5d fds %4d rss %6.1f MiB cpu %6.1fs\n", next.Seconds(), sm.records, sm.goroutines, sm.fds,
 			float64(sm.rss)/(1<<20), sm.cpu.Seconds())
+	}
+	if derr == nil {
+		d1, _ := procCPU(daemon)
+		out.daemonCPU = d1 - d0
 	}
 	cut := c.started.Add(d)
 	out.wall = d
@@ -73,6 +114,11 @@ func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay s
 		out.total.want, out.total.missing, out.total.dups = out.total.want+r.want, out.total.missing+r.missing, out.total.dups+r.dups
 	}
 	out.lags = s.lagsMS()
+	if run.profileFor > 0 {
+		if err := <-profiled; err != nil {
+			t.Errorf("profile: %v", err)
+		}
+	}
 	c.stop(t)
 	if out.total.missing > 0 || out.total.dups > 0 {
 		t.Errorf("%d lines: %d missing, %d duplicated", out.total.want, out.total.missing, out.total.dups)
