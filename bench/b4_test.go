@@ -60,18 +60,17 @@ func TestB4(t *testing.T) {
 	}
 	id := b4Section(n, streams, files)
 	idle := idleCollector(t, cli)
-	base, baseLabel := baselineBinary(t)
 	var runs []b4Reading
-	for _, bin := range []string{base, distBinary(t)} {
-		if bin == "" {
+	for i, build := range []baseline{baselineBuild(t), {bin: distBinary(t), label: "bin/otelcol-dockerlogs (this tree)", config: shippedConfig(t)}} {
+		if build.bin == "" {
 			continue
 		}
-		label := "bin/otelcol-dockerlogs (this tree)"
-		if bin == base {
-			label = "baseline: " + baseLabel
+		label := build.label
+		if i == 0 {
+			label = "baseline: " + label
 		}
 		prefix := fmt.Sprintf("bench-%d-many-", time.Now().Unix())
-		run := steadyRun{bin: bin, name: "b4", overlay: func(ids map[string]string) string {
+		run := steadyRun{bin: build.bin, config: build.config, name: "b4", overlay: func(ids map[string]string) string {
 			o := fmt.Sprintf(b4Overlay, streams, prefix+"*")
 			if files {
 				o += fmt.Sprintf(b4Files, containersDir(t, cli, ids))

@@ -16,59 +16,65 @@ import (
 // the same run, so that a change is judged by a ratio measured on the same machine at the same time, not against
 // a figure of another day.
 
-var baselineOnce struct {
-	sync.Once
-	path, label string
-	err         error
+// baseline is the second build: its binary, how the page names it, and the shipped configuration it runs with.
+type baseline struct {
+	bin, label, config string
 }
 
-// baselineBinary returns the baseline collector and how to name it, or "" when neither -baseline-bin nor
-// -baseline-rev is set. A revision is exported with `git archive` into .cache/bench/baseline-<rev>/ and built
-// there with `make otelcol`, so the work tree and the repository stay as they are.
-func baselineBinary(t testing.TB) (string, string) {
+var baselineOnce struct {
+	sync.Once
+	b   baseline
+	err error
+}
+
+// baselineBuild returns the baseline, or one with bin "" when neither -baseline-bin nor -baseline-rev is set. A
+// revision is exported with `git archive` into .cache/bench/baseline-<rev>/ and built there with `make otelcol`,
+// so the work tree and the repository stay as they are; it runs with that revision's collector-config.yaml, which
+// its binary understands, and a binary given by path with this tree's.
+func baselineBuild(t testing.TB) baseline {
 	t.Helper()
 	if *flagBaselineBin == "" && *flagBaselineRev == "" {
-		return "", ""
+		return baseline{}
 	}
 	baselineOnce.Do(func() {
 		if *flagBaselineBin != "" {
-			baselineOnce.path, baselineOnce.label = *flagBaselineBin, "`"+*flagBaselineBin+"`"
+			baselineOnce.b = baseline{bin: *flagBaselineBin, label: "`" + *flagBaselineBin + "`", config: shippedConfig(t)}
 			_, baselineOnce.err = os.Stat(*flagBaselineBin)
 			return
 		}
-		baselineOnce.path, baselineOnce.label, baselineOnce.err = buildRevision(t, *flagBaselineRev)
+		baselineOnce.b, baselineOnce.err = buildRevision(t, *flagBaselineRev)
 	})
 	if baselineOnce.err != nil {
 		t.Fatalf("baseline: %v", baselineOnce.err)
 	}
-	return baselineOnce.path, baselineOnce.label
+	return baselineOnce.b
 }
 
-// buildRevision builds the distribution of a git revision of this repository and returns its binary and label.
-func buildRevision(t testing.TB, rev string) (string, string, error) {
+// buildRevision builds the distribution of a git revision of this repository.
+func buildRevision(t testing.TB, rev string) (baseline, error) {
 	root := distrotest.ModuleRoot(t)
 	out, err := exec.Command("git", "-C", root, "rev-parse", "--short=12", rev+"^{commit}").Output()
 	if err != nil {
-		return "", "", err
+		return baseline{}, err
 	}
 	sha := strings.TrimSpace(string(out))
 	dir := filepath.Join(workDir(t), "baseline-"+sha)
 	bin := filepath.Join(dir, "bin", "otelcol-dockerlogs")
-	label := "commit " + sha
+	b := baseline{bin: bin, label: "commit " + sha, config: filepath.Join(dir, "collector-config.yaml")}
 	if _, err := os.Stat(bin); err == nil {
-		return bin, label, nil
+		return b, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", "", err
+		return baseline{}, err
 	}
 	export := exec.Command("sh", "-c", `git -C "$1" archive "$2" | tar -x -C "$3"`, "sh", root, sha, dir)
 	if b, err := export.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("export %s: %v\n%s", sha, err, b)
+		return baseline{}, fmt.Errorf("export %s: %v\n%s", sha, err, b)
 	}
 	// The builder of this work tree is reused when the revision asks for the same version (it is kept per version).
 	mk := exec.Command("make", "-C", dir, "otelcol", "OCB_DIR="+filepath.Join(root, ".cache", "tools", "ocb-$(OCB_VERSION)"))
 	if b, err := mk.CombinedOutput(); err != nil {
-		return "", "", fmt.Errorf("make otelcol at %s: %v\n%s", sha, err, b)
+		return baseline{}, fmt.Errorf("make otelcol at %s: %v\n%s", sha, err, b)
 	}
-	return bin, label, nil
+	return b, nil
 }

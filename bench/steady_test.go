@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +35,7 @@ type steady struct {
 // steadyRun says how runSteadyWith runs: which collector, and whether it profiles it.
 type steadyRun struct {
 	bin         string        // collector binary; "" is bin/otelcol-dockerlogs
+	config      string        // the shipped configuration it runs with; "" is this tree's
 	name        string        // the collector's name in logs and messages
 	profileFor  time.Duration // CPU profile length (0: none), taken from the warm-up on
 	profilePath string
@@ -47,13 +50,45 @@ func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay s
 	return runSteadyWith(t, cli, steadyRun{overlay: func(map[string]string) string { return overlay }}, prefix, n, d, every, warmup, drain)
 }
 
+// openGates sends SIGUSR1 to benchgen containers started with -gate, a few at a time.
+func openGates(t *testing.T, cli *client.Client, ids map[string]string) {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var failed []string
+	sem := make(chan struct{}, 8)
+	for name, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if err := cli.ContainerKill(ctx, id, "USR1"); err != nil {
+				mu.Lock()
+				failed = append(failed, name+": "+err.Error())
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(failed) > 0 {
+		t.Fatalf("SIGUSR1 to %d containers failed: %v", len(failed), failed[0])
+	}
+}
+
 // runSteadyWith is runSteady with the collector and overlay of run; the containers are removed at the end.
 func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix string, n int, d, every, warmup, drain time.Duration) steady {
 	t.Helper()
 	began := time.Now()
-	ids := startFleet(t, cli, prefix, n, nil, "-rate", "5", "-both")
+	// The containers write nothing until all have started (a fleet of hundreds takes minutes to start on a loaded
+	// engine, and the backlog of the first ones would be read in the first cycle, inflating its lags).
+	ids := startFleet(t, cli, prefix, n, nil, "-rate", "5", "-both", "-gate")
 	defer removeEngineContainers(cli)
 	t.Logf("%d containers started in %v", n, time.Since(began).Round(time.Second))
+	openGates(t, cli, ids)
+	t.Logf("%d containers writing after %v", n, time.Since(began).Round(time.Second))
 	bin, name := run.bin, run.name
 	if bin == "" {
 		bin = distBinary(t)
@@ -61,10 +96,14 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 	if name == "" {
 		name = "steady"
 	}
+	config := run.config
+	if config == "" {
+		config = shippedConfig(t)
+	}
 	daemon, derr := daemonPID(cli.DaemonHost())
 	s := startSink(t, true)
 	c := startCollectorBin(t, bin, name, map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
-		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, shippedConfig(t), writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids)))
+		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, config, writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids)))
 	var d0 time.Duration
 	if derr == nil {
 		d0, _ = procCPU(daemon)
