@@ -187,21 +187,22 @@ func b4Report(cli *client.Client, id string, n, streams int, files bool, cycle t
 	fmt.Fprintf(&b, "| open files | %d | | %d | %s |\n", last.fds, idle.fds, perC(float64(last.fds), float64(idle.fds)))
 	fmt.Fprintf(&b, "| CPU | %.1f s in %v (%.1f us/line) | | | |\n", last.cpu.Seconds(), r.wall, usPerLine(last.cpu, last.records))
 	if r.daemonCPU > 0 {
-		fmt.Fprintf(&b, "| dockerd CPU (with the containers' own writing) | %.1f s in %v (%.1f us/line) | | | |\n", r.daemonCPU.Seconds(), r.wall, usPerLine(r.daemonCPU, last.records))
+		fmt.Fprintf(&b, "| dockerd CPU, net of the containers' writing (%.3f CPU-s/s before the collector) | %.1f s in %v (%.1f us/line) | | | |\n",
+			r.daemonIdle.Seconds(), r.daemonNet().Seconds(), r.wall, usPerLine(r.daemonNet(), last.records))
 	}
 	b.WriteString("\n")
 	if len(runs) > 1 {
 		b.WriteString("**Back to back in this run**, each binary on a fleet of its own (same flags), the baseline first:\n\n")
-		b.WriteString("| collector | lines once | max lag | p99 lag | collector CPU/line | dockerd CPU/line | goroutines | RSS | open files |\n|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| collector | lines once | max lag | p99 lag | collector CPU/line | dockerd CPU/line (net) | goroutines | RSS | open files |\n|---|---|---|---|---|---|---|---|---|\n")
 		for _, x := range runs {
 			l := x.r.samples[len(x.r.samples)-1]
 			fmt.Fprintf(&b, "| %s | %d (%d missing, %d dup.) | %.1f s | %.1f s | %.1f us | %.1f us | %d | %.0f MiB | %d |\n", x.label,
 				x.r.total.want, x.r.total.missing, x.r.total.dups, percentile(x.r.lags, 100)/1e3, percentile(x.r.lags, 99)/1e3,
-				usPerLine(l.cpu, l.records), usPerLine(x.r.daemonCPU, l.records), l.goroutines, mib(l.rss), l.fds)
+				usPerLine(l.cpu, l.records), usPerLine(x.r.daemonNet(), l.records), l.goroutines, mib(l.rss), l.fds)
 		}
 		a, z := runs[0].r.samples[len(runs[0].r.samples)-1], last
 		fmt.Fprintf(&b, "| ratio, this tree / baseline | | | | %.2fx | %.2fx | | | |\n\n",
-			usPerLine(z.cpu, z.records)/usPerLine(a.cpu, a.records), usPerLine(r.daemonCPU, z.records)/usPerLine(runs[0].r.daemonCPU, a.records))
+			usPerLine(z.cpu, z.records)/usPerLine(a.cpu, a.records), usPerLine(r.daemonNet(), z.records)/usPerLine(runs[0].r.daemonNet(), a.records))
 	}
 	return b.String()
 }

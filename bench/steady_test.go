@@ -30,6 +30,12 @@ type steady struct {
 	collector  *collector
 	wall       time.Duration // from the collector's start to the cut
 	daemonCPU  time.Duration // dockerd's CPU from the collector's start to the cut (0 when not found)
+	daemonIdle time.Duration // dockerd's CPU per second with the containers writing and no reader, before the collector
+}
+
+// daemonNet is the daemon's CPU in the run less what it spends with no reader: its work for the collector.
+func (s steady) daemonNet() time.Duration {
+	return s.daemonCPU - time.Duration(float64(s.daemonIdle)*s.wall.Seconds())
 }
 
 // steadyRun says how runSteadyWith runs: which collector, and whether it profiles it.
@@ -101,6 +107,14 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 		config = shippedConfig(t)
 	}
 	daemon, derr := daemonPID(cli.DaemonHost())
+	var out steady
+	if derr == nil {
+		// What the daemon spends with no reader (the containers' writing into their logs), over 10 s.
+		i0, _ := procCPU(daemon)
+		time.Sleep(10 * time.Second)
+		i1, _ := procCPU(daemon)
+		out.daemonIdle = (i1 - i0) / 10
+	}
 	s := startSink(t, true)
 	c := startCollectorBin(t, bin, name, map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
 		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, config, writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids)))
@@ -118,7 +132,6 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 			profiled <- c.profile(run.profileFor, run.profilePath)
 		}()
 	}
-	var out steady
 	out.containers, out.collector = n, c
 	for next := every; next <= d; next += every {
 		time.Sleep(time.Until(c.started.Add(next)))
