@@ -230,13 +230,29 @@ func lastLine(t testing.TB, cli *client.Client, id string) (time.Time, int) {
 // linesUntil counts a container's lines stamped at or before until: the lines a reader must have delivered.
 func linesUntil(t testing.TB, cli *client.Client, id string, until time.Time) int {
 	t.Helper()
-	n := 0
-	for _, l := range logLines(t, cli, id, until) {
-		if l != "" {
-			n++
-		}
+	n, err := countLines(cli, id, until)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
+}
+
+// countLines is linesUntil without the test, for use from other goroutines.
+func countLines(cli *client.Client, id string, until time.Time) (int, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true,
+		Until: strconv.FormatInt(until.Unix(), 10) + "." + fmt.Sprintf("%09d", until.Nanosecond())}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rc, err := cli.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		return 0, fmt.Errorf("logs of %.12s: %w", id, err)
+	}
+	defer rc.Close()
+	c := &lineCounter{}
+	if _, err := stdcopy.StdCopy(c, c, rc); err != nil {
+		return 0, fmt.Errorf("read logs of %.12s: %w", id, err)
+	}
+	return int(c.n), nil
 }
 
 // runOutput runs a command and returns its stdout.

@@ -84,6 +84,36 @@ func openGates(t *testing.T, cli *client.Client, ids map[string]string) {
 	}
 }
 
+// linesUntilAll is linesUntil of many containers, a few at a time (hundreds one by one take minutes on a loaded engine).
+func linesUntilAll(t *testing.T, cli *client.Client, ids map[string]string, until time.Time) map[string]int {
+	t.Helper()
+	want := map[string]int{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var failed error
+	sem := make(chan struct{}, 8)
+	for name, id := range ids {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			n, err := countLines(cli, id, until)
+			mu.Lock()
+			defer mu.Unlock()
+			want[name] = n
+			if err != nil {
+				failed = err
+			}
+		}()
+	}
+	wg.Wait()
+	if failed != nil {
+		t.Fatal(failed)
+	}
+	return want
+}
+
 // runSteadyWith is runSteady with the collector and overlay of run; the containers are removed at the end.
 func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix string, n int, d, every, warmup, drain time.Duration) steady {
 	t.Helper()
@@ -149,10 +179,7 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 	}
 	cut := c.started.Add(d)
 	out.wall = d
-	want := map[string]int{}
-	for name, id := range ids {
-		want[name] = linesUntil(t, cli, id, cut)
-	}
+	want := linesUntilAll(t, cli, ids, cut)
 	eventually(t, drain, time.Second, "every line up to the cut in the sink", func() (bool, string) {
 		c.alive(t)
 		missing := 0
