@@ -158,6 +158,8 @@ const pageHeader = "# Benchmarks\n\n" +
 	"one run. The benchmarks print figures and assert no speed; they fail only when lines are lost or a process\n" +
 	"misbehaves. CPU is read from `/proc/PID/stat` (utime + stime) of the collector, the reference readers and\n" +
 	"`dockerd`; on a shared engine its CPU includes whatever else ran on it at the time (`-own-engine` avoids that).\n\n" +
+	"What these figures mean for a fleet (lines per core, memory per container and stream, agents and gateways):\n" +
+	"[capacity.md](capacity.md).\n\n" +
 	"## How to reproduce\n\n" +
 	"```sh\n" +
 	"make bench                                   # everything, with the defaults of the targets (about 40 minutes)\n" +
