@@ -77,6 +77,9 @@ func TestB4(t *testing.T) {
 			}
 			return o
 		}}
+		if *flagB4Overlay != "" {
+			run.extra = []string{*flagB4Overlay}
+		}
 		if *flagB4Profile > 0 {
 			run.profileFor = *flagB4Profile
 			run.profilePath = filepath.Join(workDir(t), fmt.Sprintf("%s-%d.pprof", strings.ToLower(id), len(runs)))
@@ -102,10 +105,22 @@ func b4Section(n, streams int, files bool) string {
 	if files {
 		path = "files"
 	}
-	if n == 200 && streams == 20 && !files {
+	if n == 200 && streams == 20 && !files && *flagB4Overlay == "" {
 		return "B4"
 	}
 	id := fmt.Sprintf("B4_%s%dx%d", path, n, streams)
+	if *flagB4Overlay != "" {
+		base := strings.TrimSuffix(filepath.Base(*flagB4Overlay), filepath.Ext(*flagB4Overlay))
+		id += "_" + strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, base)
+		sectionTitles[id] = fmt.Sprintf("B4 variant: %d containers on %d streams, %s, with `%s`", n, streams,
+			map[bool]string{false: "through the API", true: "from the json-file files (`log_files`)"}[files], filepath.Base(*flagB4Overlay))
+		return id
+	}
 	sectionTitles[id] = fmt.Sprintf("B4 variant: %d containers on %d streams, %s", n, streams, map[bool]string{false: "through the API", true: "from the json-file files (`log_files`)"}[files])
 	return id
 }

@@ -46,6 +46,7 @@ type steadyRun struct {
 	profileFor  time.Duration // CPU profile length (0: none), taken from the warm-up on
 	profilePath string
 	overlay     func(ids map[string]string) string // the overlay, given the containers by name once started
+	extra       []string                           // further configuration files, after the overlay
 }
 
 // runSteady starts n benchgen containers writing 5 lines/s (stdout and stderr), then the distribution with overlay
@@ -147,7 +148,7 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 	}
 	s := startSink(t, true)
 	c := startCollectorBin(t, bin, name, map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL,
-		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, config, writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids)))
+		"OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}, append([]string{config, writeFile(t, t.TempDir(), "steady.yaml", run.overlay(ids))}, run.extra...)...)
 	var d0 time.Duration
 	if derr == nil {
 		d0, _ = procCPU(daemon)
