@@ -14,7 +14,7 @@ import (
 // `go tool pprof` does not group by itself: it says which part of the collector the time is spent in.
 func packageSection(t *testing.T, path string) string {
 	t.Helper()
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=100000", path).Output()
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=100000", "-nodefraction=0", "-edgefraction=0", path).Output()
 	if err != nil {
 		return fmt.Sprintf("(go tool pprof -top %s: %v)\n\n", path, err)
 	}
@@ -57,8 +57,12 @@ func packageSection(t *testing.T, path string) string {
 	return b.String()
 }
 
-// pkgOf returns the package of a pprof function name: everything before the first dot after the last slash.
+// pkgOf returns the package of a pprof function name: everything before the first dot after the last slash, the
+// type parameters (which hold slashes of their own) left out.
 func pkgOf(fn string) string {
+	if i := strings.IndexByte(fn, '['); i >= 0 {
+		fn = fn[:i]
+	}
 	slash := strings.LastIndexByte(fn, '/')
 	dot := strings.IndexByte(fn[slash+1:], '.')
 	if dot < 0 {
