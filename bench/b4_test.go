@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/docker/docker/client"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/distrotest"
 )
 
 const b4Overlay = `
@@ -77,8 +79,11 @@ func TestB4(t *testing.T) {
 			}
 			return o
 		}}
-		if *flagB4Overlay != "" {
-			run.extra = []string{*flagB4Overlay}
+		if o := *flagB4Overlay; o != "" {
+			if !filepath.IsAbs(o) {
+				o = filepath.Join(distrotest.ModuleRoot(t), o)
+			}
+			run.extra = []string{o}
 		}
 		if *flagB4Profile > 0 {
 			run.profileFor = *flagB4Profile

@@ -30,7 +30,7 @@ var (
 	flagB4Duration   = flag.Duration("b4-duration", 5*time.Minute, "B4: how long the containers write")
 	flagB4Streams    = flag.Int("b4-streams", 20, "B4: max_concurrent_streams")
 	flagB4Files      = flag.Bool("b4-files", false, "B4: read the json-file files directly (log_files) instead of the API")
-	flagB4Overlay    = flag.String("b4-overlay", "", "B4: a YAML file added after the benchmark's own overlay (a setting to try, such as the receiver's flush_interval)")
+	flagB4Overlay    = flag.String("b4-overlay", "", "B4: a YAML file, relative to the module root, added after the benchmark's own overlay (a setting to try, such as the receiver's flush_interval)")
 	flagB4Profile    = flag.Duration("b4-profile", 0, "B4: CPU profile of the collector for this long once the start-up backlog is read (0: none)")
 	flagBaselineBin  = flag.String("baseline-bin", "", "B1, B4: a second collector binary run back to back with bin/otelcol-dockerlogs in the same run")
 	flagBaselineRev  = flag.String("baseline-rev", "", "B1, B4: like -baseline-bin, the distribution of this git revision, built into .cache/bench/")
