@@ -50,8 +50,10 @@ func TestB5Churn(t *testing.T) {
 		since    time.Time
 	}
 	var alive []live
+	// The first ones lived since before startFleet; time.Now() after it would call the oldest one short-lived.
+	began := time.Now()
 	for name, id := range startFleet(t, cli, prefix, n, nil, "-rate", "5", "-both") {
-		alive = append(alive, live{name, id, time.Now()})
+		alive = append(alive, live{name, id, began})
 	}
 	defer removeEngineContainers(cli)
 	s := startSink(t, true)
