@@ -187,6 +187,11 @@ func TestB1(t *testing.T) {
 		nil, []string{shipped, writeFile(t, dir, "nogzip.yaml", b1NoCompression)}, lines, "", 0))
 	rs = append(rs, collectorRead(t, cli, daemon, "as shipped, but with `GOGC=200` in the collector's environment",
 		map[string]string{"GOGC": "200"}, []string{shipped}, lines, "", 0))
+	// A baseline build reads the same history with the same configuration, for a ratio measured in this run.
+	base := baselineBuild(t)
+	if base.bin != "" {
+		rs = append(rs, collectorReadBin(t, base, cli, daemon, "baseline "+base.label+", as shipped", nil, []string{shipped}, lines, "", 0))
+	}
 	rs = append(rs, dockerLogs())
 	last := rs[len(rs)-1]
 	if last.lines < lines {
@@ -224,6 +229,12 @@ func TestB1(t *testing.T) {
 		"the garbage collector's default pace %.2f us/line over `GOGC=200` (%.0f%%), with peak RSS %.0f MiB at `GOGC=200` against %.0f MiB.\n\n",
 		col.usPerLine-noGzip.usPerLine, 100*(col.usPerLine-noGzip.usPerLine)/col.usPerLine,
 		col.usPerLine-gogc.usPerLine, 100*(col.usPerLine-gogc.usPerLine)/col.usPerLine, float64(gogc.rss)/(1<<20), float64(col.rss)/(1<<20))
+	if base.bin != "" {
+		bl := rs[7]
+		fmt.Fprintf(&b, "Against the baseline (%s) in this run: collector CPU per line %.2f vs %.2f us (%.2fx), rate %.0f vs %.0f lines/s (%.2fx),\n"+
+			"dockerd CPU per line %.2f vs %.2f us (%.2fx).\n\n", base.label, col.usPerLine, bl.usPerLine, col.usPerLine/bl.usPerLine,
+			col.rate, bl.rate, col.rate/bl.rate, col.daemonPerLine, bl.daemonPerLine, col.daemonPerLine/bl.daemonPerLine)
+	}
 	b.WriteString(profileSection(t, profPath, profFor))
 	setSection("B1", b.String())
 	fmt.Print(b.String())
@@ -233,11 +244,17 @@ func TestB1(t *testing.T) {
 // environment, until the sink holds lines records, profiling it for profFor into profPath when set.
 func collectorRead(t *testing.T, cli *client.Client, daemon int, what string, env map[string]string, overlays []string, lines int64, profPath string, profFor time.Duration) reading {
 	t.Helper()
+	return collectorReadBin(t, baseline{bin: distBinary(t), config: shippedConfig(t)}, cli, daemon, what, env, overlays, lines, profPath, profFor)
+}
+
+// collectorReadBin is collectorRead with another build of the distribution and its shipped configuration.
+func collectorReadBin(t *testing.T, build baseline, cli *client.Client, daemon int, what string, env map[string]string, overlays []string, lines int64, profPath string, profFor time.Duration) reading {
+	t.Helper()
 	s := startSink(t, false)
 	d0, _ := procCPU(daemon)
 	vars := map[string]string{"DOCKER_HOST": cli.DaemonHost(), "LOKI_ENDPOINT": s.URL, "OTELCOL_STORAGE_DIR": filepath.Join(t.TempDir(), "storage")}
 	maps.Copy(vars, env)
-	c := startCollector(t, "b1", vars, append([]string{shippedConfig(t)}, overlays...)...)
+	c := startCollectorBin(t, build.bin, "b1", vars, append([]string{build.config}, overlays...)...)
 	profiled := make(chan error, 1)
 	profiling := false
 	var rss int64

@@ -47,6 +47,12 @@ func freePort(t testing.TB) int {
 // with DOCKER_HOST, LOKI_ENDPOINT and OTELCOL_STORAGE_DIR from env; it is stopped when the test ends.
 func startCollector(t testing.TB, name string, env map[string]string, configs ...string) *collector {
 	t.Helper()
+	return startCollectorBin(t, distBinary(t), name, env, configs...)
+}
+
+// startCollectorBin is startCollector with another build of the distribution (a baseline to compare with).
+func startCollectorBin(t testing.TB, bin, name string, env map[string]string, configs ...string) *collector {
+	t.Helper()
 	c := &collector{name: name, health: freePort(t), metrics: freePort(t), pprof: freePort(t)}
 	dir := t.TempDir()
 	configs = append(configs, writeFile(t, dir, "ports.yaml", distrotest.PortsOverlay(c.health, c.pprof, c.metrics)))
@@ -54,7 +60,7 @@ func startCollector(t testing.TB, name string, env map[string]string, configs ..
 	for _, cfg := range configs {
 		args = append(args, "--config", cfg)
 	}
-	c.cmd = exec.Command(distBinary(t), args...)
+	c.cmd = exec.Command(bin, args...)
 	c.cmd.Env = append(os.Environ(), "OTELCOL_LISTEN_HOST=127.0.0.1")
 	for k, v := range env {
 		c.cmd.Env = append(c.cmd.Env, k+"="+v)
@@ -126,6 +132,12 @@ func (c *collector) cpu(t testing.TB) time.Duration {
 // metric sums the samples of a Prometheus metric (name, or name_total) on the collector's telemetry endpoint.
 func (c *collector) metric(t testing.TB, name string) float64 {
 	t.Helper()
+	return c.metricWith(t, name, "")
+}
+
+// metricWith is metric over the samples whose labels contain label (such as `cause="removed_unread"`).
+func (c *collector) metricWith(t testing.TB, name, label string) float64 {
+	t.Helper()
 	resp, err := httpc.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", c.metrics))
 	if err != nil {
 		t.Fatalf("metrics of %s: %v", c.name, err)
@@ -141,6 +153,13 @@ func (c *collector) metric(t testing.TB, name string) float64 {
 		}
 		metric := line[:strings.IndexAny(line+" ", "{ ")]
 		if metric != name && metric != name+"_total" {
+			continue
+		}
+		labels := ""
+		if end := strings.LastIndexByte(line, '}'); end > len(metric) {
+			labels = line[len(metric) : end+1]
+		}
+		if label != "" && !strings.Contains(labels, label) {
 			continue
 		}
 		f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])

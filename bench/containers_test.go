@@ -118,14 +118,14 @@ func startGen(t testing.TB, cli *client.Client, name string, labels map[string]s
 	return resp.ID
 }
 
-// startFleet starts n benchgen containers named prefix000.. with a few at a time, and returns their IDs by name.
+// startFleet starts n benchgen containers named prefix000.., eight at a time, and returns their IDs by name.
 func startFleet(t testing.TB, cli *client.Client, prefix string, n int, labels map[string]string, args ...string) map[string]string {
 	t.Helper()
 	benchgenImage(t, cli)
 	ids := map[string]string{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, 8)
 	for i := range n {
 		name := fmt.Sprintf("%s%03d", prefix, i)
 		wg.Add(1)
@@ -230,13 +230,70 @@ func lastLine(t testing.TB, cli *client.Client, id string) (time.Time, int) {
 // linesUntil counts a container's lines stamped at or before until: the lines a reader must have delivered.
 func linesUntil(t testing.TB, cli *client.Client, id string, until time.Time) int {
 	t.Helper()
-	n := 0
-	for _, l := range logLines(t, cli, id, until) {
-		if l != "" {
-			n++
-		}
+	n, err := countLines(cli, id, until)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return n
+}
+
+// countLines is linesUntil without the test, for use from other goroutines. A benchgen container numbers its lines
+// from 0 without a gap, so the newest line up to until tells the count: it is looked for in a tail long enough for
+// the lines written since until at a few hundred per second, which costs the daemon a seek instead of a whole log.
+func countLines(cli *client.Client, id string, until time.Time) (int, error) {
+	tail := 500 * (int(time.Since(until).Seconds()) + 10)
+	if n, ok, err := countFromTail(cli, id, until, tail); err != nil || ok {
+		return n, err
+	}
+	return countAll(cli, id, until)
+}
+
+// countFromTail reads the last tail lines up to until and returns the newest one's sequence number plus one; ok is
+// false when none of them was stamped up to until (the tail was too short) or a line is not benchgen's.
+func countFromTail(cli *client.Client, id string, until time.Time, tail int) (int, bool, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Tail: strconv.Itoa(tail),
+		Until: strconv.FormatInt(until.Unix(), 10) + "." + fmt.Sprintf("%09d", until.Nanosecond())}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rc, err := cli.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		return 0, false, fmt.Errorf("logs of %.12s: %w", id, err)
+	}
+	defer rc.Close()
+	c := &lineCounter{keep: true}
+	if _, err := stdcopy.StdCopy(c, c, rc); err != nil {
+		return 0, false, fmt.Errorf("read logs of %.12s: %w", id, err)
+	}
+	if c.n == 0 {
+		return 0, false, nil
+	}
+	newest := -1
+	for _, l := range strings.Split(strings.TrimSuffix(string(c.kept), "\n"), "\n") {
+		_, seq, _, err := loggenline.ParseLine(l)
+		if err != nil {
+			return 0, false, nil
+		}
+		newest = max(newest, seq)
+	}
+	return newest + 1, true, nil
+}
+
+// countAll counts every line of a container's log up to until.
+func countAll(cli *client.Client, id string, until time.Time) (int, error) {
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true,
+		Until: strconv.FormatInt(until.Unix(), 10) + "." + fmt.Sprintf("%09d", until.Nanosecond())}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	rc, err := cli.ContainerLogs(ctx, id, opts)
+	if err != nil {
+		return 0, fmt.Errorf("logs of %.12s: %w", id, err)
+	}
+	defer rc.Close()
+	c := &lineCounter{}
+	if _, err := stdcopy.StdCopy(c, c, rc); err != nil {
+		return 0, fmt.Errorf("read logs of %.12s: %w", id, err)
+	}
+	return int(c.n), nil
 }
 
 // runOutput runs a command and returns its stdout.

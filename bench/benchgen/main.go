@@ -24,7 +24,18 @@ func main() {
 	size := flag.Int("size", 100, "line length in bytes without the newline")
 	prefix := flag.String("prefix", "bench", "text at the start of every line")
 	both := flag.Bool("both", false, "even lines to stdout, odd lines to stderr (else all to stdout)")
+	gate := flag.Bool("gate", false, "write nothing until SIGUSR1, so that a fleet started one by one begins writing together")
 	flag.Parse()
+	if *gate {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		select {
+		case <-usr1:
+		case <-ctx.Done():
+			return
+		}
+		signal.Stop(usr1)
+	}
 	if err := run(ctx, *burst, *rate, *size, *prefix, *both); err != nil {
 		fmt.Fprintln(os.Stderr, "benchgen:", err)
 		os.Exit(2)
