@@ -222,7 +222,7 @@ const (
 	tailGrowths = 3
 )
 
-// next says what a turn does after one of its streams ended.
+// next says what one step of a stream led to, as the one word its caller acts on: read on, or what the turn does now.
 type next uint8
 
 const (
@@ -236,6 +236,8 @@ const (
 	reopenBehind
 	// reopenJumped: the stream was closed before a line that jumped ahead (lagWatch.jumped); open it again at the cursor.
 	reopenJumped
+	// readOn: the stream stays open and is read on; only a stream's own steps say it, never runStream.
+	readOn
 )
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
@@ -320,37 +322,37 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 		first.queued()
 	}
 	// handOn delivers the pending batch while the stream is live.
-	handOn := func() (next, bool) {
+	handOn := func() next {
 		first.handedOn()
 		ok, stalled, behind, waited := d.deliverLive(ctx, &lag)
 		switch {
 		case !ok:
 			stopStream()
 			d.drain(lines, result)
-			return done, false
+			return done
 		case (stalled || behind) && d.reason == "":
 			// What the stream read meanwhile is dropped and read again.
 			d.drain(lines, result)
 			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), waited)
 			if behind {
-				return reopenBehind, false
+				return reopenBehind
 			}
-			return reopenAtCursor, false
+			return reopenAtCursor
 		}
-		return done, true
+		return readOn
 	}
 	// reopenAfter closes the stream and hands on the batch; the turn goes on with n once the batch was accepted.
-	reopenAfter := func(n next) (next, bool) {
+	reopenAfter := func(n next) next {
 		stopStream()
 		delivered := d.deliver(ctx)
 		d.drain(lines, result)
 		if !delivered {
-			return done, false
+			return done
 		}
-		return n, false
+		return n
 	}
 	// take adds a line read to its record, and the records it completes to the batch.
-	take := func(l Line) (next, bool) {
+	take := func(l Line) next {
 		if checkJumps && lag.jumped(l.Timestamp) && d.reason == "" {
 			// The lines between may be missing: hand on those before this one, which is read again with them.
 			t.Budget.release(l)
@@ -365,16 +367,16 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 		}
 		if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
 			// Hand on what was read, then open the stream again at the cursor.
-			n, goOn := reopenAfter(reopenBehind)
+			n := reopenAfter(reopenBehind)
 			if n == reopenBehind {
 				t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
 			}
-			return n, goOn
+			return n
 		}
 		if len(d.batch) >= t.MaxBatch {
 			return handOn()
 		}
-		return done, true
+		return readOn
 	}
 	for {
 		select {
@@ -382,7 +384,7 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 			if !ok {
 				return d.finish(ctx, <-result)
 			}
-			if n, goOn := take(l); !goOn {
+			if n := take(l); n != readOn {
 				return n
 			}
 		case <-groupDue:
@@ -397,24 +399,24 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 				if !ok {
 					break
 				}
-				if n, goOn := take(l); !goOn {
+				if n := take(l); n != readOn {
 					return n
 				}
 			}
 			queue(d.groups.expired(time.Now())...)
 			armGroups()
 			if len(d.batch) >= t.MaxBatch {
-				if n, goOn := handOn(); !goOn {
+				if n := handOn(); n != readOn {
 					return n
 				}
 			}
 		case <-flush.C:
-			if n, goOn := handOn(); !goOn {
+			if n := handOn(); n != readOn {
 				return n
 			}
 		case <-first.due:
 			if first.quiet(time.Now()) && len(d.batch) > 0 {
-				if n, goOn := handOn(); !goOn {
+				if n := handOn(); n != readOn {
 					return n
 				}
 			}
