@@ -222,7 +222,7 @@ const (
 	tailGrowths = 3
 )
 
-// next says what a turn does after one of its streams ended.
+// next says what one step of a stream led to, as the one word its caller acts on: read on, or what the turn does now.
 type next uint8
 
 const (
@@ -236,6 +236,8 @@ const (
 	reopenBehind
 	// reopenJumped: the stream was closed before a line that jumped ahead (lagWatch.jumped); open it again at the cursor.
 	reopenJumped
+	// readOn: the stream stays open and is read on; only a stream's own steps say it, never runStream.
+	readOn
 )
 
 // firstRequest asks for as little history as proves that nothing after the cursor is skipped.
@@ -264,168 +266,4 @@ type readResult struct {
 	last int64
 	// ended, when set, is the timestamp of the line without a newline that the log ended with, sent last.
 	ended int64
-}
-
-// runStream reads one stream opened from cur and says whether the turn opens another.
-func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.LogsRequest, anchor int64, checkJumps bool, yield <-chan pool.Reason, out *Outcome) next {
-	streamCtx, cancelStream := context.WithCancel(ctx)
-	defer cancelStream()
-	if out.Opened.IsZero() {
-		out.Opened = time.Now()
-	}
-	defer func() { out.Duration = time.Since(out.Opened) }()
-
-	// Taken before the request: the daemon's follower starts where the log ended when it handled it.
-	opened := time.Now()
-	body, err := t.Open(streamCtx, req)
-	if err != nil {
-		openFailed(ctx, out, err)
-		return done
-	}
-	// Closing the body is what unblocks a read in progress; cancelling alone may not.
-	stopStream := func() { cancelStream(); body.Close() }
-	defer stopStream()
-
-	lines := make(chan Line, t.MaxBatch)
-	result := make(chan readResult, 1)
-	go readLines(streamCtx, ctx, body, t, cur, anchor, lines, result)
-
-	d := delivery{turn: t, out: out, stop: stopStream, yield: yield, groups: newGroups(t.Multiline, &out.Waiting)}
-	lag := newLagWatch(t.LagLimit, t.LogFileSize, opened)
-	flush := time.NewTimer(t.FlushInterval)
-	defer flush.Stop()
-	// groupDue fires when the first open multiline record times out; nil while none is open.
-	groupTimer := time.NewTimer(time.Hour)
-	groupTimer.Stop()
-	defer groupTimer.Stop()
-	var groupDue <-chan time.Time
-	armGroups := func() {
-		groupDue = nil
-		if at, ok := d.groups.deadline(); ok {
-			groupTimer.Reset(time.Until(at))
-			groupDue = groupTimer.C
-		}
-	}
-	first := newFirstBatch()
-	defer first.handedOn()
-	// queue adds complete records to the batch; a batch that was empty starts waiting for its flush.
-	queue := func(records ...Line) {
-		if len(records) == 0 {
-			return
-		}
-		if len(d.batch) == 0 {
-			flush.Reset(t.FlushInterval)
-		}
-		d.batch = append(d.batch, records...)
-		first.queued()
-	}
-	// handOn delivers the pending batch while the stream is live.
-	handOn := func() (next, bool) {
-		first.handedOn()
-		ok, stalled, behind, waited := d.deliverLive(ctx, &lag)
-		switch {
-		case !ok:
-			stopStream()
-			d.drain(lines, result)
-			return done, false
-		case (stalled || behind) && d.reason == "":
-			// What the stream read meanwhile is dropped and read again.
-			d.drain(lines, result)
-			t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), waited)
-			if behind {
-				return reopenBehind, false
-			}
-			return reopenAtCursor, false
-		}
-		return done, true
-	}
-	// reopenAfter closes the stream and hands on the batch; the turn goes on with n once the batch was accepted.
-	reopenAfter := func(n next) (next, bool) {
-		stopStream()
-		delivered := d.deliver(ctx)
-		d.drain(lines, result)
-		if !delivered {
-			return done, false
-		}
-		return n, false
-	}
-	// take adds a line read to its record, and the records it completes to the batch.
-	take := func(l Line) (next, bool) {
-		if checkJumps && lag.jumped(l.Timestamp) && d.reason == "" {
-			// The lines between may be missing: hand on those before this one, which is read again with them.
-			t.Budget.release(l)
-			out.Undelivered += l.entries
-			return reopenAfter(reopenJumped)
-		}
-		if d.groups == nil {
-			queue(l)
-		} else {
-			queue(d.groups.add(l, time.Now())...)
-			armGroups()
-		}
-		if lag.fellBehind(l.Timestamp, len(l.Body), time.Now()) && d.reason == "" {
-			// Hand on what was read, then open the stream again at the cursor.
-			n, goOn := reopenAfter(reopenBehind)
-			if n == reopenBehind {
-				t.TailHint = tailAfterStall(t.TailHint, out.Entries, time.Since(out.Opened), lag.lag())
-			}
-			return n, goOn
-		}
-		if len(d.batch) >= t.MaxBatch {
-			return handOn()
-		}
-		return done, true
-	}
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				return d.finish(ctx, <-result)
-			}
-			if n, goOn := take(l); !goOn {
-				return n
-			}
-		case <-groupDue:
-			// Lines already read come first: a record may go on in them.
-			for range cap(lines) {
-				var l Line
-				var ok bool
-				select {
-				case l, ok = <-lines:
-				default:
-				}
-				if !ok {
-					break
-				}
-				if n, goOn := take(l); !goOn {
-					return n
-				}
-			}
-			queue(d.groups.expired(time.Now())...)
-			armGroups()
-			if len(d.batch) >= t.MaxBatch {
-				if n, goOn := handOn(); !goOn {
-					return n
-				}
-			}
-		case <-flush.C:
-			if n, goOn := handOn(); !goOn {
-				return n
-			}
-		case <-first.due:
-			if first.quiet(time.Now()) && len(d.batch) > 0 {
-				if n, goOn := handOn(); !goOn {
-					return n
-				}
-			}
-		case reason := <-d.yield:
-			// Stop reading, then hand on every line already read before the turn ends.
-			d.yielded(reason)
-		case <-ctx.Done():
-			stopStream()
-			d.drain(lines, result)
-			out.End = EndCancelled
-			return done
-		}
-	}
 }
