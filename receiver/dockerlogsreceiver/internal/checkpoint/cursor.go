@@ -1,12 +1,10 @@
 // Package checkpoint keeps each container's read position: what was delivered, to the nanosecond and the line.
 package checkpoint
 
-import "time"
+import (
+	"time"
 
-// Stream numbers as the daemon frames them (1 = stdout, 2 = stderr).
-const (
-	streamStdout = 1
-	streamStderr = 2
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 )
 
 // InversionMargin bounds how far, in daemon timestamps, a line of one output can be written to the log
@@ -146,8 +144,8 @@ func (c Cursor) earliest() int64 {
 }
 
 // position returns the position of one output.
-func (c *Cursor) position(stream uint8) *Position {
-	if stream == streamStderr {
+func (c *Cursor) position(stream decode.Stream) *Position {
+	if stream == decode.Stderr {
 		return &c.Stderr
 	}
 	return &c.Stdout
@@ -157,7 +155,7 @@ func (c *Cursor) position(stream uint8) *Position {
 //
 // unfinished is the timestamp of the earliest line begun in the stream but not yet finished when this
 // one was read (0 if none): the floor must not pass it, since that line is not delivered yet.
-func (c *Cursor) Advance(stream uint8, ts, unfinished int64) {
+func (c *Cursor) Advance(stream decode.Stream, ts, unfinished int64) {
 	c.Ended, c.Unterminated = false, 0
 	p := c.position(stream)
 	switch {

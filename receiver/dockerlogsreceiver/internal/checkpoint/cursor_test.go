@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+
 	"encoding/json"
 	"math/rand/v2"
 	"testing"
@@ -12,7 +14,7 @@ import (
 
 // entry is one line of a simulated container log, in file order.
 type entry struct {
-	stream uint8
+	stream decode.Stream
 	ts     int64
 }
 
@@ -47,7 +49,7 @@ func randomLog(rng *rand.Rand, n int, step int64) []entry {
 		if rng.IntN(3) == 0 {
 			now += step * int64(rng.IntN(5)+1)
 		}
-		s := uint8(rng.IntN(2) + 1)
+		s := decode.Stream(rng.IntN(2) + 1)
 		// A line may carry a time up to half the margin older than the file position suggests.
 		ts := max(clock[s], now-rng.Int64N(InversionMargin/2))
 		clock[s] = ts
@@ -83,7 +85,7 @@ func FuzzResumeKeepsExactlyTheUndeliveredLines(f *testing.F) {
 			s := b&1 + 1
 			ts := max(clock[s], now-int64(b>>1&3)*InversionMargin/8)
 			clock[s] = ts
-			log = append(log, entry{stream: s, ts: ts})
+			log = append(log, entry{stream: decode.Stream(s), ts: ts})
 		}
 		n := int(k) % (len(log) + 1)
 		got := resume(log, n)
@@ -98,27 +100,27 @@ func TestFloorFollowsDeliveredLinesByTheMargin(t *testing.T) {
 	var c Cursor
 	s := InversionMargin / 2
 	for i := int64(1); i <= 8; i++ {
-		c.Advance(streamStdout, i*s, 0)
+		c.Advance(decode.Stdout, i*s, 0)
 	}
 	since, anchored := c.Since()
 	assert.True(t, anchored)
 	assert.Equal(t, 6*s, since, "the newest delivered line at least the margin older than the position")
 
 	held, free := c, c
-	held.Advance(streamStdout, 16*s, 0)
-	free.Advance(streamStdout, 16*s, 0)
-	held.Advance(streamStdout, 20*s, 17*s)
-	free.Advance(streamStdout, 20*s, 0)
+	held.Advance(decode.Stdout, 16*s, 0)
+	free.Advance(decode.Stdout, 16*s, 0)
+	held.Advance(decode.Stdout, 20*s, 17*s)
+	free.Advance(decode.Stdout, 20*s, 0)
 	assert.Equal(t, 8*s, held.Floor, "an unfinished line holds the floor back")
 	assert.Equal(t, 16*s, free.Floor)
 
-	c.Advance(streamStderr, 5*s, 0)
+	c.Advance(decode.Stderr, 5*s, 0)
 	assert.Equal(t, 6*s, c.Floor, "the floor never moves back")
 }
 
 func TestSinceWithoutFloorGoesBackByTheMargin(t *testing.T) {
 	var c Cursor
-	c.Advance(streamStderr, 10*InversionMargin, 0)
+	c.Advance(decode.Stderr, 10*InversionMargin, 0)
 	since, anchored := c.Since()
 	assert.False(t, anchored)
 	assert.Equal(t, 9*InversionMargin, since)
@@ -244,7 +246,7 @@ func TestEndedLastsUntilTheNextDeliveredLine(t *testing.T) {
 func TestSinceWithoutFloorStaysBeforeAHeldRecord(t *testing.T) {
 	const s = int64(time.Second)
 	var c Cursor
-	c.Advance(streamStderr, 100*s, 10*s)
+	c.Advance(decode.Stderr, 100*s, 10*s)
 	c.Hold(10 * s)
 	since, anchored := c.Since()
 	assert.False(t, anchored)

@@ -1,5 +1,7 @@
 package checkpoint
 
+import "github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+
 // Filter drops the lines a reopened stream repeats from before a cursor, and the lines the daemon sends twice.
 //
 // The stream must have been opened at or before the cursor's Since. Each output is judged against its own
@@ -28,7 +30,7 @@ func NewFilter(c Cursor) *Filter {
 }
 
 // Keep reports whether the line with this stream and timestamp was not delivered before.
-func (f *Filter) Keep(stream uint8, ts int64) bool {
+func (f *Filter) Keep(stream decode.Stream, ts int64) bool {
 	if ts < f.cursor.Start {
 		// History of an earlier run, returned by a stream opened before Start.
 		return false
@@ -37,7 +39,7 @@ func (f *Filter) Keep(stream uint8, ts int64) bool {
 		return false
 	}
 	st, pos := &f.stdout, f.cursor.Stdout
-	if stream == streamStderr {
+	if stream == decode.Stderr {
 		st, pos = &f.stderr, f.cursor.Stderr
 	}
 	switch {

@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+
 	"encoding/json"
 	"testing"
 	"time"
@@ -20,7 +22,7 @@ func TestReopenAfterAnUnterminatedEndStartsAfterIt(t *testing.T) {
 	s := int64(time.Second)
 	var c Cursor
 	for ts := 10 * s; ts <= 20*s; ts += s {
-		c.Advance(streamStdout, ts, 0)
+		c.Advance(decode.Stdout, ts, 0)
 	}
 	require.NotZero(t, c.Floor)
 	c.EndUnterminated(20 * s)
@@ -38,7 +40,7 @@ func TestReopenAfterAnUnterminatedEndStartsAfterIt(t *testing.T) {
 	since, _ = c.Since()
 	assert.Equal(t, 30*s, since, "nothing before Start is read")
 
-	c.Advance(streamStdout, 31*s, 0)
+	c.Advance(decode.Stdout, 31*s, 0)
 	assert.Zero(t, c.Unterminated, "a delivered line means the log had more")
 	since, anchored = c.Since()
 	assert.Equal(t, c.Floor, since)
@@ -50,19 +52,19 @@ func TestRepairedTakesBackTimesInTheFuture(t *testing.T) {
 	last := now2026 - 60*s
 	var past Cursor
 	for ts := last; ts <= last+10*s; ts += s {
-		past.Advance(streamStdout, ts, 0)
+		past.Advance(decode.Stdout, ts, 0)
 	}
 	require.NotZero(t, past.Floor)
 	_, repaired := past.Repaired(now2026)
 	assert.False(t, repaired, "a cursor in the past is kept")
 
 	ahead := past
-	ahead.Advance(streamStdout, in2099, 0)
+	ahead.Advance(decode.Stdout, in2099, 0)
 	got, repaired := ahead.Repaired(now2026)
 	assert.True(t, repaired)
 	assert.Equal(t, Position{Time: got.Floor, Count: -1}, got.Stdout, "back to the floor, a line known delivered")
 	assert.LessOrEqual(t, got.Floor, last+10*s)
-	got.Advance(streamStdout, now2026, 0)
+	got.Advance(decode.Stdout, now2026, 0)
 	assert.Equal(t, now2026, got.Newest(), "new lines move it again")
 
 	stepped := AfterStep(last+10*s, in2099)
@@ -80,7 +82,7 @@ func TestRepairedTakesBackTimesInTheFuture(t *testing.T) {
 	store := NewStore(nil)
 	require.NoError(t, store.Save(t.Context(), "c", lost))
 	require.NoError(t, store.Save(t.Context(), "c", got), "a repair moves the position back on purpose")
-	got.Advance(streamStdout, now2026+s, 0)
+	got.Advance(decode.Stdout, now2026+s, 0)
 	require.NoError(t, store.Save(t.Context(), "c", got))
 	assert.ErrorIs(t, store.Save(t.Context(), "c", lost), ErrBehind, "the future cursor does not come back")
 }

@@ -86,11 +86,11 @@ func (d *delivery) advance() {
 			unfinished = open
 		}
 		if l.stamps == nil {
-			d.out.Cursor.Advance(uint8(l.Stream), l.Timestamp, unfinished)
+			d.out.Cursor.Advance(l.Stream, l.Timestamp, unfinished)
 		}
 		// A record's position is its last line's: each of its lines is counted at its own time.
 		for _, ts := range l.stamps {
-			d.out.Cursor.Advance(uint8(l.Stream), ts, unfinished)
+			d.out.Cursor.Advance(l.Stream, ts, unfinished)
 		}
 		d.out.Lines[l.Stream] += l.LineCount()
 		d.out.Bytes[l.Stream] += len(l.Body)

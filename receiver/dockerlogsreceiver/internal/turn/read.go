@@ -87,7 +87,7 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 		s.gap = rotatedAway(s.cur, s.anchor != 0, start)
 		s.first = false
 	}
-	keep := s.filter.Keep(uint8(l.Stream), l.Timestamp)
+	keep := s.filter.Keep(l.Stream, l.Timestamp)
 	if !s.floorLost && s.filter.FloorMissing() {
 		// After a clock step the first entry proves nothing; a missing floor line does (checkpoint.Filter).
 		s.floorLost = true

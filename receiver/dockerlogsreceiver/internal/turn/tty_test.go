@@ -109,7 +109,7 @@ func TestFutureCursorIsRepaired(t *testing.T) {
 			name: "a position in the future",
 			cursor: func() checkpoint.Cursor {
 				c := delivered
-				c.Advance(uint8(decode.Stdout), future, 0)
+				c.Advance(decode.Stdout, future, 0)
 				return c
 			}(),
 			// Back to the floor, the newest line known delivered (line 5 here): the lines after it.

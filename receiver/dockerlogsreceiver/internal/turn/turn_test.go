@@ -188,7 +188,7 @@ func rotateAfter(t *testing.T, f *fakeLog, s *sink, n int) Outcome {
 func deliveredUpTo(entries []fakeEntry, n int) checkpoint.Cursor {
 	var c checkpoint.Cursor
 	for _, e := range entries[:n] {
-		c.Advance(uint8(e.stream), e.ts, 0)
+		c.Advance(e.stream, e.ts, 0)
 	}
 	return c
 }
