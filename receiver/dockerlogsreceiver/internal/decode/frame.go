@@ -107,8 +107,8 @@ func (r *Reader) nextMux() (Line, error) {
 		}
 		r.in.discard(headerLen + n)
 		sum := crc32.ChecksumIEEE(content)
-		r.note(a.stream, ts, sum)
-		if a.open && !a.done && a.ts == ts && !r.keepPiece(a, sum) {
+		r.repeats.note(a.stream, ts, sum)
+		if a.open && !a.done && a.ts == ts && !r.repeats.keepPiece(a, sum) {
 			// A piece of the open line sent again: the line has it already.
 			continue
 		}

@@ -66,10 +66,7 @@ type Reader struct {
 	draining bool
 	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
 
-	stored  StoredFunc // Options.Stored
-	collect *pieceLog  // StoredPieces: the line whose pieces are collected
-	// newest is each output's newest timestamp read, and before the one before it (note).
-	newest, before [3]int64
+	repeats repeatCheck
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -96,7 +93,7 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit, stored: opts.Stored}
+	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit, repeats: repeatCheck{stored: opts.Stored}}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
 	return rd

@@ -212,7 +212,7 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 		}
 		// The stream ended inside the entry: the line stays pending (see Finish). In a log read to its end without
 		// following, that is the entry's whole content (StoredPieces).
-		r.note(Stdout, r.entry.ts, crc32.Update(r.entry.sum, crc32.IEEETable, r.in.bytes()))
+		r.repeats.note(Stdout, r.entry.ts, crc32.Update(r.entry.sum, crc32.IEEETable, r.in.bytes()))
 		a.add(r.in.bytes())
 		a.entries++
 		r.in.discard(r.in.buffered())
@@ -227,8 +227,8 @@ func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
 // A piece kept is counted in the line's entries.
 func (r *Reader) ttyPiece(a *assembly, rest []byte) bool {
 	sum := crc32.Update(r.entry.sum, crc32.IEEETable, rest)
-	r.note(Stdout, r.entry.ts, sum)
-	if r.entry.later && !r.entry.moved && !r.keepPiece(a, sum) {
+	r.repeats.note(Stdout, r.entry.ts, sum)
+	if r.entry.later && !r.entry.moved && !r.repeats.keepPiece(a, sum) {
 		return false
 	}
 	a.consumed(sum)
