@@ -57,13 +57,13 @@ func (r *Reader) nextMux() (Line, error) {
 		case streamDaemonError:
 			return Line{}, r.daemonError(size)
 		case 0:
-			return Line{}, r.badHeader("frame header at offset %d has stream byte 0 (stdin), which the daemon never sends", r.in.off)
+			return Line{}, r.bad.header(r.in.off, "frame header at offset %d has stream byte 0 (stdin), which the daemon never sends", r.in.off)
 		default:
 			hint := ""
 			if stream >= '0' && stream <= '9' {
 				hint = " (a TTY container's stream read as multiplexed?)"
 			}
-			return Line{}, r.badHeader("frame header at offset %d has unknown stream byte %d%s", r.in.off, stream, hint)
+			return Line{}, r.bad.header(r.in.off, "frame header at offset %d has unknown stream byte %d%s", r.in.off, stream, hint)
 		}
 		a := &r.asm[stream-1]
 		if size == 0 {
@@ -88,7 +88,7 @@ func (r *Reader) nextMux() (Line, error) {
 		payload := r.in.bytes()[headerLen : headerLen+n]
 		ts, content, err := r.splitEntry(payload)
 		if err != nil {
-			return Line{}, r.badFrame(err, int64(size))
+			return Line{}, r.bad.frame(r.in.off, int64(size), err)
 		}
 		if a.interruptedBy(ts) {
 			// Sent again from before the open line: handed out on its own (the caller drops it as delivered).
@@ -156,11 +156,11 @@ func (r *Reader) startBigFrame(a *assembly, size int64) error {
 	head := r.in.bytes()[headerLen : headerLen+maxTimestampLen+1]
 	i := bytes.IndexByte(head, ' ')
 	if i < 0 {
-		return r.badFrame(malformed("log entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", size, r.in.off+headerLen), size)
+		return r.bad.frame(r.in.off, size, malformed("log entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", size, r.in.off+headerLen))
 	}
 	ts, err := r.stamps.parse(head[:i])
 	if err != nil {
-		return r.badFrame(malformed("log entry of %d bytes at offset %d has a bad timestamp of %d bytes", size, r.in.off+headerLen, i), size)
+		return r.bad.frame(r.in.off, size, malformed("log entry of %d bytes at offset %d has a bad timestamp of %d bytes", size, r.in.off+headerLen, i))
 	}
 	if a.endsUnterminated(ts) {
 		r.emit = a

@@ -110,7 +110,7 @@ func (r *Reader) ttyStamp(a *assembly) error {
 	i := bytes.IndexByte(b[:min(len(b), maxTimestampLen+1)], ' ')
 	if i < 0 {
 		if len(b) > maxTimestampLen {
-			return r.badTTYEntry("TTY entry at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", r.in.off)
+			return r.bad.ttyEntry(r.in.off, "TTY entry at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", r.in.off)
 		}
 		if err := r.in.fill(); err != nil {
 			if n := r.in.buffered(); err == io.EOF && n > 0 {
@@ -126,7 +126,7 @@ func (r *Reader) ttyStamp(a *assembly) error {
 	ts, err := r.stamps.parse(b[:i])
 	if err != nil {
 		// err is not wrapped: time.Parse's error quotes its input.
-		return r.badTTYEntry("TTY entry at offset %d has a bad timestamp of %d bytes", r.in.off, i)
+		return r.bad.ttyEntry(r.in.off, "TTY entry at offset %d has a bad timestamp of %d bytes", r.in.off, i)
 	}
 	if a.endsUnterminated(ts) {
 		r.emit = a
@@ -352,7 +352,7 @@ func (r *Reader) ttyDaemonError() error {
 		}
 		line := b[:end]
 		if !bytes.HasPrefix(line, []byte(ttyErrorPrefix)) {
-			return r.badTTYEntry("TTY entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", len(line), r.in.off)
+			return r.bad.ttyEntry(r.in.off, "TTY entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", len(line), r.in.off)
 		}
 		r.in.discard(end)
 		return &DaemonError{Message: string(bytes.TrimRight(line, "\r\n"))}
