@@ -46,17 +46,10 @@ type Options struct {
 // On the multiplexed stream each frame is one entry; a "\n" inside a frame's content (which the
 // daemon never writes) stays in the Body.
 type Reader struct {
-	in     inbuf
-	stamps stampParser
+	lines
 	tty    bool
-	max    int
-	asm    [2]assembly // by Stream-1
-
-	emit *assembly // assembly that may have Lines to hand out before reading on
-	err  error     // permanent error: the stream cannot be read further
-
-	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
-	skip int64    // bytes of a daemon error frame still to discard
+	frames muxSplitter // multiplexed stream: the frames
+	err    error       // permanent error: the stream cannot be read further
 
 	local bool             // TTY: the local driver, whose last piece of a long line has no newline
 	now   func() time.Time // TTY with local: the time bytes are read
@@ -64,9 +57,6 @@ type Reader struct {
 	entry ttyEntry         // TTY: the entry being read
 	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
 	draining bool
-	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
-
-	repeats repeatCheck
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -93,9 +83,11 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit, repeats: repeatCheck{stored: opts.Stored}}
+	rd := &Reader{tty: opts.TTY, local: local, now: now}
+	rd.lines = lines{in: inbuf{src: r, buf: make([]byte, size)}, max: limit, repeats: repeatCheck{stored: opts.Stored}}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
+	rd.frames.lines = &rd.lines
 	return rd
 }
 
@@ -114,7 +106,7 @@ func (r *Reader) Next() (Line, error) {
 	if r.tty {
 		line, err = r.nextTTY()
 	} else {
-		line, err = r.nextMux()
+		line, err = r.frames.next()
 	}
 	if isPermanent(err) {
 		r.err = err
@@ -134,14 +126,10 @@ func (r *Reader) Pending() bool {
 // Lines are returned as they complete, so a long line of one stream comes after the other stream's lines
 // that completed while it was being assembled; a caller that must keep timestamp order holds those back.
 func (r *Reader) PendingSince() (int64, bool) {
-	var ts int64
-	found := false
-	for i := range r.asm {
-		if a := &r.asm[i]; a.open && (!found || a.ts < ts) {
-			ts, found = a.ts, true
-		}
+	if a := r.earliestOpen(); a != nil {
+		return a.ts, true
 	}
-	return ts, found
+	return 0, false
 }
 
 // Finish ends the lines left unfinished when Next returned io.EOF where the stream ended, and returns them one
@@ -163,29 +151,13 @@ func (r *Reader) Finish() (Line, bool) {
 			}
 			continue
 		}
-		var first *assembly
-		for i := range r.asm {
-			if a := &r.asm[i]; a.open && (first == nil || a.ts < first.ts) {
-				first = a
-			}
-		}
+		first := r.earliestOpen()
 		if first == nil {
 			return Line{}, false
 		}
 		first.finish(false)
 		r.emit = first
 	}
-}
-
-// fragment hands out the next Line of the assembly being emitted, if it has one.
-func (r *Reader) fragment() (Line, bool) {
-	line, ok := r.emit.next(r.max)
-	if !ok {
-		r.emit = nil
-	} else if !r.emit.open {
-		r.emit = nil // that was the last of it
-	}
-	return line, ok
 }
 
 // isPermanent tells the errors that leave the Reader out of step with the stream.

@@ -65,9 +65,9 @@ func (r *Reader) SkipEntry() (Skipped, error) {
 	switch bad.kind {
 	case badFrame:
 		r.in.discard(headerLen)
-		r.skip = bad.size
-		for r.skip > 0 && err == nil {
-			err = r.skipPayload()
+		r.frames.skip = bad.size
+		for r.frames.skip > 0 && err == nil {
+			err = r.frames.skipPayload()
 		}
 	case badHeader:
 		err = resyncMux(&r.in)
