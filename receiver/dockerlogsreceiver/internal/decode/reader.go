@@ -47,16 +47,10 @@ type Options struct {
 // daemon never writes) stays in the Body.
 type Reader struct {
 	lines
-	tty    bool
-	frames muxSplitter // multiplexed stream: the frames
-	err    error       // permanent error: the stream cannot be read further
-
-	local bool             // TTY: the local driver, whose last piece of a long line has no newline
-	now   func() time.Time // TTY with local: the time bytes are read
-	scan  int              // TTY: bytes of the current entry's content already searched for its end
-	entry ttyEntry         // TTY: the entry being read
-	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
-	draining bool
+	tty      bool
+	frames   muxSplitter // multiplexed stream: the frames
+	terminal ttySplitter // TTY stream: the entries
+	err      error       // permanent error: the stream cannot be read further
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -83,11 +77,12 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{tty: opts.TTY, local: local, now: now}
+	rd := &Reader{tty: opts.TTY, terminal: ttySplitter{local: local, now: now}}
 	rd.lines = lines{in: inbuf{src: r, buf: make([]byte, size)}, max: limit, repeats: repeatCheck{stored: opts.Stored}}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
 	rd.frames.lines = &rd.lines
+	rd.terminal.lines = &rd.lines
 	return rd
 }
 
@@ -104,7 +99,7 @@ func (r *Reader) Next() (Line, error) {
 	var line Line
 	var err error
 	if r.tty {
-		line, err = r.nextTTY()
+		line, err = r.terminal.next()
 	} else {
 		line, err = r.frames.next()
 	}
@@ -145,7 +140,7 @@ func (r *Reader) Finish() (Line, bool) {
 				return line, true
 			}
 		}
-		if r.tty && (r.draining || r.entry.in && r.entry.last) {
+		if r.tty && (r.terminal.draining || r.terminal.inSpan()) {
 			if line, ok := r.finishTTY(); ok {
 				return line, true
 			}
