@@ -127,35 +127,32 @@ func (m *muxSplitter) frame(a *assembly, n int) (line Line, ok bool, err error) 
 		return Line{}, false, nil
 	}
 	m.in.discard(headerLen + n)
-	line, ok = m.entry(a, ts, content)
-	return line, ok, nil
-}
-
-// entry adds a piece of output a, stamped ts, to its line; ok says line is a whole line of one entry to return from
-// the input buffer, which is the common case and copies nothing.
-func (m *muxSplitter) entry(a *assembly, ts int64, content []byte) (line Line, ok bool) {
 	sum := crc32.ChecksumIEEE(content)
 	m.repeats.note(a.stream, ts, sum)
 	if a.open && !a.done && a.ts == ts && !m.repeats.keepPiece(a, sum) {
 		// A piece of the open line sent again: the line has it already.
-		return Line{}, false
+		return Line{}, false, nil
 	}
+	if k := len(content) - 1; !a.open && k >= 0 && content[k] == '\n' && k <= m.max {
+		// The common case: a whole line in one entry, handed out from the input buffer.
+		return Line{Stream: a.stream, Timestamp: ts, Body: content[:k:k], Entries: 1}, true, nil
+	}
+	m.assemble(a, ts, content, sum)
+	return Line{}, false, nil
+}
+
+// assemble adds a piece of output a, stamped ts, with checksum sum, to its line, which is then handed out from the
+// assembly: the piece ends the line when it ends with a newline.
+func (m *muxSplitter) assemble(a *assembly, ts int64, content []byte, sum uint32) {
+	a.begin(ts)
+	a.consumed(sum)
 	if n := len(content); n > 0 && content[n-1] == '\n' {
-		body := content[:n-1]
-		if !a.open && len(body) <= m.max {
-			return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, true
-		}
-		a.begin(ts)
-		a.consumed(sum)
-		a.add(body)
+		a.add(content[:n-1])
 		a.finish(false)
 	} else {
-		a.begin(ts)
-		a.consumed(sum)
 		a.add(content)
 	}
 	m.emit = a
-	return Line{}, false
 }
 
 // splitEntry splits a daemon entry "<timestamp> <content>" and parses the timestamp.
