@@ -46,6 +46,8 @@ type Options struct {
 // On the multiplexed stream each frame is one entry; a "\n" inside a frame's content (which the
 // daemon never writes) stays in the Body.
 type Reader struct {
+	// The splitter of the stream's framing (frames or terminal) cuts entries out of the input buffer and hands their
+	// pieces to each output's assembly, past the repeat check; lines holds what both splitters share.
 	lines
 	tty      bool
 	frames   muxSplitter // multiplexed stream: the frames

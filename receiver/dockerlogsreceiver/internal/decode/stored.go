@@ -40,7 +40,7 @@ type repeatCheck struct {
 // asked what it stored of the line, and from then on a piece is kept when it is the stored line's next one. The
 // stream is the stored line with a copy of some of its pieces put in, so matching each stored piece to the first
 // equal piece sent keeps every piece of the line once, in order; a piece equal to none before it is no copy, and is
-// kept without asking. A piece past what was stored when asked makes the Reader ask again, since the follower sends
+// kept without asking. A piece past what was stored when asked makes the check ask again, since the follower sends
 // only what the file holds, unless the stored line had ended.
 //
 // Whole-second stamps (Podman) are not checked: there many lines share a stamp, and that daemon has no such repeat.
