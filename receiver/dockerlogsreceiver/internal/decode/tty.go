@@ -174,11 +174,26 @@ func (t *ttySplitter) content(a *assembly) (line Line, ok bool, err error) {
 	if t.entry.last && (nl >= 0 || len(b) >= localPieceSpan) && t.endLastPiece(a, b[:end]) {
 		return Line{}, false, nil
 	}
-	if nl >= 0 {
-		line, ok = t.lineEnds(a, b[:nl])
-		return line, ok, nil
+	if nl < 0 {
+		return Line{}, false, t.readOn(a, b)
 	}
-	return Line{}, false, t.readOn(a, b)
+	content := b[:nl]
+	t.in.discard(nl + 1)
+	t.entry.in = false
+	if !t.piece(a, content) {
+		return Line{}, false, nil
+	}
+	if a.entries == 1 && len(a.buf) == 0 {
+		if body := trimCR(content); len(body) <= t.max {
+			// The common case: a whole line in one entry, handed out from the input buffer.
+			a.open = false
+			return Line{Stream: Stdout, Timestamp: t.entry.ts, Body: body[:len(body):len(body)], Entries: 1}, true, nil
+		}
+	}
+	a.add(content)
+	a.finish(true)
+	t.emit = a
+	return Line{}, false, nil
 }
 
 // pieceEnds takes the entry's content, which ends where the line's next piece starts, stamped alike: with local, a
@@ -194,26 +209,6 @@ func (t *ttySplitter) pieceEnds(a *assembly, content []byte) {
 	}
 	t.in.discard(len(content))
 	t.entry.in = false
-}
-
-// lineEnds takes the entry's content, which ends at a newline, and so ends the line; ok says line is a whole line
-// of one entry to return from the input buffer, which is the common case and copies nothing.
-func (t *ttySplitter) lineEnds(a *assembly, content []byte) (line Line, ok bool) {
-	t.in.discard(len(content) + 1)
-	t.entry.in = false
-	if !t.piece(a, content) {
-		return Line{}, false
-	}
-	if a.entries == 1 && len(a.buf) == 0 {
-		if body := trimCR(content); len(body) <= t.max {
-			a.open = false
-			return Line{Stream: Stdout, Timestamp: t.entry.ts, Body: body[:len(body):len(body)], Entries: 1}, true
-		}
-	}
-	a.add(content)
-	a.finish(true)
-	t.emit = a
-	return Line{}, false
 }
 
 // readOn reads more of an entry that goes on past what is buffered, b: past half the buffer its content moves on to
