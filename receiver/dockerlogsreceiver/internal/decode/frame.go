@@ -30,6 +30,9 @@ type muxSplitter struct {
 }
 
 // next returns the next line of a multiplexed stream.
+//
+// The frame that fits the buffer is read here, not in a step of its own: a Line is 48 bytes, which the compiler
+// copies through memory at each call it is returned from, and this is the path of every line.
 func (m *muxSplitter) next() (Line, error) {
 	for {
 		if m.emit != nil {
@@ -37,36 +40,76 @@ func (m *muxSplitter) next() (Line, error) {
 				return line, nil
 			}
 		}
-		if m.big.left > 0 {
-			if err := m.readBigFrame(); err != nil {
-				return Line{}, err
-			}
-			continue
-		}
-		if m.skip > 0 {
-			if err := m.skipPayload(); err != nil {
-				return Line{}, err
-			}
-			continue
-		}
-		a, size, err := m.header()
+		a, n, err := m.advance()
 		if err != nil {
 			return Line{}, err
 		}
-		switch {
-		case size == 0:
-			// An empty write still makes a header-only frame; it holds no entry.
-			m.in.discard(headerLen)
-		case uint64(size) > uint64(len(m.in.buf)-headerLen):
-			if err := m.startBigFrame(a, int64(size)); err != nil {
-				return Line{}, err
-			}
-		default:
-			if line, ok, err := m.frame(a, int(size)); ok || err != nil {
-				return line, err
-			}
+		if a == nil {
+			continue
 		}
+		ts, content, err := m.splitEntry(m.in.bytes()[headerLen : headerLen+n])
+		if err != nil {
+			return Line{}, m.bad.frame(m.in.off, int64(n), err)
+		}
+		if a.interruptedBy(ts) {
+			// Sent again from before the open line: handed out on its own (the caller drops it as delivered).
+			m.in.discard(headerLen + n)
+			body := bytes.TrimSuffix(content, []byte("\n"))
+			return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, nil
+		}
+		if a.sentAgain(ts, content) {
+			m.in.discard(headerLen + n)
+			continue
+		}
+		if a.endsUnterminated(ts) {
+			// Read again once the line before it is handed out: the frame stays in the buffer until then.
+			m.emit = a
+			continue
+		}
+		m.in.discard(headerLen + n)
+		sum := crc32.ChecksumIEEE(content)
+		m.repeats.note(a.stream, ts, sum)
+		if a.open && !a.done && a.ts == ts && !m.repeats.keepPiece(a, sum) {
+			// A piece of the open line sent again: the line has it already.
+			continue
+		}
+		if k := len(content) - 1; !a.open && k >= 0 && content[k] == '\n' && k <= m.max {
+			// The common case: a whole line in one entry, handed out from the input buffer.
+			return Line{Stream: a.stream, Timestamp: ts, Body: content[:k:k], Entries: 1}, nil
+		}
+		m.assemble(a, ts, content, sum)
 	}
+}
+
+// advance reads on to the next frame that fits the buffer and returns its output's assembly and payload size, all
+// buffered; a nil assembly says that it read part of the stream that holds no such frame (a big frame's chunk, a
+// daemon error frame's rest, an empty frame, a big frame's start), and that next should look again.
+func (m *muxSplitter) advance() (*assembly, int, error) {
+	switch {
+	case m.big.left > 0:
+		return nil, 0, m.readBigFrame()
+	case m.skip > 0:
+		return nil, 0, m.skipPayload()
+	}
+	a, size, err := m.header()
+	switch {
+	case err != nil:
+		return nil, 0, err
+	case size == 0:
+		// An empty write still makes a header-only frame; it holds no entry.
+		m.in.discard(headerLen)
+		return nil, 0, nil
+	case uint64(size) > uint64(len(m.in.buf)-headerLen):
+		return nil, 0, m.startBigFrame(a, int64(size))
+	}
+	n := int(size)
+	if err := m.in.need(headerLen + n); err != nil {
+		if err == io.EOF {
+			return nil, 0, truncated("%s frame payload has %d of %d bytes", a.stream, m.in.buffered()-headerLen, size)
+		}
+		return nil, 0, err
+	}
+	return a, n, nil
 }
 
 // header reads the next frame header and returns the assembly of its output and its payload's size; a daemon error
@@ -96,49 +139,6 @@ func (m *muxSplitter) header() (*assembly, uint32, error) {
 		hint = " (a TTY container's stream read as multiplexed?)"
 	}
 	return nil, 0, m.bad.header(m.in.off, "frame header at offset %d has unknown stream byte %d%s", m.in.off, stream, hint)
-}
-
-// frame reads a frame of n payload bytes, which fits the buffer, of output a; ok says line is a whole line to return.
-func (m *muxSplitter) frame(a *assembly, n int) (line Line, ok bool, err error) {
-	if err := m.in.need(headerLen + n); err != nil {
-		if err == io.EOF {
-			return Line{}, false, truncated("%s frame payload has %d of %d bytes",
-				a.stream, m.in.buffered()-headerLen, n)
-		}
-		return Line{}, false, err
-	}
-	ts, content, err := m.splitEntry(m.in.bytes()[headerLen : headerLen+n])
-	if err != nil {
-		return Line{}, false, m.bad.frame(m.in.off, int64(n), err)
-	}
-	if a.interruptedBy(ts) {
-		// Sent again from before the open line: handed out on its own (the caller drops it as delivered).
-		m.in.discard(headerLen + n)
-		body := bytes.TrimSuffix(content, []byte("\n"))
-		return Line{Stream: a.stream, Timestamp: ts, Body: body[:len(body):len(body)], Entries: 1}, true, nil
-	}
-	if a.sentAgain(ts, content) {
-		m.in.discard(headerLen + n)
-		return Line{}, false, nil
-	}
-	if a.endsUnterminated(ts) {
-		// Read again once the line before it is handed out: the frame stays in the buffer until then.
-		m.emit = a
-		return Line{}, false, nil
-	}
-	m.in.discard(headerLen + n)
-	sum := crc32.ChecksumIEEE(content)
-	m.repeats.note(a.stream, ts, sum)
-	if a.open && !a.done && a.ts == ts && !m.repeats.keepPiece(a, sum) {
-		// A piece of the open line sent again: the line has it already.
-		return Line{}, false, nil
-	}
-	if k := len(content) - 1; !a.open && k >= 0 && content[k] == '\n' && k <= m.max {
-		// The common case: a whole line in one entry, handed out from the input buffer.
-		return Line{Stream: a.stream, Timestamp: ts, Body: content[:k:k], Entries: 1}, true, nil
-	}
-	m.assemble(a, ts, content, sum)
-	return Line{}, false, nil
 }
 
 // assemble adds a piece of output a, stamped ts, with checksum sum, to its line, which is then handed out from the
