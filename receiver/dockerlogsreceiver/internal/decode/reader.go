@@ -46,30 +46,13 @@ type Options struct {
 // On the multiplexed stream each frame is one entry; a "\n" inside a frame's content (which the
 // daemon never writes) stays in the Body.
 type Reader struct {
-	in     inbuf
-	stamps stampParser
-	tty    bool
-	max    int
-	asm    [2]assembly // by Stream-1
-
-	emit *assembly // assembly that may have Lines to hand out before reading on
-	err  error     // permanent error: the stream cannot be read further
-
-	big  bigFrame // multiplexed frame too large for the input buffer, being read in chunks
-	skip int64    // bytes of a daemon error frame still to discard
-
-	local bool             // TTY: the local driver, whose last piece of a long line has no newline
-	now   func() time.Time // TTY with local: the time bytes are read
-	scan  int              // TTY: bytes of the current entry's content already searched for its end
-	entry ttyEntry         // TTY: the entry being read
-	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
-	draining bool
-	bad      badEntry // the entry that made Next fail with ErrMalformed, for SkipEntry
-
-	stored  StoredFunc // Options.Stored
-	collect *pieceLog  // StoredPieces: the line whose pieces are collected
-	// newest is each output's newest timestamp read, and before the one before it (note).
-	newest, before [3]int64
+	// The splitter of the stream's framing (frames or terminal) cuts entries out of the input buffer and hands their
+	// pieces to each output's assembly, past the repeat check; lines holds what both splitters share.
+	lines
+	tty      bool
+	frames   muxSplitter // multiplexed stream: the frames
+	terminal ttySplitter // TTY stream: the entries
+	err      error       // permanent error: the stream cannot be read further
 }
 
 // NewReader returns a Reader of the logs response body r.
@@ -96,9 +79,12 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{in: inbuf{src: r, buf: make([]byte, size)}, tty: opts.TTY, local: local, now: now, max: limit, stored: opts.Stored}
+	rd := &Reader{tty: opts.TTY, terminal: ttySplitter{local: local, now: now}}
+	rd.lines = lines{in: inbuf{src: r, buf: make([]byte, size)}, max: limit, repeats: repeatCheck{stored: opts.Stored}}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr
+	rd.frames.lines = &rd.lines
+	rd.terminal.lines = &rd.lines
 	return rd
 }
 
@@ -115,9 +101,9 @@ func (r *Reader) Next() (Line, error) {
 	var line Line
 	var err error
 	if r.tty {
-		line, err = r.nextTTY()
+		line, err = r.terminal.next()
 	} else {
-		line, err = r.nextMux()
+		line, err = r.frames.next()
 	}
 	if isPermanent(err) {
 		r.err = err
@@ -137,14 +123,10 @@ func (r *Reader) Pending() bool {
 // Lines are returned as they complete, so a long line of one stream comes after the other stream's lines
 // that completed while it was being assembled; a caller that must keep timestamp order holds those back.
 func (r *Reader) PendingSince() (int64, bool) {
-	var ts int64
-	found := false
-	for i := range r.asm {
-		if a := &r.asm[i]; a.open && (!found || a.ts < ts) {
-			ts, found = a.ts, true
-		}
+	if a := r.earliestOpen(); a != nil {
+		return a.ts, true
 	}
-	return ts, found
+	return 0, false
 }
 
 // Finish ends the lines left unfinished when Next returned io.EOF where the stream ended, and returns them one
@@ -160,35 +142,19 @@ func (r *Reader) Finish() (Line, bool) {
 				return line, true
 			}
 		}
-		if r.tty && (r.draining || r.entry.in && r.entry.last) {
+		if r.tty && (r.terminal.draining || r.terminal.inSpan()) {
 			if line, ok := r.finishTTY(); ok {
 				return line, true
 			}
 			continue
 		}
-		var first *assembly
-		for i := range r.asm {
-			if a := &r.asm[i]; a.open && (first == nil || a.ts < first.ts) {
-				first = a
-			}
-		}
+		first := r.earliestOpen()
 		if first == nil {
 			return Line{}, false
 		}
 		first.finish(false)
 		r.emit = first
 	}
-}
-
-// fragment hands out the next Line of the assembly being emitted, if it has one.
-func (r *Reader) fragment() (Line, bool) {
-	line, ok := r.emit.next(r.max)
-	if !ok {
-		r.emit = nil
-	} else if !r.emit.open {
-		r.emit = nil // that was the last of it
-	}
-	return line, ok
 }
 
 // isPermanent tells the errors that leave the Reader out of step with the stream.

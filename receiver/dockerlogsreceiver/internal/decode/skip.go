@@ -33,21 +33,21 @@ type badEntry struct {
 	size int64 // badFrame: the payload's size
 }
 
-// badFrame remembers a frame of size payload bytes, at the read position, that holds no entry.
-func (r *Reader) badFrame(err error, size int64) error {
-	r.bad = badEntry{kind: badFrame, off: r.in.off, size: size}
+// frame remembers a frame of size payload bytes, at stream offset off, that holds no entry.
+func (b *badEntry) frame(off, size int64, err error) error {
+	*b = badEntry{kind: badFrame, off: off, size: size}
 	return err
 }
 
-// badHeader remembers a frame header at the read position that is not one.
-func (r *Reader) badHeader(format string, args ...any) error {
-	r.bad = badEntry{kind: badHeader, off: r.in.off}
+// header remembers a frame header at stream offset off that is not one.
+func (b *badEntry) header(off int64, format string, args ...any) error {
+	*b = badEntry{kind: badHeader, off: off}
 	return malformed(format, args...)
 }
 
-// badTTYEntry remembers a TTY entry at the read position that does not start with a timestamp.
-func (r *Reader) badTTYEntry(format string, args ...any) error {
-	r.bad = badEntry{kind: badTTY, off: r.in.off}
+// ttyEntry remembers a TTY entry at stream offset off that does not start with a timestamp.
+func (b *badEntry) ttyEntry(off int64, format string, args ...any) error {
+	*b = badEntry{kind: badTTY, off: off}
 	return malformed(format, args...)
 }
 
@@ -65,14 +65,14 @@ func (r *Reader) SkipEntry() (Skipped, error) {
 	switch bad.kind {
 	case badFrame:
 		r.in.discard(headerLen)
-		r.skip = bad.size
-		for r.skip > 0 && err == nil {
-			err = r.skipPayload()
+		r.frames.skip = bad.size
+		for r.frames.skip > 0 && err == nil {
+			err = r.frames.skipPayload()
 		}
 	case badHeader:
-		err = r.resyncMux()
+		err = resyncMux(&r.in)
 	case badTTY:
-		err = r.skipToNewline()
+		err = skipToNewline(&r.in)
 	}
 	if err != nil && err != io.EOF {
 		return Skipped{}, err
@@ -82,24 +82,24 @@ func (r *Reader) SkipEntry() (Skipped, error) {
 }
 
 // resyncMux discards bytes up to the next frame header followed by a timestamp, or to the end of the stream.
-func (r *Reader) resyncMux() error {
-	r.in.discard(1)
+func resyncMux(in *inbuf) error {
+	in.discard(1)
 	for {
-		b := r.in.bytes()
+		b := in.bytes()
 		// Judged here are the positions with room for a header and a timestamp behind them; the stream's end judges the rest.
 		n := len(b) - minMuxBuffer + 1
 		for p := 0; p < n; p++ {
 			if plausibleFrame(b[p:]) {
-				r.in.discard(p)
+				in.discard(p)
 				return nil
 			}
 		}
 		if n > 0 {
-			r.in.discard(n)
+			in.discard(n)
 		}
-		if err := r.in.fill(); err != nil {
+		if err := in.fill(); err != nil {
 			if err == io.EOF {
-				return r.resyncTail()
+				return resyncTail(in)
 			}
 			return err
 		}
@@ -107,15 +107,15 @@ func (r *Reader) resyncMux() error {
 }
 
 // resyncTail looks for a frame among the last bytes of an ended stream, and discards what precedes it.
-func (r *Reader) resyncTail() error {
-	b := r.in.bytes()
+func resyncTail(in *inbuf) error {
+	b := in.bytes()
 	for p := range b {
 		if plausibleFrame(b[p:]) {
-			r.in.discard(p)
+			in.discard(p)
 			return nil
 		}
 	}
-	r.in.discard(len(b))
+	in.discard(len(b))
 	return io.EOF
 }
 
@@ -135,15 +135,15 @@ func plausibleFrame(b []byte) bool {
 }
 
 // skipToNewline discards a TTY stream's bytes through the next newline.
-func (r *Reader) skipToNewline() error {
+func skipToNewline(in *inbuf) error {
 	for {
-		b := r.in.bytes()
+		b := in.bytes()
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			r.in.discard(i + 1)
+			in.discard(i + 1)
 			return nil
 		}
-		r.in.discard(len(b))
-		if err := r.in.fill(); err != nil {
+		in.discard(len(b))
+		if err := in.fill(); err != nil {
 			return err
 		}
 	}

@@ -20,6 +20,15 @@ type StoredLine struct {
 // entry of that output before the line (0: the whole log) that does not follow it; false when it cannot be read.
 type StoredFunc func(stream Stream, since, ts int64) (StoredLine, bool)
 
+// repeatCheck tells a piece of a long line that the daemon sent again (a repeat) from one that is content, by
+// asking the daemon what it stored of the line when the bytes cannot tell.
+type repeatCheck struct {
+	stored  StoredFunc // Options.Stored
+	collect *pieceLog  // StoredPieces: the line whose pieces are collected
+	// newest is each output's newest timestamp read, and before the one before it (note).
+	newest, before [3]int64
+}
+
 // keepPiece decides whether a later piece of the open line a, with checksum sum, is the line's next piece or one
 // the daemon sent again.
 //
@@ -31,11 +40,11 @@ type StoredFunc func(stream Stream, since, ts int64) (StoredLine, bool)
 // asked what it stored of the line, and from then on a piece is kept when it is the stored line's next one. The
 // stream is the stored line with a copy of some of its pieces put in, so matching each stored piece to the first
 // equal piece sent keeps every piece of the line once, in order; a piece equal to none before it is no copy, and is
-// kept without asking. A piece past what was stored when asked makes the Reader ask again, since the follower sends
+// kept without asking. A piece past what was stored when asked makes the check ask again, since the follower sends
 // only what the file holds, unless the stored line had ended.
 //
 // Whole-second stamps (Podman) are not checked: there many lines share a stamp, and that daemon has no such repeat.
-func (r *Reader) keepPiece(a *assembly, sum uint32) bool {
+func (r *repeatCheck) keepPiece(a *assembly, sum uint32) bool {
 	if r.stored == nil || a.ts%int64(time.Second) == 0 || !slices.Contains(a.pieces, sum) {
 		// A piece equal to none before it is no copy of one: the line's next piece.
 		return true
@@ -52,7 +61,7 @@ func (r *Reader) keepPiece(a *assembly, sum uint32) bool {
 // line, or that does not start with the pieces the line holds, cannot show the line whole (a rotation deleted its
 // start, a truncation in place, or nothing of its output came before it): it cannot tell a repeat, and the line is
 // not asked about again.
-func (r *Reader) readStored(a *assembly) bool {
+func (r *repeatCheck) readStored(a *assembly) bool {
 	since := int64(0)
 	if r.newest[a.stream] == a.ts {
 		since = r.before[a.stream]
@@ -78,7 +87,7 @@ type pieceLog struct {
 
 // note records a piece read: the output's newest timestamp, and the piece's checksum when it belongs to the line
 // collected.
-func (r *Reader) note(stream Stream, ts int64, sum uint32) {
+func (r *repeatCheck) note(stream Stream, ts int64, sum uint32) {
 	if ts != r.newest[stream] {
 		r.before[stream], r.newest[stream] = r.newest[stream], ts
 	}
@@ -93,21 +102,22 @@ func (r *Reader) note(stream Stream, ts int64, sum uint32) {
 func StoredPieces(body io.Reader, opts Options, stream Stream, ts int64) (StoredLine, error) {
 	opts.Stored = nil
 	r := NewReader(body, opts)
-	r.collect = &pieceLog{stream: stream, ts: ts, sums: []uint32{}}
+	c := &pieceLog{stream: stream, ts: ts, sums: []uint32{}}
+	r.repeats.collect = c
 	start := false
 	for {
 		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
-			return StoredLine{Sums: r.collect.sums, Start: start}, nil
+			return StoredLine{Sums: c.sums, Start: start}, nil
 		}
 		if err != nil {
 			return StoredLine{}, err
 		}
-		if l.Stream == stream && l.Timestamp < ts && len(r.collect.sums) == 0 {
+		if l.Stream == stream && l.Timestamp < ts && len(c.sums) == 0 {
 			start = true
 		}
 		if l.Stream == stream && (l.Timestamp > ts || l.Timestamp == ts && l.Entries > 0) {
-			return StoredLine{Sums: r.collect.sums, Whole: true, Start: start}, nil
+			return StoredLine{Sums: c.sums, Whole: true, Start: start}, nil
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // minTTYBuffer is the smallest input buffer for a TTY stream: a timestamp, and room to keep one back while
@@ -82,153 +83,173 @@ type ttyEntry struct {
 	sum   uint32
 }
 
-// nextTTY returns the next line of a TTY stream.
-func (r *Reader) nextTTY() (Line, error) {
-	a := &r.asm[Stdout-1]
+// ttySplitter cuts a TTY stream, which has no framing, into entries at the timestamps the daemon wrote, so that
+// where a piece or a line ends is decided in one place (see ttyEntry).
+type ttySplitter struct {
+	*lines
+	local bool             // the local driver, whose last piece of a long line has no newline
+	now   func() time.Time // with local: the time bytes are read
+	scan  int              // bytes of the current entry's content already searched for its end
+	entry ttyEntry         // the entry being read
+	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
+	draining bool
+}
+
+// inSpan reports whether the entry being read is a later piece of a line the local driver cut, whose end is searched
+// for in its span.
+func (t *ttySplitter) inSpan() bool { return t.entry.in && t.entry.last }
+
+// next returns the next line of a TTY stream.
+func (t *ttySplitter) next() (Line, error) {
+	a := &t.asm[Stdout-1]
 	for {
-		if r.emit != nil {
-			if line, ok := r.fragment(); ok {
+		if t.emit != nil {
+			if line, ok := t.fragment(); ok {
 				return line, nil
 			}
 		}
-		if !r.entry.in {
-			if err := r.ttyStamp(a); err != nil {
+		if !t.entry.in {
+			if err := t.stamp(a); err != nil {
 				return Line{}, err
 			}
 			continue
 		}
-		line, ok, err := r.ttyContent(a)
+		line, ok, err := t.content(a)
 		if ok || err != nil {
 			return line, err
 		}
 	}
 }
 
-// ttyStamp reads the timestamp that starts an entry.
-func (r *Reader) ttyStamp(a *assembly) error {
-	b := r.in.bytes()
+// stamp reads the timestamp that starts an entry.
+func (t *ttySplitter) stamp(a *assembly) error {
+	b := t.in.bytes()
 	i := bytes.IndexByte(b[:min(len(b), maxTimestampLen+1)], ' ')
 	if i < 0 {
 		if len(b) > maxTimestampLen {
-			return r.badTTYEntry("TTY entry at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", r.in.off)
+			return t.bad.ttyEntry(t.in.off, "TTY entry at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", t.in.off)
 		}
-		if err := r.in.fill(); err != nil {
-			if n := r.in.buffered(); err == io.EOF && n > 0 {
-				return truncated("TTY stream ends inside a timestamp (%d bytes at offset %d)", n, r.in.off)
+		if err := t.in.fill(); err != nil {
+			if n := t.in.buffered(); err == io.EOF && n > 0 {
+				return truncated("TTY stream ends inside a timestamp (%d bytes at offset %d)", n, t.in.off)
 			}
 			return err
 		}
 		return nil
 	}
 	if string(b[:i]) == ttyErrorWord {
-		return r.ttyDaemonError()
+		return t.daemonError()
 	}
-	ts, err := r.stamps.parse(b[:i])
+	ts, err := t.stamps.parse(b[:i])
 	if err != nil {
 		// err is not wrapped: time.Parse's error quotes its input.
-		return r.badTTYEntry("TTY entry at offset %d has a bad timestamp of %d bytes", r.in.off, i)
+		return t.bad.ttyEntry(t.in.off, "TTY entry at offset %d has a bad timestamp of %d bytes", t.in.off, i)
 	}
 	if a.endsUnterminated(ts) {
-		r.emit = a
+		t.emit = a
 		return nil
 	}
 	later := a.open && !a.done && a.ts == ts
 	a.begin(ts)
-	r.entry = ttyEntry{in: true, last: r.local && later, later: later, ts: ts, stamp: append(r.entry.stamp[:0], b[:i]...)}
-	r.in.discard(i + 1)
-	r.scan = 0
+	t.entry = ttyEntry{in: true, last: t.local && later, later: later, ts: ts, stamp: append(t.entry.stamp[:0], b[:i]...)}
+	t.in.discard(i + 1)
+	t.scan = 0
 	return nil
 }
 
-// ttyContent reads the content of the current entry; ok says that line is a whole line to return.
-func (r *Reader) ttyContent(a *assembly) (line Line, ok bool, err error) {
-	b := r.in.bytes()
-	nl := bytes.IndexByte(b[r.scan:], '\n')
+// content reads the content of the current entry; ok says that line is a whole line to return.
+func (t *ttySplitter) content(a *assembly) (line Line, ok bool, err error) {
+	b := t.in.bytes()
+	nl := bytes.IndexByte(b[t.scan:], '\n')
 	end := len(b)
 	if nl >= 0 {
-		nl += r.scan
+		nl += t.scan
 		end = nl
 	}
-	if at, found := r.nextPiece(b[:end]); found {
-		// The entry is a piece of a longer line: the next piece follows, stamped alike. With local, a piece before
-		// it is exactly localPiece bytes; after a shorter one, the line ended and the next entry has its nanosecond.
-		if !r.ttyPiece(a, b[:at]) {
-			r.in.discard(at)
-			r.entry.in = false
-			return Line{}, false, nil
-		}
-		a.add(b[:at])
-		if r.entry.last && at != localPiece {
-			a.finish(false)
-		}
-		r.in.discard(at)
-		r.entry.in = false
-		r.emit = a
+	if at, found := t.nextPiece(b[:end]); found {
+		t.pieceEnds(a, b[:at])
 		return Line{}, false, nil
 	}
 	// The span the piece can end in is buffered (within half the buffer, so none of it moved on yet).
-	if r.entry.last && (nl >= 0 || len(b) >= localPieceSpan) && r.endLastPiece(a, b[:end]) {
+	if t.entry.last && (nl >= 0 || len(b) >= localPieceSpan) && t.endLastPiece(a, b[:end]) {
 		return Line{}, false, nil
 	}
-	if nl >= 0 {
-		content := b[:nl]
-		r.in.discard(nl + 1)
-		r.entry.in = false
-		if !r.ttyPiece(a, content) {
-			return Line{}, false, nil
-		}
-		if a.entries == 1 && len(a.buf) == 0 {
-			if body := trimCR(content); len(body) <= r.max {
-				// The common case: a whole line in one entry, handed out from the input buffer.
-				a.open = false
-				return Line{Stream: Stdout, Timestamp: r.entry.ts, Body: body[:len(body):len(body)], Entries: 1}, true, nil
-			}
-		}
-		a.add(content)
-		a.finish(true)
-		r.emit = a
+	if nl < 0 {
+		return Line{}, false, t.readOn(a, b)
+	}
+	content := b[:nl]
+	t.in.discard(nl + 1)
+	t.entry.in = false
+	if !t.piece(a, content) {
 		return Line{}, false, nil
 	}
-	// The entry goes on past what is buffered. Past half the buffer its content moves on to the line, but for
-	// the bytes a timestamp split by the buffer's end could start in.
-	r.scan = len(b)
-	if keep := len(r.entry.stamp) + 1; len(b) >= len(r.in.buf)/2 && len(b) > keep {
-		n := len(b) - keep
-		r.entry.moved = true
-		r.entry.sum = crc32.Update(r.entry.sum, crc32.IEEETable, b[:n])
-		a.add(b[:n])
-		r.in.discard(n)
-		r.scan = keep
-		r.emit = a
-	}
-	if err := r.in.fill(); err != nil {
-		if err != io.EOF {
-			return Line{}, false, err
+	if a.entries == 1 && len(a.buf) == 0 {
+		if body := trimCR(content); len(body) <= t.max {
+			// The common case: a whole line in one entry, handed out from the input buffer.
+			a.open = false
+			return Line{Stream: Stdout, Timestamp: t.entry.ts, Body: body[:len(body):len(body)], Entries: 1}, true, nil
 		}
-		if r.entry.last {
-			// The stream ended in the piece's span: the next entry may be yet to come, unless the log ends here
-			// (Finish). The bytes stay buffered, to be read again or ended by Finish.
-			return Line{}, false, io.EOF
-		}
-		// The stream ended inside the entry: the line stays pending (see Finish). In a log read to its end without
-		// following, that is the entry's whole content (StoredPieces).
-		r.note(Stdout, r.entry.ts, crc32.Update(r.entry.sum, crc32.IEEETable, r.in.bytes()))
-		a.add(r.in.bytes())
-		a.entries++
-		r.in.discard(r.in.buffered())
-		r.entry.in, r.scan = false, 0
-		return Line{}, false, io.EOF
 	}
+	a.add(content)
+	a.finish(true)
+	t.emit = a
 	return Line{}, false, nil
 }
 
-// ttyPiece notes the piece of the current entry whose content ends with rest, and reports whether the line keeps
+// pieceEnds takes the entry's content, which ends where the line's next piece starts, stamped alike: with local, a
+// piece before it is exactly localPiece bytes, and after a shorter one the line ended and the next entry has its
+// nanosecond.
+func (t *ttySplitter) pieceEnds(a *assembly, content []byte) {
+	if t.piece(a, content) {
+		a.add(content)
+		if t.entry.last && len(content) != localPiece {
+			a.finish(false)
+		}
+		t.emit = a
+	}
+	t.in.discard(len(content))
+	t.entry.in = false
+}
+
+// readOn reads more of an entry that goes on past what is buffered, b: past half the buffer its content moves on to
+// the line, but for the bytes a timestamp split by the buffer's end could start in.
+func (t *ttySplitter) readOn(a *assembly, b []byte) error {
+	t.scan = len(b)
+	if keep := len(t.entry.stamp) + 1; len(b) >= len(t.in.buf)/2 && len(b) > keep {
+		n := len(b) - keep
+		t.entry.moved = true
+		t.entry.sum = crc32.Update(t.entry.sum, crc32.IEEETable, b[:n])
+		a.add(b[:n])
+		t.in.discard(n)
+		t.scan = keep
+		t.emit = a
+	}
+	err := t.in.fill()
+	if err != io.EOF {
+		return err
+	}
+	if t.entry.last {
+		// The stream ended in the piece's span: the next entry may be yet to come, unless the log ends here
+		// (Finish). The bytes stay buffered, to be read again or ended by Finish.
+		return io.EOF
+	}
+	// The stream ended inside the entry: the line stays pending (see Finish). In a log read to its end without
+	// following, that is the entry's whole content (StoredPieces).
+	t.repeats.note(Stdout, t.entry.ts, crc32.Update(t.entry.sum, crc32.IEEETable, t.in.bytes()))
+	a.add(t.in.bytes())
+	a.entries++
+	t.in.discard(t.in.buffered())
+	t.entry.in, t.scan = false, 0
+	return io.EOF
+}
+
+// piece notes the piece of the current entry whose content ends with rest, and reports whether the line keeps
 // it: a later piece may be one the daemon sent again (keepPiece), unless part of it moved on to the line already.
 // A piece kept is counted in the line's entries.
-func (r *Reader) ttyPiece(a *assembly, rest []byte) bool {
-	sum := crc32.Update(r.entry.sum, crc32.IEEETable, rest)
-	r.note(Stdout, r.entry.ts, sum)
-	if r.entry.later && !r.entry.moved && !r.keepPiece(a, sum) {
+func (t *ttySplitter) piece(a *assembly, rest []byte) bool {
+	sum := crc32.Update(t.entry.sum, crc32.IEEETable, rest)
+	t.repeats.note(Stdout, t.entry.ts, sum)
+	if t.entry.later && !t.entry.moved && !t.repeats.keepPiece(a, sum) {
 		return false
 	}
 	a.consumed(sum)
@@ -237,10 +258,10 @@ func (r *Reader) ttyPiece(a *assembly, rest []byte) bool {
 
 // nextPiece finds, in the content b of the current entry, where the line's next piece starts: the entry's own
 // timestamp followed by a space.
-func (r *Reader) nextPiece(b []byte) (int, bool) {
-	stamp := r.entry.stamp
+func (t *ttySplitter) nextPiece(b []byte) (int, bool) {
+	stamp := t.entry.stamp
 	// A match may start in the last len(stamp) bytes searched before and end in the bytes added since.
-	from := max(0, r.scan-len(stamp))
+	from := max(0, t.scan-len(stamp))
 	for {
 		m := bytes.Index(b[from:], stamp)
 		if m < 0 {
@@ -254,42 +275,20 @@ func (r *Reader) nextPiece(b []byte) (int, bool) {
 	}
 }
 
-// finishTTY reads on, when the log ended in the span of a later piece of a line the local driver cut, the entries
-// buffered after it: it reports a Line, or false when nothing is left to read but pending lines.
-func (r *Reader) finishTTY() (Line, bool) {
-	r.draining = true
-	for r.err == nil {
-		if r.entry.in && r.entry.last {
-			// What the span holds is all there is. With no entry starting in it, Next moves the bytes to the line,
-			// as json-file's.
-			r.endLastPiece(&r.asm[Stdout-1], r.in.bytes())
-		}
-		line, err := r.Next()
-		if err == nil {
-			return line, true
-		}
-		if !errors.Is(err, io.EOF) || !r.entry.in || !r.entry.last {
-			break
-		}
-	}
-	r.draining, r.entry.last = false, false
-	return Line{}, false
-}
-
 // endLastPiece decides where the later piece whose content starts b ends, b holding all of the piece's span there
 // is: at the next entry's timestamp, ending the line, or, with none in the span, as json-file's (it reports false).
-func (r *Reader) endLastPiece(a *assembly, b []byte) bool {
-	r.entry.last = false
-	at, found := r.lastPieceEnd(b[:min(len(b), localPieceSpan)])
+func (t *ttySplitter) endLastPiece(a *assembly, b []byte) bool {
+	t.entry.last = false
+	at, found := t.lastPieceEnd(b[:min(len(b), localPieceSpan)])
 	if !found {
 		return false
 	}
 	a.add(b[:at])
 	a.entries++
 	a.finish(false)
-	r.in.discard(at)
-	r.entry.in = false
-	r.emit = a
+	t.in.discard(at)
+	t.entry.in = false
+	t.emit = a
 	return true
 }
 
@@ -298,8 +297,8 @@ func (r *Reader) endLastPiece(a *assembly, b []byte) bool {
 // earlier than the line's time and not later than now (see ttyEntry). The next entry's own timestamp is among them,
 // so the one chosen is never later than it; of equal ones the last is taken, as content before the next entry
 // could hold its timestamp only by foretelling the nanosecond the daemon captures it at.
-func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
-	now := r.now().UnixNano()
+func (t *ttySplitter) lastPieceEnd(b []byte) (int, bool) {
+	now := t.now().UnixNano()
 	at, best, found := 0, int64(0), false
 	for from := 0; ; {
 		m := bytes.Index(b[from:], []byte("Z "))
@@ -317,7 +316,7 @@ func (r *Reader) lastPieceEnd(b []byte) (int, bool) {
 			continue
 		}
 		ts, err := unixNano(sec, nsec)
-		if err != nil || ts < r.entry.ts || ts > now || (found && ts > best) {
+		if err != nil || ts < t.entry.ts || ts > now || (found && ts > best) {
 			continue
 		}
 		at, best, found = i, ts, true
@@ -332,29 +331,51 @@ func trimCR(b []byte) []byte {
 	return b
 }
 
-// ttyDaemonError reads an "Error grabbing logs: " line.
-func (r *Reader) ttyDaemonError() error {
+// daemonError reads an "Error grabbing logs: " line.
+func (t *ttySplitter) daemonError() error {
 	for {
-		b := r.in.bytes()
+		b := t.in.bytes()
 		end := bytes.IndexByte(b, '\n') + 1
 		if end == 0 {
-			if len(b) < len(r.in.buf) {
-				err := r.in.fill()
+			if len(b) < len(t.in.buf) {
+				err := t.in.fill()
 				if err == nil {
 					continue
 				}
 				if err != io.EOF {
 					return err
 				}
-				b = r.in.bytes() // fill may have moved the bytes
+				b = t.in.bytes() // fill may have moved the bytes
 			}
 			end = len(b) // the message is all there will be
 		}
 		line := b[:end]
 		if !bytes.HasPrefix(line, []byte(ttyErrorPrefix)) {
-			return r.badTTYEntry("TTY entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", len(line), r.in.off)
+			return t.bad.ttyEntry(t.in.off, "TTY entry of %d bytes at offset %d does not start with a timestamp and a space (timestamps=1 not requested?)", len(line), t.in.off)
 		}
-		r.in.discard(end)
+		t.in.discard(end)
 		return &DaemonError{Message: string(bytes.TrimRight(line, "\r\n"))}
 	}
+}
+
+// finishTTY reads on, when the log ended in the span of a later piece of a line the local driver cut, the entries
+// buffered after it: it reports a Line, or false when nothing is left to read but pending lines.
+func (r *Reader) finishTTY() (Line, bool) {
+	r.terminal.draining = true
+	for r.err == nil {
+		if r.terminal.inSpan() {
+			// What the span holds is all there is. With no entry starting in it, Next moves the bytes to the line,
+			// as json-file's.
+			r.terminal.endLastPiece(&r.asm[Stdout-1], r.in.bytes())
+		}
+		line, err := r.Next()
+		if err == nil {
+			return line, true
+		}
+		if !errors.Is(err, io.EOF) || !r.terminal.inSpan() {
+			break
+		}
+	}
+	r.terminal.draining, r.terminal.entry.last = false, false
+	return Line{}, false
 }
