@@ -192,10 +192,10 @@ func b4Report(cli *client.Client, id string, n, streams int, files bool, cycle t
 		fmt.Fprintf(&b, "**Predicted cycle.** With C containers on N streams and C > N, each stream hands its slot over after `time_slice`,\n"+
 			"to the container that waited longest, so every container gets one turn per cycle of ceil(C/N) x `time_slice`\n"+
 			"(here ceil(%d/%d) x 10 s = %v); a line waits at most one cycle less its own turn, plus the reopen, the receiver's\n"+
-			"`flush_interval` (200 ms) and the exporter's batch timeout (200 ms).\n\n", n, streams, cycle)
+			"`flush_interval` (1 s) and the exporter's batch timeout (200 ms).\n\n", n, streams, cycle)
 	} else {
 		b.WriteString("With C <= N every container has a stream of its own and no slot is handed over; `rotation_interval` only\n" +
-			"closes and reopens a stream at once, so the lag is the reading itself plus the receiver's `flush_interval` (200 ms)\n" +
+			"closes and reopens a stream at once, so the lag is the reading itself plus the receiver's `flush_interval` (1 s)\n" +
 			"and the exporter's batch timeout (200 ms).\n\n")
 	}
 	fmt.Fprintf(&b, "Lag is the sink's arrival time minus the daemon's timestamp of the line, for the %d lines stamped from one cycle\n"+

@@ -119,6 +119,12 @@ type Config struct {
 
 var _ component.Config = (*Config)(nil)
 
+// defaultFlushInterval is 1 s, not less: a container followed live hands on what it wrote in one flush interval per
+// call, and each call costs a disk-queue transaction and a position save whatever it carries; at 200 ms a container
+// writing 5 lines/s paid them for nearly every line (docs/benchmarks.md, B4). A stream's first lines after an
+// opening do not wait for it (they go after 10 ms of quiet), and the lag at scale is the pool's cycle, tens of seconds.
+const defaultFlushInterval = time.Second
+
 func createDefaultConfig() component.Config {
 	return &Config{
 		Endpoint:             client.DefaultDockerHost,
@@ -130,7 +136,7 @@ func createDefaultConfig() component.Config {
 		ReconcileInterval:    time.Minute,
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
-		FlushInterval:        200 * time.Millisecond,
+		FlushInterval:        defaultFlushInterval,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
 		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),

@@ -48,7 +48,7 @@ func TestDefaultConfig(t *testing.T) {
 		ReconcileInterval:    time.Minute,
 		MaxLogSize:           1 << 20,
 		MaxBatchSize:         1000,
-		FlushInterval:        200 * time.Millisecond,
+		FlushInterval:        time.Second,
 		MaxBufferedBytes:     64 << 20,
 		ExcludeOwnContainer:  true,
 		ResourceAttributes:   metadata.DefaultResourceAttributesConfig(),

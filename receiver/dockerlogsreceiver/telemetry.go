@@ -43,10 +43,12 @@ type receiverTelemetry struct {
 	// The maps hold the one-attribute set of each value, made once so that recording allocates nothing.
 	reasons  map[string]metric.MeasurementOption
 	errTypes map[string]metric.MeasurementOption
-	streams  [3]metric.MeasurementOption
-	actions  map[events.Action]metric.MeasurementOption
-	causes   map[turn.GapCause]metric.MeasurementOption
-	recent   docker.RecentEvents
+	// streams holds each output's options as the slice Add takes: passing one option alone makes a slice per call,
+	// and each delivery records two per output.
+	streams [3][]metric.AddOption
+	actions map[events.Action]metric.MeasurementOption
+	causes  map[turn.GapCause]metric.MeasurementOption
+	recent  docker.RecentEvents
 }
 
 // newReceiverTelemetry prepares the attribute sets.
@@ -67,8 +69,8 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder) *receiverTelemetry {
 	for _, e := range []string{errPoolFull, errOpenFailed, errReadFailed, errUnsupportedDriver, errWindowMissed} {
 		t.errTypes[e] = with(attribute.String("error_type", e))
 	}
-	t.streams[decode.Stdout] = with(attribute.String("iostream", "stdout"))
-	t.streams[decode.Stderr] = with(attribute.String("iostream", "stderr"))
+	t.streams[decode.Stdout] = []metric.AddOption{with(attribute.String("iostream", "stdout"))}
+	t.streams[decode.Stderr] = []metric.AddOption{with(attribute.String("iostream", "stderr"))}
 	for _, a := range []events.Action{events.ActionStart, events.ActionRestart, events.ActionDie, events.ActionDestroy, events.ActionRename} {
 		t.actions[a] = with(attribute.String("action", string(a)))
 	}
@@ -233,8 +235,8 @@ func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, acc
 	}
 	for _, s := range []decode.Stream{decode.Stdout, decode.Stderr} {
 		if count[s] > 0 {
-			t.tb.DockerLogsLinesRead.Add(ctx, count[s], t.streams[s])
-			t.tb.DockerLogsBytesRead.Add(ctx, size[s], t.streams[s])
+			t.tb.DockerLogsLinesRead.Add(ctx, count[s], t.streams[s]...)
+			t.tb.DockerLogsBytesRead.Add(ctx, size[s], t.streams[s]...)
 		}
 	}
 	if accepted && newest > 0 {
