@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -247,5 +248,5 @@ func (h memoryStorageHost) GetExtensions() map[component.ID]component.Component 
 func withMemoryStorage(cfg *Config, status *statusHost) memoryStorageHost {
 	id := component.MustNewID("memory_storage")
 	cfg.Storage = &id
-	return memoryStorageHost{statusHost: status, id: id, ext: &memoryStorage{data: map[string][]byte{}}}
+	return memoryStorageHost{statusHost: status, id: id, ext: memstorage.New()}
 }

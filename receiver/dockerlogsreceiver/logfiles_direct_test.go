@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"os"
 	"path/filepath"
 	"sort"
@@ -163,7 +164,7 @@ func TestLogFilesSwitchingPathsIsExactlyOnce(t *testing.T) {
 	containersDir(t, cli, id, cfg)
 	sink := &collector{}
 	turns := newTurnLog()
-	start := restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}}, turns.observe)
+	start := restartableOver(t, cfg, sink, memstorage.New(), turns.observe)
 	phases := []bool{false, true, false, true}
 	for i, files := range phases {
 		cfg.LogFiles.Enabled = files

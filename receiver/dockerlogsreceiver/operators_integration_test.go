@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"sync"
 	"testing"
 	"time"
@@ -94,7 +95,7 @@ func TestOperatorsOnARealContainer(t *testing.T) {
 	cfg.Operators = withOps.Operators
 	// Positions kept across the two receivers, as file_storage keeps them across restarts.
 	storageID := component.MustNewID("memory_storage")
-	host := storageHost{Host: nopHost(), id: storageID, ext: &memoryStorage{data: map[string][]byte{}}}
+	host := storageHost{Host: nopHost(), id: storageID, ext: memstorage.New()}
 	cfg.Storage = &storageID
 	start := func(next consumer.Logs) *logsReceiver {
 		require.NoError(t, cfg.Validate())

@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"testing"
 	"time"
 
@@ -25,7 +26,7 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 	cfg.StartAt = StartAtBeginning
 	labels := isolate(t, cfg)
 	sink := &collector{}
-	st := &memoryStorage{data: map[string][]byte{}}
+	st := memstorage.New()
 	start := restartableOver(t, cfg, sink, st, nil)
 	spec := dockertest.ContainerSpec{Labels: labels, Cmd: []string{"-rate", "200", "-streams", "both"}}
 	removed := dockertest.StartContainer(t, cli, spec)
@@ -86,19 +87,19 @@ func TestPositionsOfRemovedContainersAreRemoved(t *testing.T) {
 }
 
 // savedPositions returns the containers the storage's index names.
-func savedPositions(t *testing.T, st *memoryStorage) []string {
+func savedPositions(t *testing.T, st *memstorage.Storage) []string {
 	t.Helper()
-	s := checkpoint.NewStore(&memoryClient{s: st.copy()})
+	s := checkpoint.NewStore(st.Copy().Client())
 	require.NoError(t, s.LoadIndex(context.Background()))
 	return s.IDs()
 }
 
 // hasPosition reports whether the storage holds a position for the container.
-func hasPosition(t *testing.T, st *memoryStorage, id string) bool {
+func hasPosition(t *testing.T, st *memstorage.Storage, id string) bool {
 	t.Helper()
 	// On a copy: Load indexes the position it finds, which could put back an index entry the receiver has just
 	// removed with the position.
-	_, ok, err := checkpoint.NewStore(&memoryClient{s: st.copy()}).Load(context.Background(), id)
+	_, ok, err := checkpoint.NewStore(st.Copy().Client()).Load(context.Background(), id)
 	require.NoError(t, err)
 	return ok
 }

@@ -3,6 +3,7 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"testing"
 	"time"
 
@@ -116,7 +117,7 @@ func TestContainerRemovedWhileNoReceiverRanIsReported(t *testing.T) {
 	cfg := testConfig()
 	labels := isolate(t, cfg)
 	sink := &collector{}
-	st := &memoryStorage{data: map[string][]byte{}}
+	st := memstorage.New()
 	storageID := component.MustNewID("memory_storage")
 	cfg.Storage = &storageID
 	host := storageHost{Host: nopHost(), id: storageID, ext: st}

@@ -3,9 +3,8 @@ package dockerlogsreceiver
 import (
 	"context"
 	"fmt"
-	"maps"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,71 +13,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
-
-// memoryStorage is a storage extension that keeps its data across receiver instances, as file_storage does across restarts.
-type memoryStorage struct {
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-// copy returns a storage holding the same data now, for reads that must not change what the receiver sees.
-func (m *memoryStorage) copy() *memoryStorage {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return &memoryStorage{data: maps.Clone(m.data)}
-}
-
-func (m *memoryStorage) Start(context.Context, component.Host) error { return nil }
-func (m *memoryStorage) Shutdown(context.Context) error              { return nil }
-func (m *memoryStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return &memoryClient{s: m}, nil
-}
-
-type memoryClient struct{ s *memoryStorage }
-
-func (c *memoryClient) Get(_ context.Context, k string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[k], nil
-}
-
-func (c *memoryClient) Set(_ context.Context, k string, v []byte) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[k] = append([]byte(nil), v...)
-	return nil
-}
-
-func (c *memoryClient) Delete(_ context.Context, k string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, k)
-	return nil
-}
-
-// Batch applies the operations in order, all at once, as file_storage does in one transaction.
-func (c *memoryClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Get:
-			op.Value = c.s.data[op.Key]
-		case storage.Set:
-			c.s.data[op.Key] = append([]byte(nil), op.Value...)
-		case storage.Delete:
-			delete(c.s.data, op.Key)
-		}
-	}
-	return nil
-}
-
-func (c *memoryClient) Close(context.Context) error { return nil }
 
 // storageHost offers one storage extension to the receiver.
 type storageHost struct {
@@ -94,11 +32,11 @@ func (h storageHost) GetExtensions() map[component.ID]component.Component {
 // restartable returns a function that starts a new receiver over one storage kept across them, as
 // file_storage keeps positions across collector restarts.
 func restartable(t *testing.T, cfg *Config, sink *collector) func() *logsReceiver {
-	return restartableOver(t, cfg, sink, &memoryStorage{data: map[string][]byte{}}, nil)
+	return restartableOver(t, cfg, sink, memstorage.New(), nil)
 }
 
 // restartableOver is restartable over a storage the test can look into, with onTurnEnd (nil: none) seeing every turn.
-func restartableOver(t *testing.T, cfg *Config, sink *collector, st *memoryStorage, onTurnEnd func(string, turn.Outcome)) func() *logsReceiver {
+func restartableOver(t *testing.T, cfg *Config, sink *collector, st *memstorage.Storage, onTurnEnd func(string, turn.Outcome)) func() *logsReceiver {
 	storageID := component.MustNewID("memory_storage")
 	host := storageHost{Host: nopHost(), id: storageID, ext: st}
 	cfg.Storage = &storageID

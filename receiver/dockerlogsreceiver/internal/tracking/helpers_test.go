@@ -10,7 +10,6 @@ import (
 	"github.com/docker/docker/api/types/events"
 	"github.com/docker/docker/client"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
@@ -80,51 +79,3 @@ func engineClient(t *testing.T) *docker.Client {
 func dockerLogsSince(since int64) docker.LogsRequest {
 	return docker.LogsRequest{Since: since, Follow: true}
 }
-
-// memoryStorage is the data of a storage extension, kept in memory.
-type memoryStorage struct {
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-// memoryClient is a storage client of a memoryStorage.
-type memoryClient struct{ s *memoryStorage }
-
-func (c *memoryClient) Get(_ context.Context, k string) ([]byte, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	return c.s.data[k], nil
-}
-
-func (c *memoryClient) Set(_ context.Context, k string, v []byte) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	c.s.data[k] = append([]byte(nil), v...)
-	return nil
-}
-
-func (c *memoryClient) Delete(_ context.Context, k string) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	delete(c.s.data, k)
-	return nil
-}
-
-// Batch applies the operations in order, all at once, as file_storage does in one transaction.
-func (c *memoryClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Get:
-			op.Value = c.s.data[op.Key]
-		case storage.Set:
-			c.s.data[op.Key] = append([]byte(nil), op.Value...)
-		case storage.Delete:
-			delete(c.s.data, op.Key)
-		}
-	}
-	return nil
-}
-
-func (c *memoryClient) Close(context.Context) error { return nil }

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"context"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/memstorage"
 	"testing"
 	"time"
 
@@ -17,9 +18,9 @@ import (
 // event took before: the turn's newer position stays, in memory and in the storage.
 func TestAStartEventDoesNotSaveAPositionBehindATurns(t *testing.T) {
 	ctx := context.Background()
-	st := &memoryStorage{data: map[string][]byte{}}
+	st := memstorage.New()
 	r, _ := testTracker(t, zaptest.NewLogger(t), nil, Config{})
-	r.store = checkpoint.NewStore(&memoryClient{s: st})
+	r.store = checkpoint.NewStore(st.Client())
 	c := &trackedContainer{meta: records.Meta{ID: "c1"}}
 	var older checkpoint.Cursor
 	older.Advance(1, 100, 0)
@@ -33,7 +34,7 @@ func TestAStartEventDoesNotSaveAPositionBehindATurns(t *testing.T) {
 	r.savePosition(ctx, c, stale) // the start event saves its copy
 
 	assert.Equal(t, newer, c.position())
-	saved, ok, err := checkpoint.NewStore(&memoryClient{s: st}).Load(ctx, "c1")
+	saved, ok, err := checkpoint.NewStore(st.Client()).Load(ctx, "c1")
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, newer.Stdout, saved.Stdout)
