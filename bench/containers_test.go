@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sync/errgroup"
 	"io"
 	"os"
 	"os/exec"
@@ -124,22 +125,18 @@ func startFleet(t testing.TB, cli *client.Client, prefix string, n int, labels m
 	benchgenImage(t, cli)
 	ids := map[string]string{}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	g := fewAtATime()
 	for i := range n {
 		name := fmt.Sprintf("%s%03d", prefix, i)
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			id := startGen(t, cli, name, labels, args...)
 			mu.Lock()
 			ids[name] = id
 			mu.Unlock()
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return ids
 }
 
@@ -164,22 +161,26 @@ func removeEngineContainers(cli *client.Client) {
 // removeOf removes the containers of one engine; started must be locked.
 func removeOf(cli *client.Client) {
 	ids := started.ids[cli]
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 8)
+	g := fewAtATime()
 	for _, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil && !strings.Contains(err.Error(), "No such container") {
 				fmt.Fprintf(os.Stderr, "bench: remove container %.12s: %v\n", id, err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
+}
+
+// fewAtATime runs the calls on a fleet's containers eight at a time: hundreds one by one take minutes on a loaded
+// engine, and all at once overload it.
+func fewAtATime() *errgroup.Group {
+	var g errgroup.Group
+	g.SetLimit(8)
+	return &g
 }
 
 // logLines reads a container's log (non-following) up to until (zero: all) and returns its lines with timestamps.

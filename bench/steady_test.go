@@ -60,16 +60,11 @@ func runSteady(t *testing.T, cli *client.Client, prefix string, n int, overlay s
 // openGates sends SIGUSR1 to benchgen containers started with -gate, a few at a time.
 func openGates(t *testing.T, cli *client.Client, ids map[string]string) {
 	t.Helper()
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var failed []string
-	sem := make(chan struct{}, 8)
+	g := fewAtATime()
 	for name, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if err := cli.ContainerKill(ctx, id, "USR1"); err != nil {
@@ -77,9 +72,10 @@ func openGates(t *testing.T, cli *client.Client, ids map[string]string) {
 				failed = append(failed, name+": "+err.Error())
 				mu.Unlock()
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	if len(failed) > 0 {
 		t.Fatalf("SIGUSR1 to %d containers failed: %v", len(failed), failed[0])
 	}
@@ -90,27 +86,18 @@ func linesUntilAll(t *testing.T, cli *client.Client, ids map[string]string, unti
 	t.Helper()
 	want := map[string]int{}
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var failed error
-	sem := make(chan struct{}, 8)
+	g := fewAtATime()
 	for name, id := range ids {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
+		g.Go(func() error {
 			n, err := countLines(cli, id, until)
 			mu.Lock()
 			defer mu.Unlock()
 			want[name] = n
-			if err != nil {
-				failed = err
-			}
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	if failed != nil {
-		t.Fatal(failed)
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 	return want
 }
