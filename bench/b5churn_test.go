@@ -13,12 +13,20 @@ import (
 	"github.com/docker/docker/client"
 )
 
+// churnOverlay selects the churn's containers and turns off the collector's log sampling, which the shipped
+// configuration keeps at the collector's default (per message, 10 in 10 s, then 1 in 100): the soak checks that a
+// removed_unread warning names each container not read whole, and a burst of removals would have some sampled away.
 const churnOverlay = `
 receivers:
   docker_logs:
     start_at: beginning
     include:
       names: [%q]
+service:
+  telemetry:
+    logs:
+      sampling:
+        enabled: false
 `
 
 // churnSample is one reading of the collector during the churn soak.
@@ -31,14 +39,18 @@ type churnSample struct {
 // churnCounts sorts the removed containers: read whole, counted removed_unread (and the lines they lacked), neither,
 // or too short-lived to judge; warnedWhole are the whole ones a removed_unread warning named all the same.
 type churnCounts struct {
-	whole, warnedWhole, counted, countedLines, lost, lostLines, short, lines, dups int
+	whole, warnedWhole, counted, countedLines int
+	lost, lostLines, short, lines, dups       int
+	warnings                                  int // removed_unread warnings in the collector's log
 }
 
-// gone is a container the churn removed: its name, how long it lived and how many lines it wrote.
+// gone is a container the churn removed: its name and ID, how long it lived, how many lines it wrote, and when it
+// was killed.
 type gone struct {
-	name  string
-	lived time.Duration
-	lines int
+	name, id string
+	lived    time.Duration
+	lines    int
+	killed   time.Time
 }
 
 // TestB5Churn keeps -b5-churn-containers containers alive and, every second, removes the oldest and starts a new
@@ -114,7 +126,7 @@ func TestB5Churn(t *testing.T) {
 	unreadMetric := c.metricWith(t, "otelcol_docker_logs_gaps", `cause="removed_unread"`)
 	c.stop(t)
 	logText, _ := os.ReadFile(c.logPath)
-	var k churnCounts
+	k := churnCounts{warnings: strings.Count(string(logText), `"cause": "removed_unread"`)}
 	for _, g := range removed {
 		r := s.tally(g.name, 0, g.lines)
 		k.lines += g.lines
@@ -134,7 +146,8 @@ func TestB5Churn(t *testing.T) {
 		default:
 			k.lost++
 			k.lostLines += r.missing
-			t.Errorf("%s (lived %v, %d lines): %d missing and no removed_unread warning names it", g.name, g.lived.Round(time.Second), g.lines, r.missing)
+			t.Errorf("%s %s (lived %v, %d lines, killed %s): %d missing (sequence numbers %s) and no removed_unread warning names it",
+				g.name, g.id, g.lived.Round(time.Second), g.lines, g.killed.UTC().Format("15:04:05.000"), r.missing, strings.Join(s.missingSpans(g.name, 0, g.lines), " "))
 		}
 	}
 	var aliveTotal tally
@@ -156,6 +169,7 @@ func removeCounted(t *testing.T, cli *client.Client, name, id string, since time
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	killed := time.Now()
 	if err := cli.ContainerKill(ctx, id, "KILL"); err != nil {
 		t.Fatalf("kill %s: %v", name, err)
 	}
@@ -169,7 +183,7 @@ func removeCounted(t *testing.T, cli *client.Client, name, id string, since time
 	if err := cli.ContainerRemove(ctx, id, container.RemoveOptions{Force: true}); err != nil {
 		t.Fatalf("remove %s: %v", name, err)
 	}
-	return gone{name: name, lived: time.Since(since), lines: last + 1}
+	return gone{name: name, id: id, lived: time.Since(since), lines: last + 1, killed: killed}
 }
 
 // namedUnread reports whether the collector's log holds a removed_unread warning naming the container.
@@ -228,13 +242,14 @@ func churnReport(cli *client.Client, id string, n int, d, wall time.Duration, op
 	fmt.Fprintf(&b, "| open files flat: slope \\|s\\| < 0.1/min | %+.3f/min of per-minute medians, %+.3f/min fit of all samples (%.0f-%.0f) | %s |\n", fm, fs, flo, fhi, yes(fm > -0.1 && fm < 0.1))
 	fmt.Fprintf(&b, "| RSS growth < 1 MiB over 10 minutes | %+.3f MiB/min of per-minute medians, %+.3f MiB/min fit of all samples (%.0f-%.0f MiB) | %s |\n", mm, ms, mlo, mhi, yes(ms*10 < 1))
 	fmt.Fprintf(&b, "| `otelcol_docker_logs_positions_saved` flat: slope \\|s\\| < 0.1/min | %+.3f/min of per-minute medians, %+.3f/min fit of all samples (%.0f-%.0f) | %s |\n", pm, ps, plo, phi, yes(pm > -0.1 && pm < 0.1))
-	fmt.Fprintf(&b, "| every removed container that lived >= 1 s whole or counted `removed_unread` | %d removed: %d whole (%d of them named in a `removed_unread` warning all the same), %d counted, lacking %d lines (the gaps counter says %.0f), %d neither (%d lines), %d lived < 1 s | %s |\n",
-		len(removed), k.whole, k.warnedWhole, k.counted, k.countedLines, unreadMetric, k.lost, k.lostLines, k.short, yes(k.lost == 0))
+	fmt.Fprintf(&b, "| every removed container that lived >= 1 s whole or counted `removed_unread` | %d removed: %d whole (%d of them named in a `removed_unread` warning all the same), %d counted, lacking %d lines (the gaps counter says %.0f, the log has %d warnings), %d neither (%d lines), %d lived < 1 s | %s |\n",
+		len(removed), k.whole, k.warnedWhole, k.counted, k.countedLines, unreadMetric, k.warnings, k.lost, k.lostLines, k.short, yes(k.lost == 0))
 	fmt.Fprintf(&b, "| (no line twice; the containers alive at the end whole) | removed: %d lines, %d duplicated; alive at the end: %d lines, %d missing, %d duplicated | %s |\n\n",
 		k.lines, k.dups, aliveTotal.want, aliveTotal.missing, aliveTotal.dups, yes(k.dups == 0 && aliveTotal.missing == 0 && aliveTotal.dups == 0))
 	fmt.Fprintf(&b, "%d containers alive at once, each writing 5 lines/s (stdout and stderr alternately); every second the oldest is\n"+
 		"killed, its line count read, and removed (`docker rm -f`), and a new one started, for %v (%d changes in %v: %.2f/s,\n"+
-		"the engine's pace on this machine). The shipped configuration with the default pool (50 streams). Sampled every 10 s:\n"+
+		"the engine's pace on this machine). The shipped configuration with the default pool (50 streams), the collector's log\n"+
+		"sampling off (so that no removed_unread warning is dropped in a burst). Sampled every 10 s:\n"+
 		"goroutines (pprof), open files (`/proc/PID/fd`), RSS (`VmRSS`), `otelcol_docker_logs_positions_saved` and the\n"+
 		"`removed_unread` gaps so far. Slopes are least-squares fits per minute from %v on, of all samples and of each whole\n"+
 		"minute's median. A removed container counts as whole when the sink holds each line it wrote once; as counted when\n"+

@@ -29,3 +29,17 @@ otelcol_docker_logs_gap_duration{cause="removed_unread"} 100
 		}
 	}
 }
+
+// TestMissingSpans names the runs of sequence numbers the sink lacks, including those past what it received.
+func TestMissingSpans(t *testing.T) {
+	s := &sink{seen: map[string][]uint8{"c": {1, 0, 0, 1, 2, 0, 1}}}
+	if got, want := strings.Join(s.missingSpans("c", 0, 10), " "), "1-2 5-5 7-9"; got != want {
+		t.Errorf("missingSpans = %q, want %q", got, want)
+	}
+	if got := s.missingSpans("c", 3, 5); len(got) != 0 {
+		t.Errorf("missingSpans(3, 5) = %q, want none", got)
+	}
+	if got, want := strings.Join(s.missingSpans("other", 0, 2), " "), "0-1"; got != want {
+		t.Errorf("missingSpans of an unseen key = %q, want %q", got, want)
+	}
+}
