@@ -118,7 +118,8 @@ func TestLogFilesMaxFileOneIsExact(t *testing.T) {
 // TestLogFilesCompressedLogIsExact reads a container whose json-file log compresses its rotated files, compress
 // spelt each of three ways Docker accepts (strconv.ParseBool), from its files: it writes 20,000 lines at 1,000 a
 // second through about 20 rotations, every line arrives once, no gap is counted, and the files, not the API, are
-// read. One container at a time: the log keeps about 3 s of lines, and three at once on a loaded 2-core machine
+// read; with True the stream is also reopened every second, so reopens land in the compressed files (a tail
+// counted across .gz files, since applied to them). One container at a time: the log keeps about 3 s of lines, and three at once on a loaded 2-core machine
 // with the race detector fall behind that, compressed or not.
 func TestLogFilesCompressedLogIsExact(t *testing.T) {
 	cli := dockertest.Engine(t)
@@ -128,6 +129,9 @@ func TestLogFilesCompressedLogIsExact(t *testing.T) {
 			labels := isolate(t, cfg)
 			cfg.StartAt = StartAtBeginning
 			cfg.LogFiles.Enabled = true
+			if v == "True" {
+				cfg.RotationInterval = time.Second // reopened often too, at any point of a file, compressed or not
+			}
 			const lines = 20000
 			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
 				LogOpts: map[string]string{"max-size": "100k", "max-file": "3", "compress": v},
