@@ -1,0 +1,184 @@
+package records
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// gatedLogs is a consumer whose calls wait for a gate; it records each call's resource count.
+type gatedLogs struct {
+	mu     sync.Mutex
+	calls  []int
+	gate   chan struct{}
+	answer func(ctx context.Context, logs plog.Logs) error
+}
+
+func (g *gatedLogs) ConsumeLogs(ctx context.Context, logs plog.Logs) error {
+	g.mu.Lock()
+	g.calls = append(g.calls, logs.ResourceLogs().Len())
+	g.mu.Unlock()
+	select {
+	case <-g.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if g.answer != nil {
+		return g.answer(ctx, logs)
+	}
+	return nil
+}
+
+// consumerOf makes g a consumer.Logs.
+func consumerOf(g *gatedLogs) consumer.Logs {
+	c, err := consumer.NewLogs(g.ConsumeLogs)
+	if err != nil {
+		panic(err)
+	}
+	return c
+}
+
+func (g *gatedLogs) callCount() []int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]int(nil), g.calls...)
+}
+
+// oneResource returns logs of one resource named name with one record.
+func oneResource(name string) plog.Logs {
+	logs := plog.NewLogs()
+	rl := logs.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("container.name", name)
+	rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().Body().SetStr("line of " + name)
+	return logs
+}
+
+// waitPending waits until n parts wait for the next call.
+func waitPending(t *testing.T, c *combiner, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c.mu.Lock()
+		got := len(c.pending)
+		c.mu.Unlock()
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d parts pending, want %d", got, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitCalls waits until the consumer was called n times.
+func waitCalls(t *testing.T, g *gatedLogs, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(g.callCount()) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d calls, want %d", len(g.callCount()), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestCombinerHandsOnTheDeliveriesThatArriveDuringACallInOne(t *testing.T) {
+	g := &gatedLogs{gate: make(chan struct{})}
+	c := &combiner{next: consumerOf(g)}
+	errs := make(chan error, 5)
+	go func() { errs <- c.consume(context.Background(), oneResource("first")) }()
+	waitCalls(t, g, 1)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		go func() { errs <- c.consume(context.Background(), oneResource(name)) }()
+	}
+	waitPending(t, c, 4)
+	close(g.gate)
+	for range 5 {
+		if err := <-errs; err != nil {
+			t.Fatalf("consume: %v", err)
+		}
+	}
+	if got := g.callCount(); len(got) != 2 || got[0] != 1 || got[1] != 4 {
+		t.Fatalf("calls with %v resources, want [1 4]", got)
+	}
+}
+
+func TestCombinerWithdrawsAPartWhoseContextEndsBeforeItsCall(t *testing.T) {
+	g := &gatedLogs{gate: make(chan struct{})}
+	c := &combiner{next: consumerOf(g)}
+	first := make(chan error, 1)
+	go func() { first <- c.consume(context.Background(), oneResource("first")) }()
+	waitCalls(t, g, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	withdrawn := make(chan error, 1)
+	go func() { withdrawn <- c.consume(ctx, oneResource("withdrawn")) }()
+	waitPending(t, c, 1)
+	cancel()
+	if err := <-withdrawn; !errors.Is(err, context.Canceled) {
+		t.Fatalf("withdrawn part: %v, want context.Canceled", err)
+	}
+	close(g.gate)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if got := g.callCount(); len(got) != 1 {
+		t.Fatalf("calls with %v resources, want the first alone", got)
+	}
+}
+
+func TestCombinerCallCancelledForOnePartIsTriedAgainByTheOthers(t *testing.T) {
+	g := &gatedLogs{gate: make(chan struct{})}
+	c := &combiner{next: consumerOf(g)}
+	first := make(chan error, 1)
+	go func() { first <- c.consume(context.Background(), oneResource("first")) }()
+	waitCalls(t, g, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	ending, staying := make(chan error, 1), make(chan error, 1)
+	go func() { ending <- c.consume(ctx, oneResource("ending")) }()
+	go func() { staying <- c.consume(context.Background(), oneResource("staying")) }()
+	waitPending(t, c, 2)
+	// The first call ends; the second, with both parts, waits at the gate until one part's context ends.
+	g.gate <- struct{}{}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	waitCalls(t, g, 2)
+	cancel()
+	if err := <-ending; err == nil || errors.Is(err, errAgain) {
+		t.Fatalf("the part whose context ended: %v, want its cancellation", err)
+	}
+	if err := <-staying; !errors.Is(err, errAgain) {
+		t.Fatalf("the other part: %v, want errAgain", err)
+	}
+}
+
+func TestCombinerRefusedForGoodAsksEachPartToGoAlone(t *testing.T) {
+	g := &gatedLogs{gate: make(chan struct{}), answer: func(context.Context, plog.Logs) error {
+		return consumererror.NewPermanent(errors.New("refused"))
+	}}
+	c := &combiner{next: consumerOf(g)}
+	first := make(chan error, 1)
+	go func() { first <- c.consume(context.Background(), oneResource("first")) }()
+	waitCalls(t, g, 1)
+	errs := make(chan error, 2)
+	for _, name := range []string{"a", "b"} {
+		go func() { errs <- c.consume(context.Background(), oneResource(name)) }()
+	}
+	waitPending(t, c, 2)
+	close(g.gate)
+	if err := <-first; !consumererror.IsPermanent(err) {
+		t.Fatalf("a part alone: %v, want the consumer's permanent error", err)
+	}
+	for range 2 {
+		if err := <-errs; !errors.Is(err, errAlone) {
+			t.Fatalf("a part of a combined call: %v, want errAlone", err)
+		}
+	}
+}
