@@ -7,9 +7,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/metadata"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
 // gatedLogs is a consumer whose calls wait for a gate; it records each call's resource count.
@@ -181,4 +190,62 @@ func TestCombinerRefusedForGoodAsksEachPartToGoAlone(t *testing.T) {
 			t.Fatalf("a part of a combined call: %v, want errAlone", err)
 		}
 	}
+}
+
+// countingTelemetry counts the lines handed on, accepted or not.
+type countingTelemetry struct {
+	mu                sync.Mutex
+	accepted, refused int
+}
+
+func (*countingTelemetry) OperatorErrors(context.Context, int) {}
+func (c *countingTelemetry) HandedOn(_ context.Context, lines []turn.Line, accepted bool, _ time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if accepted {
+		c.accepted += len(lines)
+	} else {
+		c.refused += len(lines)
+	}
+}
+
+func TestARecordRefusedForGoodDropsNoOtherTurnsRecords(t *testing.T) {
+	set := receivertest.NewNopSettings(metadata.Type)
+	obs, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: set.ID, Transport: "docker", ReceiverCreateSettings: set})
+	require.NoError(t, err)
+	ops, err := NewOperators(set.TelemetrySettings, nil, nil, &LabelWarnings{})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	var kept []string
+	g := &gatedLogs{gate: make(chan struct{}), answer: func(_ context.Context, logs plog.Logs) error {
+		var names []string
+		for i := range logs.ResourceLogs().Len() {
+			name, _ := logs.ResourceLogs().At(i).Resource().Attributes().Get("container.name")
+			if name.Str() == "bad" {
+				return consumererror.NewPermanent(errors.New("bad record"))
+			}
+			names = append(names, name.Str())
+		}
+		mu.Lock()
+		kept = append(kept, names...)
+		mu.Unlock()
+		return nil
+	}}
+	tel := &countingTelemetry{}
+	d := &Deliverer{Next: consumerOf(g), ObsRecv: obs, Logger: zap.NewNop(), Resources: NewResources(metadata.DefaultResourceAttributesConfig()),
+		Operators: ops, Telemetry: tel}
+	line := []turn.Line{{Stream: decode.Stdout, Timestamp: 1, Body: "x"}}
+	errs := make(chan error, 3)
+	go func() { errs <- d.Deliver(context.Background(), Meta{ID: "1", Name: "first"}, line) }()
+	waitCalls(t, g, 1)
+	go func() { errs <- d.Deliver(context.Background(), Meta{ID: "2", Name: "good"}, line) }()
+	go func() { errs <- d.Deliver(context.Background(), Meta{ID: "3", Name: "bad"}, line) }()
+	waitPending(t, d.combine, 2)
+	close(g.gate)
+	for range 3 {
+		require.NoError(t, <-errs)
+	}
+	assert.ElementsMatch(t, []string{"first", "good"}, kept, "the records accepted")
+	assert.Equal(t, 2, tel.accepted)
+	assert.Equal(t, 1, tel.refused, "only the bad record is dropped")
 }
