@@ -11,3 +11,11 @@ func flushWait(now time.Time, interval time.Duration) time.Duration {
 	}
 	return interval - time.Duration(now.UnixNano()%int64(interval))
 }
+
+// flushAfter is how long a batch begun at now waits for its flush.
+func (t *Spec) flushAfter(now time.Time) time.Duration {
+	if t.FlushOnTick {
+		return flushWait(now, t.FlushInterval)
+	}
+	return t.FlushInterval
+}

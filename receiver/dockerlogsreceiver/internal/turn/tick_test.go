@@ -27,3 +27,15 @@ func TestFlushWaitEndsOnTheIntervalsTick(t *testing.T) {
 		}
 	}
 }
+
+func TestFlushOnTickIsChosenBySpec(t *testing.T) {
+	at := time.Unix(1_700_000_000, 300_000_000)
+	spec := Spec{FlushInterval: time.Second}
+	if got := spec.flushAfter(at); got != time.Second {
+		t.Errorf("without FlushOnTick: %v, want the whole interval", got)
+	}
+	spec.FlushOnTick = true
+	if got := spec.flushAfter(at); got != 700*time.Millisecond {
+		t.Errorf("with FlushOnTick: %v, want 700ms to the tick", got)
+	}
+}
