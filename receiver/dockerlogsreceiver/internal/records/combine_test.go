@@ -119,52 +119,40 @@ func TestCombinerHandsOnTheDeliveriesThatArriveDuringACallInOne(t *testing.T) {
 	}
 }
 
-func TestCombinerWithdrawsAPartWhoseContextEndsBeforeItsCall(t *testing.T) {
+func TestCombinerCallIsCancelledOnlyOnceEveryPartsContextEnded(t *testing.T) {
 	g := &gatedLogs{gate: make(chan struct{})}
 	c := &combiner{next: consumerOf(g)}
 	first := make(chan error, 1)
 	go func() { first <- c.consume(context.Background(), oneResource("first")) }()
 	waitCalls(t, g, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	withdrawn := make(chan error, 1)
-	go func() { withdrawn <- c.consume(ctx, oneResource("withdrawn")) }()
-	waitPending(t, c, 1)
-	cancel()
-	if err := <-withdrawn; !errors.Is(err, context.Canceled) {
-		t.Fatalf("withdrawn part: %v, want context.Canceled", err)
-	}
-	close(g.gate)
-	if err := <-first; err != nil {
-		t.Fatal(err)
-	}
-	if got := g.callCount(); len(got) != 1 {
-		t.Fatalf("calls with %v resources, want the first alone", got)
-	}
-}
-
-func TestCombinerCallCancelledForOnePartIsTriedAgainByTheOthers(t *testing.T) {
-	g := &gatedLogs{gate: make(chan struct{})}
-	c := &combiner{next: consumerOf(g)}
-	first := make(chan error, 1)
-	go func() { first <- c.consume(context.Background(), oneResource("first")) }()
-	waitCalls(t, g, 1)
-	ctx, cancel := context.WithCancel(context.Background())
-	ending, staying := make(chan error, 1), make(chan error, 1)
-	go func() { ending <- c.consume(ctx, oneResource("ending")) }()
-	go func() { staying <- c.consume(context.Background(), oneResource("staying")) }()
+	ctxA, cancelA := context.WithCancel(context.Background())
+	ctxB, cancelB := context.WithCancel(context.Background())
+	a, b := make(chan error, 1), make(chan error, 1)
+	go func() { a <- c.consume(ctxA, oneResource("a")) }()
+	go func() { b <- c.consume(ctxB, oneResource("b")) }()
 	waitPending(t, c, 2)
-	// The first call ends; the second, with both parts, waits at the gate until one part's context ends.
+	// One part's context ends while it waits: it stays in the next call, which goes on for the other.
+	cancelA()
 	g.gate <- struct{}{}
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
 	waitCalls(t, g, 2)
-	cancel()
-	if err := <-ending; err == nil || errors.Is(err, errAgain) {
-		t.Fatalf("the part whose context ended: %v, want its cancellation", err)
+	select {
+	case err := <-a:
+		t.Fatalf("the part whose context ended returned %v before its call ended", err)
+	case <-time.After(50 * time.Millisecond):
 	}
-	if err := <-staying; !errors.Is(err, errAgain) {
-		t.Fatalf("the other part: %v, want errAgain", err)
+	// The last context ends: the call is cancelled, and both parts get its answer.
+	cancelB()
+	if err := <-a; !errors.Is(err, context.Canceled) {
+		t.Fatalf("part a: %v, want the cancelled call's answer", err)
+	}
+	if err := <-b; !errors.Is(err, context.Canceled) {
+		t.Fatalf("part b: %v, want the cancelled call's answer", err)
+	}
+	if got := g.callCount(); len(got) != 2 || got[1] != 2 {
+		t.Fatalf("calls with %v resources, want [1 2]", got)
 	}
 }
 

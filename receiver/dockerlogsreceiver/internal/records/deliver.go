@@ -50,9 +50,8 @@ type Deliverer struct {
 // The records are rebuilt for each attempt: a consumer that refused them may have changed them.
 // Only a permanent error ends the attempts early: the data itself was refused, and retrying cannot change that.
 //
-// The records go in one call with those of other turns handed on meanwhile (combiner); a call that fails for
-// another turn's sake is tried again at once, and one refused for good is tried again alone, so that no turn's
-// records are dropped for another's.
+// The records go in one call with those of other turns handed on meanwhile (combiner); a call refused for good
+// is tried again alone, so that no turn's records are dropped for another's.
 func (d *Deliverer) Deliver(ctx context.Context, meta Meta, lines []turn.Line) error {
 	d.combineOnce.Do(func() { d.combine = &combiner{next: d.Next} })
 	wait := RetryInitial
@@ -78,9 +77,9 @@ func (d *Deliverer) Deliver(ctx context.Context, meta Meta, lines []turn.Line) e
 			err = d.combine.consume(opCtx, logs)
 		}
 		d.ObsRecv.EndLogsOp(opCtx, "docker", records, err)
-		if errors.Is(err, errAgain) || errors.Is(err, errAlone) {
-			// Not this batch's refusal: tried again at once, alone after a refusal for good.
-			alone = alone || errors.Is(err, errAlone)
+		if errors.Is(err, errAlone) {
+			// Not this batch's refusal for sure: tried again at once, alone.
+			alone = true
 			attempt--
 			continue
 		}
