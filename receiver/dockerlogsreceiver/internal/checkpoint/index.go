@@ -65,17 +65,30 @@ func (s *Store) Len() int {
 	return len(s.indexed)
 }
 
-// indexWith returns the operation that writes the index with id added (in true) or removed; s.mu is held.
-func (s *Store) indexWith(id string, in bool) (*storage.Operation, error) {
-	ids := make([]string, 0, len(s.indexed)+1)
+// indexWith returns the operation that writes the index with ids added; s.mu is held.
+func (s *Store) indexWith(ids ...string) (*storage.Operation, error) {
+	all := make([]string, 0, len(s.indexed)+len(ids))
 	for known := range s.indexed {
-		if known != id {
-			ids = append(ids, known)
+		if !slices.Contains(ids, known) {
+			all = append(all, known)
 		}
 	}
-	if in {
-		ids = append(ids, id)
+	return indexOp(append(all, ids...))
+}
+
+// indexWithout returns the operation that writes the index with id removed; s.mu is held.
+func (s *Store) indexWithout(id string) (*storage.Operation, error) {
+	all := make([]string, 0, len(s.indexed))
+	for known := range s.indexed {
+		if known != id {
+			all = append(all, known)
+		}
 	}
+	return indexOp(all)
+}
+
+// indexOp returns the operation that writes the index of ids.
+func indexOp(ids []string) (*storage.Operation, error) {
 	slices.Sort(ids)
 	data, err := json.Marshal(index{Version: indexVersion, IDs: ids})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -38,6 +39,10 @@ type Store struct {
 	indexed map[string]struct{}
 	// saved is each container's cursor as last saved or loaded, so that a save behind it is refused.
 	saved map[string]Cursor
+
+	// queued guards queue: the saves waiting for s.mu, which the first to get it writes in one Batch.
+	queued sync.Mutex
+	queue  []*pendingSave
 }
 
 // ErrBehind is returned by Save for a cursor behind the one saved before: the newer one is kept.
@@ -86,7 +91,7 @@ func (s *Store) ensureIndexed(ctx context.Context, containerID string) error {
 	if _, ok := s.indexed[containerID]; ok {
 		return nil
 	}
-	op, err := s.indexWith(containerID, true)
+	op, err := s.indexWith(containerID)
 	if err == nil {
 		err = s.client.Batch(ctx, op)
 	}
@@ -99,41 +104,95 @@ func (s *Store) ensureIndexed(ctx context.Context, containerID string) error {
 
 // Save stores a container's cursor; it refuses with ErrBehind one behind the cursor saved or loaded before (see
 // Cursor.Behind), so that of two saves that race, the newer position stays whichever lands last.
+//
+// Saves that arrive while another is written wait for it and are then written together, in one Batch (turns
+// whose records went in one delivery save at the same moment): one storage transaction instead of one each.
 func (s *Store) Save(ctx context.Context, containerID string, c Cursor) error {
 	data, err := json.Marshal(record{Version: codecVersion, Cursor: c})
 	if err != nil {
 		return fmt.Errorf("encode position of container %s: %w", containerID, err)
 	}
+	p := &pendingSave{id: containerID, cursor: c, data: data, done: make(chan error, 1)}
+	s.queued.Lock()
+	s.queue = append(s.queue, p)
+	s.queued.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if prev, ok := s.saved[containerID]; ok && c.Behind(prev) {
-		return fmt.Errorf("save position of container %s: %w", containerID, ErrBehind)
-	}
-	if err := s.save(ctx, containerID, data); err != nil {
+	select {
+	case err := <-p.done:
+		// Written by the save that held s.mu before.
 		return err
+	default:
 	}
-	s.saved[containerID] = c
-	return nil
+	s.queued.Lock()
+	saves := s.queue
+	s.queue = nil
+	s.queued.Unlock()
+	s.saveAll(ctx, saves)
+	return <-p.done
 }
 
-// save writes an encoded cursor, with the index entry when it is the container's first; s.mu is held.
-func (s *Store) save(ctx context.Context, containerID string, data []byte) error {
-	if _, indexed := s.indexed[containerID]; indexed || !s.persistent {
-		if err := s.client.Set(ctx, keyPrefix+containerID, data); err != nil {
-			return fmt.Errorf("save position of container %s: %w", containerID, err)
+// pendingSave is a Save waiting to be written.
+type pendingSave struct {
+	id     string
+	cursor Cursor
+	data   []byte
+	done   chan error
+}
+
+// saveAll writes the saves in one Batch, with the index when one is a container's first, and answers each; s.mu
+// is held.
+func (s *Store) saveAll(ctx context.Context, saves []*pendingSave) {
+	var ops []*storage.Operation
+	var written []*pendingSave
+	// later is each container's cursor as it will be once the batch is written, for the saves after it in the batch.
+	later := map[string]Cursor{}
+	var newIDs []string
+	for _, p := range saves {
+		prev, ok := later[p.id]
+		if !ok {
+			prev, ok = s.saved[p.id]
 		}
-		return nil
+		if ok && p.cursor.Behind(prev) {
+			p.done <- fmt.Errorf("save position of container %s: %w", p.id, ErrBehind)
+			continue
+		}
+		later[p.id] = p.cursor
+		if _, indexed := s.indexed[p.id]; !indexed && s.persistent && !slices.Contains(newIDs, p.id) {
+			newIDs = append(newIDs, p.id)
+		}
+		ops = append(ops, storage.SetOperation(keyPrefix+p.id, p.data))
+		written = append(written, p)
 	}
-	op, err := s.indexWith(containerID, true)
-	if err == nil {
+	if len(written) == 0 {
+		return
+	}
+	var err error
+	if len(newIDs) > 0 {
 		// The index first: a storage that applies a batch in order and stops halfway leaves an entry without a position.
-		err = s.client.Batch(ctx, op, storage.SetOperation(keyPrefix+containerID, data))
+		var op *storage.Operation
+		if op, err = s.indexWith(newIDs...); err == nil {
+			ops = append([]*storage.Operation{op}, ops...)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("save position of container %s: %w", containerID, err)
+	if err == nil {
+		err = s.client.Batch(ctx, ops...)
 	}
-	s.indexed[containerID] = struct{}{}
-	return nil
+	if err == nil {
+		for _, id := range newIDs {
+			s.indexed[id] = struct{}{}
+		}
+		for id, c := range later {
+			s.saved[id] = c
+		}
+	}
+	for _, p := range written {
+		if err != nil {
+			p.done <- fmt.Errorf("save position of container %s: %w", p.id, err)
+			continue
+		}
+		p.done <- nil
+	}
 }
 
 // Delete forgets a container's cursor and removes it from the index; only a container that is gone is forgotten.
@@ -147,7 +206,7 @@ func (s *Store) Delete(ctx context.Context, containerID string) error {
 		}
 		return nil
 	}
-	op, err := s.indexWith(containerID, false)
+	op, err := s.indexWithout(containerID)
 	if err == nil {
 		// The position first, for the same reason as in Save.
 		err = s.client.Batch(ctx, storage.DeleteOperation(keyPrefix+containerID), op)

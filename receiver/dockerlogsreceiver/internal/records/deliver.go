@@ -2,6 +2,8 @@ package records
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/consumer"
@@ -35,6 +37,10 @@ type Deliverer struct {
 	Resources *Resources
 	Operators *Operators
 	Telemetry Telemetry
+
+	// combine hands the batches of turns that deliver at the same moment on in one call; made at first use.
+	combineOnce sync.Once
+	combine     *combiner
 }
 
 // Deliver hands a batch to the next consumer and retries it with backoff until it is accepted or ctx ends.
@@ -43,8 +49,13 @@ type Deliverer struct {
 //
 // The records are rebuilt for each attempt: a consumer that refused them may have changed them.
 // Only a permanent error ends the attempts early: the data itself was refused, and retrying cannot change that.
+//
+// The records go in one call with those of other turns handed on meanwhile (combiner); a call refused for good
+// is tried again alone, so that no turn's records are dropped for another's.
 func (d *Deliverer) Deliver(ctx context.Context, meta Meta, lines []turn.Line) error {
+	d.combineOnce.Do(func() { d.combine = &combiner{next: d.Next} })
 	wait := RetryInitial
+	alone := false
 	for attempt := 1; ; attempt++ {
 		logs := Build(d.Resources.Of(meta), d.Version, lines, time.Now())
 		records := len(lines)
@@ -59,8 +70,19 @@ func (d *Deliverer) Deliver(ctx context.Context, meta Meta, lines []turn.Line) e
 			}
 		}
 		opCtx := d.ObsRecv.StartLogsOp(ctx)
-		err := d.Next.ConsumeLogs(opCtx, logs)
+		var err error
+		if alone {
+			err = d.Next.ConsumeLogs(opCtx, logs)
+		} else {
+			err = d.combine.consume(opCtx, logs)
+		}
 		d.ObsRecv.EndLogsOp(opCtx, "docker", records, err)
+		if errors.Is(err, errAlone) {
+			// Not this batch's refusal for sure: tried again at once, alone.
+			alone = true
+			attempt--
+			continue
+		}
 		if err == nil {
 			d.Telemetry.HandedOn(ctx, lines, true, time.Now())
 			return nil

@@ -59,8 +59,10 @@ func (r *reader) readTurn(ctx context.Context, c *trackedContainer, yield <-chan
 		MaxLineBytes:  r.cfg.MaxLogSize,
 		MaxBatch:      r.cfg.MaxBatchSize,
 		FlushInterval: r.cfg.FlushInterval,
-		Budget:        r.budget,
-		OnAdvance:     func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
+		// The turns' small batches flush together and go in one delivery (records' combiner).
+		FlushOnTick: true,
+		Budget:      r.budget,
+		OnAdvance:   func(cur checkpoint.Cursor) { r.savePosition(ctx, c, cur) },
 		// A turn asked to end keeps its slot for at most one more slice, however the pipeline answers.
 		YieldGrace:    r.cfg.TimeSlice,
 		StallLimit:    stallLimit,

@@ -192,7 +192,7 @@ func (s *stream) queue(records ...Line) {
 		return
 	}
 	if len(s.d.batch) == 0 {
-		s.flush.Reset(s.t.FlushInterval)
+		s.flush.Reset(s.t.flushAfter(time.Now()))
 	}
 	s.d.batch = append(s.d.batch, records...)
 	s.first.queued()

@@ -65,6 +65,9 @@ type Spec struct {
 	// MaxBatch and FlushInterval decide when a batch is handed on.
 	MaxBatch      int
 	FlushInterval time.Duration
+	// FlushOnTick makes a batch flush on the FlushInterval's tick of the wall clock (flushWait), so that the
+	// turns of one receiver deliver together; otherwise FlushInterval after its first line.
+	FlushOnTick bool
 	// Budget, shared by the turns of one receiver, bounds the bytes read and not yet accepted; nil bounds nothing.
 	Budget *Budget
 	// OnAdvance, if set, is told the cursor after each delivered batch.
