@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 )
 
 // GapCause says why lines of a container may have been lost before the receiver read them.
@@ -67,4 +68,32 @@ func rotatedAway(cur checkpoint.Cursor, anchored bool, first int64) *Gap {
 		return &Gap{Cause: GapRotatedAway, From: newest, To: first}
 	}
 	return nil
+}
+
+// widening extends a rotated_away gap to the first line after it of the other output.
+//
+// The first line a reopen returns is the oldest of one output, but the log is written in file order, and a line of
+// the other output stamped up to InversionMargin later can lie before it in the file: rotation deleted such lines
+// with the file, though they are stamped after the gap's end. They all precede the other output's first line left,
+// so the gap reaches to that line when it comes within the margin (an upper bound, like the rest of the span).
+type widening struct {
+	// gap is the index in Outcome.Gaps of the gap followed, plus one; 0 follows none.
+	gap    int
+	stream decode.Stream
+}
+
+// see takes the next delivered line after the gap, and stops following once the line settles the span.
+func (w *widening) see(l Line, gaps []Gap) {
+	if w.gap == 0 {
+		return
+	}
+	g := &gaps[w.gap-1]
+	switch {
+	case g.Cause != GapRotatedAway || l.Timestamp > g.To+checkpoint.InversionMargin:
+	case l.Stream != w.stream:
+		g.To = max(g.To, l.Timestamp)
+	default:
+		return
+	}
+	w.gap = 0
 }
