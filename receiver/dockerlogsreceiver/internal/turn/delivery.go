@@ -31,8 +31,6 @@ type delivery struct {
 	graceEnds time.Time
 	// groups holds the multiline records still open; nil when every line is a record.
 	groups *groups
-	// widen follows the last gap delivered until the other output's first line after it (widening).
-	widen widening
 }
 
 // yielded records the pool's request to end the turn and stops reading.
@@ -98,9 +96,9 @@ func (d *delivery) advance() {
 		d.out.Bytes[l.Stream] += len(l.Body)
 		if l.gap != nil {
 			d.out.Gaps = append(d.out.Gaps, *l.gap)
-			d.widen = widening{gap: len(d.out.Gaps), stream: l.Stream}
+			d.out.widen = widening{gap: len(d.out.Gaps), stream: l.Stream}
 		} else {
-			d.widen.see(l, d.out.Gaps)
+			d.out.widen.see(l, d.out.Gaps)
 		}
 	}
 	if d.groups != nil {
