@@ -45,7 +45,7 @@ type receiverTelemetry struct {
 	errTypes map[string]metric.MeasurementOption
 	// streams holds each output's options as the slice Add takes: passing one option alone makes a slice per call,
 	// and each delivery records two per output.
-	streams [3][]metric.AddOption
+	streams decode.PerStream[[]metric.AddOption]
 	actions map[events.Action]metric.MeasurementOption
 	causes  map[turn.GapCause]metric.MeasurementOption
 	recent  docker.RecentEvents
@@ -69,8 +69,8 @@ func newReceiverTelemetry(tb *metadata.TelemetryBuilder) *receiverTelemetry {
 	for _, e := range []string{errPoolFull, errOpenFailed, errReadFailed, errUnsupportedDriver, errWindowMissed} {
 		t.errTypes[e] = with(attribute.String("error_type", e))
 	}
-	t.streams[decode.Stdout] = []metric.AddOption{with(attribute.String("iostream", "stdout"))}
-	t.streams[decode.Stderr] = []metric.AddOption{with(attribute.String("iostream", "stderr"))}
+	*t.streams.At(decode.Stdout) = []metric.AddOption{with(attribute.String("iostream", "stdout"))}
+	*t.streams.At(decode.Stderr) = []metric.AddOption{with(attribute.String("iostream", "stderr"))}
 	for _, a := range []events.Action{events.ActionStart, events.ActionRestart, events.ActionDie, events.ActionDestroy, events.ActionRename} {
 		t.actions[a] = with(attribute.String("action", string(a)))
 	}
@@ -226,17 +226,17 @@ func (t *receiverTelemetry) poolFull() {
 
 // handedOn counts a batch that left the receiver, and when the next consumer accepted it, its delivery lag.
 func (t *receiverTelemetry) handedOn(ctx context.Context, lines []turn.Line, accepted bool, now time.Time) {
-	var count, size [3]int64
+	var count, size decode.PerStream[int64]
 	var newest int64
 	for _, l := range lines {
-		count[l.Stream] += int64(l.LineCount())
-		size[l.Stream] += int64(len(l.Body))
+		*count.At(l.Stream) += int64(l.LineCount())
+		*size.At(l.Stream) += int64(len(l.Body))
 		newest = max(newest, l.Timestamp)
 	}
-	for _, s := range []decode.Stream{decode.Stdout, decode.Stderr} {
-		if count[s] > 0 {
-			t.tb.DockerLogsLinesRead.Add(ctx, count[s], t.streams[s]...)
-			t.tb.DockerLogsBytesRead.Add(ctx, size[s], t.streams[s]...)
+	for i := range count {
+		if count[i] > 0 {
+			t.tb.DockerLogsLinesRead.Add(ctx, count[i], t.streams[i]...)
+			t.tb.DockerLogsBytesRead.Add(ctx, size[i], t.streams[i]...)
 		}
 	}
 	if accepted && newest > 0 {

@@ -42,7 +42,7 @@ func resume(log []entry, k int) []int {
 // randomLog makes a log whose timestamps never go back within an output, often repeat, and cross between
 // the outputs by less than InversionMargin; step scales the time between lines.
 func randomLog(rng *rand.Rand, n int, step int64) []entry {
-	var clock [3]int64
+	var clock decode.PerStream[int64]
 	now := int64(1_700_000_000_000_000_000)
 	log := make([]entry, n)
 	for i := range log {
@@ -51,8 +51,8 @@ func randomLog(rng *rand.Rand, n int, step int64) []entry {
 		}
 		s := decode.Stream(rng.IntN(2) + 1)
 		// A line may carry a time up to half the margin older than the file position suggests.
-		ts := max(clock[s], now-rng.Int64N(InversionMargin/2))
-		clock[s] = ts
+		ts := max(*clock.At(s), now-rng.Int64N(InversionMargin/2))
+		*clock.At(s) = ts
 		log[i] = entry{stream: s, ts: ts}
 	}
 	return log
@@ -77,15 +77,15 @@ func TestResumeKeepsExactlyTheUndeliveredLines(t *testing.T) {
 func FuzzResumeKeepsExactlyTheUndeliveredLines(f *testing.F) {
 	f.Add([]byte{0, 1, 0, 2, 1, 1, 200, 7}, uint8(3))
 	f.Fuzz(func(t *testing.T, steps []byte, k uint8) {
-		var clock [3]int64
+		var clock decode.PerStream[int64]
 		now := int64(1_000_000_000_000)
 		log := make([]entry, 0, len(steps))
 		for _, b := range steps {
 			now += int64(b>>3&7) * InversionMargin / 4 // often 0: lines sharing one timestamp
-			s := b&1 + 1
-			ts := max(clock[s], now-int64(b>>1&3)*InversionMargin/8)
-			clock[s] = ts
-			log = append(log, entry{stream: decode.Stream(s), ts: ts})
+			s := decode.Stream(b&1 + 1)
+			ts := max(*clock.At(s), now-int64(b>>1&3)*InversionMargin/8)
+			*clock.At(s) = ts
+			log = append(log, entry{stream: s, ts: ts})
 		}
 		n := int(k) % (len(log) + 1)
 		got := resume(log, n)

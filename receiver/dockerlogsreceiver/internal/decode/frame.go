@@ -128,7 +128,7 @@ func (m *muxSplitter) header() (*assembly, uint32, error) {
 	size := binary.BigEndian.Uint32(hdr[4:])
 	switch stream {
 	case byte(Stdout), byte(Stderr):
-		return &m.asm[stream-1], size, nil
+		return m.asm.At(Stream(stream)), size, nil
 	case streamDaemonError:
 		return nil, 0, m.daemonError(size)
 	case 0:

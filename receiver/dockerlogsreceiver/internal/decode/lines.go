@@ -5,10 +5,10 @@ package decode
 type lines struct {
 	in      inbuf
 	stamps  stampParser
-	max     int         // Options.MaxLineBytes, defaulted
-	asm     [2]assembly // by Stream-1
-	emit    *assembly   // assembly that may have Lines to hand out before reading on
-	bad     badEntry    // the entry that made Next fail with ErrMalformed, for SkipEntry
+	max     int // Options.MaxLineBytes, defaulted
+	asm     PerStream[assembly]
+	emit    *assembly // assembly that may have Lines to hand out before reading on
+	bad     badEntry  // the entry that made Next fail with ErrMalformed, for SkipEntry
 	repeats repeatCheck
 }
 

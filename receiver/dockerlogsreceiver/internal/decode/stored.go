@@ -26,7 +26,7 @@ type repeatCheck struct {
 	stored  StoredFunc // Options.Stored
 	collect *pieceLog  // StoredPieces: the line whose pieces are collected
 	// newest is each output's newest timestamp read, and before the one before it (note).
-	newest, before [3]int64
+	newest, before PerStream[int64]
 }
 
 // keepPiece decides whether a later piece of the open line a, with checksum sum, is the line's next piece or one
@@ -63,8 +63,8 @@ func (r *repeatCheck) keepPiece(a *assembly, sum uint32) bool {
 // not asked about again.
 func (r *repeatCheck) readStored(a *assembly) bool {
 	since := int64(0)
-	if r.newest[a.stream] == a.ts {
-		since = r.before[a.stream]
+	if *r.newest.At(a.stream) == a.ts {
+		since = *r.before.At(a.stream)
 	}
 	line, ok := r.stored(a.stream, since, a.ts)
 	if !ok {
@@ -88,8 +88,8 @@ type pieceLog struct {
 // note records a piece read: the output's newest timestamp, and the piece's checksum when it belongs to the line
 // collected.
 func (r *repeatCheck) note(stream Stream, ts int64, sum uint32) {
-	if ts != r.newest[stream] {
-		r.before[stream], r.newest[stream] = r.newest[stream], ts
+	if newest := r.newest.At(stream); ts != *newest {
+		*r.before.At(stream), *newest = *newest, ts
 	}
 	if c := r.collect; c != nil && c.stream == stream && c.ts == ts {
 		c.sums = append(c.sums, sum)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/records"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
@@ -43,7 +44,7 @@ type trackedContainer struct {
 	// limit slows its reading to its rate limit across its turns; nil when it has none.
 	limit *turn.Limit
 	// waiting are the multiline records the last turn left open, by output.
-	waiting [3]turn.Waiting
+	waiting decode.PerStream[turn.Waiting]
 }
 
 // readState says why a known container is not read.
@@ -116,8 +117,8 @@ func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) (failures in
 		c.rate = max(float64(out.Entries)/secs, c.rate/2)
 	}
 	c.lastEnd = out.Opened.Add(out.Duration)
-	if lines := out.Lines[1] + out.Lines[2]; lines > 0 {
-		c.entryBytes = (out.Bytes[1] + out.Bytes[2]) / lines
+	if lines := out.Lines[0] + out.Lines[1]; lines > 0 {
+		c.entryBytes = (out.Bytes[0] + out.Bytes[1]) / lines
 	}
 	if out.Entries > 0 {
 		// A turn that read nothing (its stream did not open) leaves the cursor, and what lies past it, as they were.
@@ -132,7 +133,7 @@ func (c *trackedContainer) afterTurn(out turn.Outcome, failed bool) (failures in
 }
 
 // openRecords returns the multiline records the last turn left open.
-func (c *trackedContainer) openRecords() [3]turn.Waiting {
+func (c *trackedContainer) openRecords() decode.PerStream[turn.Waiting] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.waiting
@@ -210,7 +211,7 @@ func (cs *containers) len() int {
 // writeRate estimates how fast the container writes from the lines a turn delivered and the span of their
 // timestamps since the cursor it started from; a turn that cannot tell halves the previous estimate.
 func writeRate(before checkpoint.Cursor, out turn.Outcome, previous float64) float64 {
-	lines := out.Lines[1] + out.Lines[2]
+	lines := out.Lines[0] + out.Lines[1]
 	from, to := before.Newest(), out.Cursor.Newest()
 	if before.IsZero() || lines == 0 || to <= from {
 		if out.Duration > 100*time.Millisecond {

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/turn"
 )
 
@@ -43,7 +44,7 @@ func TestWriteRateIsMeasuredOnTheLinesTimestamps(t *testing.T) {
 	start := time.Unix(1_700_000_000, 0).UnixNano()
 	before := checkpoint.AtEnd(start)
 	out := turn.Outcome{Cursor: checkpoint.AtEnd(start + int64(10*time.Second)), Duration: time.Second}
-	out.Lines[1], out.Lines[2] = 4000, 1000
+	*out.Lines.At(decode.Stdout), *out.Lines.At(decode.Stderr) = 4000, 1000
 	assert.InDelta(t, 500.0, writeRate(before, out, 7), 1e-9, "5,000 lines written in 10 s and read in 1 s: 500/s")
 	idle := turn.Outcome{Cursor: before, Duration: time.Second}
 	assert.InDelta(t, 3.5, writeRate(before, idle, 7), 1e-9, "nothing delivered in a whole turn: halved")

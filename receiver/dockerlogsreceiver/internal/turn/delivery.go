@@ -92,8 +92,8 @@ func (d *delivery) advance() {
 		for _, ts := range l.stamps {
 			d.out.Cursor.Advance(l.Stream, ts, unfinished)
 		}
-		d.out.Lines[l.Stream] += l.LineCount()
-		d.out.Bytes[l.Stream] += len(l.Body)
+		*d.out.Lines.At(l.Stream) += l.LineCount()
+		*d.out.Bytes.At(l.Stream) += len(l.Body)
 		if l.gap != nil {
 			d.out.Gaps = append(d.out.Gaps, *l.gap)
 			d.out.widen = widening{gap: len(d.out.Gaps), stream: l.Stream}

@@ -56,7 +56,7 @@ func TestRunDeliversTheLastLinesOfBothOutputs(t *testing.T) {
 	out := Run(context.Background(), turnFor(f, s, checkpoint.Cursor{}, 0), nil)
 	assert.Equal(t, EndStreamClosed, out.End)
 	assert.Equal(t, []string{"line 0", "line 1", "err", "out"}, s.bodies())
-	assert.Equal(t, [3]int{0, 2, 2}, out.Lines)
+	assert.Equal(t, decode.PerStream[int]{2, 2}, out.Lines)
 }
 
 // TestRunDeliversALongLastLineWithoutNewlineWhole ends a log with a write longer than MaxLineBytes and without a

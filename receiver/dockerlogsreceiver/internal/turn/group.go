@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
 )
 
@@ -22,15 +23,15 @@ type Waiting struct {
 // line. Completing a record is a function of its lines (multiline.Assembler), except for the flush timeout.
 type groups struct {
 	rule *multiline.Rule
-	asm  [3]*multiline.Assembler[Line]
+	asm  decode.PerStream[*multiline.Assembler[Line]]
 	// arrived is when the newest line of each output's open record was first read.
-	arrived [3]time.Time
+	arrived decode.PerStream[time.Time]
 	// carried are the records earlier streams left unfinished.
-	carried *[3]Waiting
+	carried *decode.PerStream[Waiting]
 }
 
 // newGroups returns the grouping of a stream, or nil when the rule is nil: every line is a record.
-func newGroups(rule *multiline.Rule, carried *[3]Waiting) *groups {
+func newGroups(rule *multiline.Rule, carried *decode.PerStream[Waiting]) *groups {
 	if rule == nil {
 		return nil
 	}
@@ -43,12 +44,12 @@ func newGroups(rule *multiline.Rule, carried *[3]Waiting) *groups {
 
 // add takes the next line of its output and returns the records it completed.
 func (g *groups) add(l Line, now time.Time) []Line {
-	done := g.asm[l.Stream].Add(l, l.Body)
-	if w := g.carried[l.Stream]; w.Last != 0 && w.Last == l.Timestamp && w.Since.Before(now) {
+	done := (*g.asm.At(l.Stream)).Add(l, l.Body)
+	if w := *g.carried.At(l.Stream); w.Last != 0 && w.Last == l.Timestamp && w.Since.Before(now) {
 		// Read before by a stream that ended while it waited for the rest of its record.
 		now = w.Since
 	}
-	g.arrived[l.Stream] = now
+	*g.arrived.At(l.Stream) = now
 	records := make([]Line, 0, len(done))
 	for _, r := range done {
 		records = append(records, merge(r))

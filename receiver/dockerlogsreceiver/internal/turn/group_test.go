@@ -26,19 +26,19 @@ var traceStart = regexp.MustCompile(`^trace `)
 func traceLog(n int) []fakeEntry {
 	var out []fakeEntry
 	ts := base
-	var open [3][]string
+	var open decode.PerStream[[]string]
 	for i := range n {
 		s := decode.Stream(i%2 + 1)
-		open[s] = append(open[s], fmt.Sprintf("trace %d", i))
+		*open.At(s) = append(*open.At(s), fmt.Sprintf("trace %d", i))
 		for k := range 1 + i%4 {
-			open[s] = append(open[s], fmt.Sprintf("\tat frame %d.%d", i, k))
+			*open.At(s) = append(*open.At(s), fmt.Sprintf("\tat frame %d.%d", i, k))
 		}
 		// Write the other output's pending lines and this one's alternately, so that records interleave.
-		for len(open[1])+len(open[2]) > 0 && (i%3 != 0 || i == n-1) {
+		for len(open[0])+len(open[1]) > 0 && (i%3 != 0 || i == n-1) {
 			for _, st := range []decode.Stream{decode.Stdout, decode.Stderr} {
-				if len(open[st]) > 0 {
-					out = append(out, fakeEntry{stream: st, ts: ts, body: open[st][0]})
-					open[st] = open[st][1:]
+				if pending := open.At(st); len(*pending) > 0 {
+					out = append(out, fakeEntry{stream: st, ts: ts, body: (*pending)[0]})
+					*pending = (*pending)[1:]
 					if len(out)%5 != 0 {
 						ts += int64(time.Millisecond)
 					}
@@ -85,7 +85,7 @@ func TestMultilineRecordsAreWholeAndStampedWithTheirFirstLine(t *testing.T) {
 		}
 	}
 	assert.Equal(t, traceRecords(30), got, "the last traces are complete: the stream ended with the log")
-	assert.Equal(t, len(f.entries), out.Lines[1]+out.Lines[2], "lines, not records, are counted")
+	assert.Equal(t, len(f.entries), out.Lines[0]+out.Lines[1], "lines, not records, are counted")
 	assert.Equal(t, deliveredUpTo(f.entries, len(f.entries)), out.Cursor)
 }
 
@@ -140,13 +140,13 @@ func TestMultilineRecordsSurviveRotationsWhole(t *testing.T) {
 
 // completeRecords counts the traces of entries that the next trace of their output has ended.
 func completeRecords(entries []fakeEntry) int {
-	var starts [3]int
+	var starts decode.PerStream[int]
 	for _, e := range entries {
 		if traceStart.MatchString(e.body) {
-			starts[e.stream]++
+			*starts.At(e.stream)++
 		}
 	}
-	return max(starts[1]-1, 0) + max(starts[2]-1, 0)
+	return max(starts[0]-1, 0) + max(starts[1]-1, 0)
 }
 
 func TestMultilineOpenRecordIsFlushedAfterItsTimeout(t *testing.T) {
@@ -160,7 +160,7 @@ func TestMultilineOpenRecordIsFlushedAfterItsTimeout(t *testing.T) {
 	require.Eventually(t, func() bool { return len(s.bodies()) == 4 }, 5*time.Second, time.Millisecond)
 	yield <- pool.ReasonPlanned
 	out := <-done
-	assert.Equal(t, [3]Waiting{}, [3]Waiting{{}, {Last: out.Waiting[1].Last}, {Last: out.Waiting[2].Last}}, "nothing left open")
+	assert.Equal(t, decode.PerStream[Waiting]{}, decode.PerStream[Waiting]{{Last: out.Waiting[0].Last}, {Last: out.Waiting[1].Last}}, "nothing left open")
 	assert.Equal(t, deliveredUpTo(f.entries, len(f.entries)), out.Cursor)
 }
 
@@ -170,7 +170,7 @@ func TestMultilineTimeoutCarriesAcrossShortTurns(t *testing.T) {
 	f := &fakeLog{entries: traceLog(4), follow: true}
 	s := &sink{}
 	var cur checkpoint.Cursor
-	var waiting [3]Waiting
+	var waiting decode.PerStream[Waiting]
 	for turns := 0; len(s.bodies()) < 4; turns++ {
 		require.Less(t, turns, 1000, "the last record is never flushed")
 		turn := traceTurn(f, s, cur)

@@ -68,7 +68,7 @@ type lineSender struct {
 	gap  *Gap
 	last lastSent
 	// echo holds, by output, the leading records of what looks like the last line sent again, until its end shows it.
-	echo [3][]decode.Line
+	echo decode.PerStream[[]decode.Line]
 	// previous is the timestamp of the last line read, kept or not: a malformed entry after it is known by it.
 	previous int64
 }
@@ -100,19 +100,20 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 	if s.last.repeats(l.Stream, l.Timestamp, l.Body, l.Entries) {
 		if l.Entries == 0 {
 			// Held until the repeat ends: a line that only starts like the last one is sent whole after all.
-			s.echo[l.Stream] = append(s.echo[l.Stream], decode.Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: bytes.Clone(l.Body)})
+			echo := s.echo.At(l.Stream)
+			*echo = append(*echo, decode.Line{Stream: l.Stream, Timestamp: l.Timestamp, Body: bytes.Clone(l.Body)})
 			return true
 		}
-		s.res.dups += len(s.echo[l.Stream]) + 1
-		s.echo[l.Stream] = nil
+		s.res.dups += len(*s.echo.At(l.Stream)) + 1
+		*s.echo.At(l.Stream) = nil
 		return true
 	}
-	for _, h := range s.echo[l.Stream] {
+	for _, h := range *s.echo.At(l.Stream) {
 		if !s.pass(h, pendingSince, pending) {
 			return false
 		}
 	}
-	s.echo[l.Stream] = nil
+	*s.echo.At(l.Stream) = nil
 	return s.pass(l, pendingSince, pending)
 }
 
@@ -206,11 +207,11 @@ func sumOf(body []byte) partSum {
 }
 
 // lastSent holds the last line sent of each output.
-type lastSent [3]sentLine
+type lastSent struct{ of decode.PerStream[sentLine] }
 
 // sent records a record sent on; entries is 0 for a leading record of a line longer than MaxLineBytes.
 func (s *lastSent) sent(stream decode.Stream, ts int64, body []byte, entries int) {
-	l := &s[stream]
+	l := s.of.At(stream)
 	if !l.open || l.ts != ts {
 		*l = sentLine{ts: ts, parts: l.parts[:0]}
 	}
@@ -227,7 +228,7 @@ func (s *lastSent) sent(stream decode.Stream, ts int64, body []byte, entries int
 // A line sent in several records comes again in the same records (the reader cuts it at the same bytes): each is
 // matched in turn, and the repeat ends with the record that ends the line (entries above 0).
 func (s *lastSent) repeats(stream decode.Stream, ts int64, body []byte, entries int) bool {
-	l := &s[stream]
+	l := s.of.At(stream)
 	if l.open || ts != l.ts || ts%int64(time.Second) == 0 || l.echoed >= len(l.parts) || l.parts[l.echoed] != sumOf(body) {
 		return false
 	}

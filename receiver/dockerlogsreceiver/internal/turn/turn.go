@@ -88,7 +88,7 @@ type Spec struct {
 	// Multiline, if set, joins the lines of one output into records; nil makes every line a record.
 	Multiline *multiline.Rule
 	// Waiting are the records an earlier turn left unfinished (Outcome.Waiting).
-	Waiting [3]Waiting
+	Waiting decode.PerStream[Waiting]
 	// Limit, if set, slows the reading to the container's rate limit; it is the same across the container's turns.
 	Limit *Limit
 }
@@ -129,7 +129,7 @@ type Outcome struct {
 	// Cursor is the position after the last delivered line.
 	Cursor checkpoint.Cursor
 	// Lines and Bytes count the delivered lines and their body bytes, by stream.
-	Lines, Bytes [3]int
+	Lines, Bytes decode.PerStream[int]
 	// Duplicates counts the lines dropped because an earlier turn delivered them.
 	Duplicates int
 	// Throttled is how long the reading waited for the container's rate limit (Spec.Limit).
@@ -158,7 +158,7 @@ type Outcome struct {
 	// Skipped are the malformed entries the turn passed over.
 	Skipped []Skipped
 	// Waiting are the multiline records left unfinished, by output: the next turn reads them again.
-	Waiting [3]Waiting
+	Waiting decode.PerStream[Waiting]
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration

@@ -217,7 +217,7 @@ func TestRunReadsEverythingFromAZeroCursor(t *testing.T) {
 	assert.Equal(t, deliveredUpTo(f.entries, 10), out.Cursor)
 	assert.Equal(t, checkpoint.Position{Time: base + 4*sec, Count: 1}, out.Cursor.Stdout)
 	assert.Equal(t, base+3*sec, out.Cursor.Floor, "the newest delivered line the margin older than the positions")
-	assert.Equal(t, [3]int{0, 5, 5}, out.Lines)
+	assert.Equal(t, decode.PerStream[int]{5, 5}, out.Lines)
 	assert.Equal(t, 10, out.Entries)
 	assert.Len(t, advanced, 4, "batches of 3, 3, 3, 1")
 	assert.Equal(t, []docker.LogsRequest{{Follow: true}}, f.requests)

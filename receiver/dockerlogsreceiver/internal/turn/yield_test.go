@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
 )
@@ -55,7 +56,7 @@ func TestYieldDuringABlockedDeliveryEndsTheTurnWithoutAdvancing(t *testing.T) {
 	assert.Equal(t, pool.ReasonPlanned, out.Yield)
 	assert.NoError(t, out.Err)
 	assert.True(t, out.Cursor.IsZero(), "nothing was accepted")
-	assert.Equal(t, [3]int{}, out.Lines)
+	assert.Equal(t, decode.PerStream[int]{}, out.Lines)
 	assert.Positive(t, out.Undelivered)
 	assert.Empty(t, s.bodies())
 
@@ -138,7 +139,7 @@ func TestYieldDuringADeliveryAcceptedAnywayAdvancesPastIt(t *testing.T) {
 	require.Positive(t, delivered, "the consumer accepted the batch it was given")
 	assert.Equal(t, 1, s.called(), "the turn ended instead of handing on more")
 	assert.Equal(t, deliveredUpTo(f.entries, delivered), out.Cursor)
-	assert.Equal(t, delivered, out.Lines[1]+out.Lines[2])
+	assert.Equal(t, delivered, out.Lines[0]+out.Lines[1])
 
 	s.setHold(nil)
 	stopFollowing(f)
