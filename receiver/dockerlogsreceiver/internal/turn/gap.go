@@ -65,9 +65,25 @@ func rotatedAway(cur checkpoint.Cursor, anchored bool, first int64) *Gap {
 		return nil
 	}
 	if newest := cur.Newest(); first > newest {
-		return &Gap{Cause: GapRotatedAway, From: newest, To: first}
+		return &Gap{Cause: GapRotatedAway, From: lostFrom(cur), To: first}
 	}
 	return nil
+}
+
+// lostFrom is where a rotated_away gap from cur begins: the newest delivered line, or, when both outputs have a
+// position, up to InversionMargin before it, down to the other output's position.
+//
+// Everything the log held before the newest delivered line was read and delivered, but a line of the other output
+// stamped up to the margin before it can follow it in the file and go with the deleted file (seen: one stderr line
+// stamped 15 ms before the stdout line delivered last). Lines up to an output's position were delivered. An output
+// without a position gives no bound, and the span is left as it was rather than a margin longer for every
+// single-output container.
+func lostFrom(cur checkpoint.Cursor) int64 {
+	newest := cur.Newest()
+	if cur.Stdout.Time == 0 || cur.Stderr.Time == 0 {
+		return newest
+	}
+	return max(newest-checkpoint.InversionMargin, min(cur.Stdout.Time, cur.Stderr.Time))
 }
 
 // widening extends a rotated_away gap to the first line after it of the other output.

@@ -123,3 +123,18 @@ func TestRunWidensAGapToTheOtherOutputsFirstLine(t *testing.T) {
 	out = Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
 	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 20*sec}}, out.Gaps)
 }
+
+// TestRunStartsAGapAtTheOtherOutputsPositionWithinTheMargin has rotation delete a stderr line stamped before the
+// stdout line delivered last but written after it: the gap begins at the stderr position, within the margin.
+func TestRunStartsAGapAtTheOtherOutputsPositionWithinTheMargin(t *testing.T) {
+	cur := checkpoint.Cursor{Stdout: checkpoint.Position{Time: base + 10*sec, Count: 1},
+		Stderr: checkpoint.Position{Time: base + 10*sec - 30, Count: 1}}
+	f := &fakeLog{entries: []fakeEntry{{stream: decode.Stdout, ts: base + 20*sec, body: "line 20"}}}
+	out := Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 10*sec - 30, To: base + 20*sec}}, out.Gaps)
+
+	// An output far behind bounds nothing: the gap begins a margin before the newest delivered line.
+	cur.Stderr.Time = base
+	out = Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 9*sec, To: base + 20*sec}}, out.Gaps)
+}
