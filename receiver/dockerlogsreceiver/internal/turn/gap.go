@@ -24,8 +24,8 @@ const (
 
 // Gap is a span of a container's log in which lines may have been lost, in daemon timestamps (ns).
 //
-// For GapRotatedAway, From is the newest delivered line and To the first line the log still held: lines
-// stamped between them are gone. For GapClockSteppedBack, From is where the clock stood when the step was
+// For GapRotatedAway, From is the newest delivered line and To the first line the log still held, each moved out
+// by up to InversionMargin for the other output's lines (lostFrom, widening): lines stamped between them are gone. For GapClockSteppedBack, From is where the clock stood when the step was
 // found (the newest entry of the log) and To the newest time stamped before the step. For GapRemovedUnread, From
 // is the newest delivered line (the container's start when none was) and To when the removal was seen.
 type Gap struct {
