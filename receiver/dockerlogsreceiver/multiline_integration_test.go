@@ -1,11 +1,16 @@
 package dockerlogsreceiver
 
 import (
+	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/stdcopy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -47,10 +52,14 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 		Cmd: []string{"-count", "2000", "-rate", "100", "-streams", "both", "-prefix", "go"}})
 
 	started := time.Now()
+	traceLines := 0
+	for n := range traces {
+		traceLines += loggenline.TraceLines(n)
+	}
 	waitFor(t, 5*time.Minute, 100*time.Millisecond, func() (bool, string) {
-		j, g := sink.count(java), sink.count(gosvc)
-		return j >= traces && g >= goLines, fmt.Sprintf("java: %d of %d records, go: %d of %d; rotations %d, ends %v",
-			j, traces, g, goLines, turns.rotations(), turns.endCounts())
+		j, g := linesOf(sink.of(java)), sink.count(gosvc)
+		return j >= traceLines && g >= goLines, fmt.Sprintf("java: %d of %d lines, go: %d of %d; rotations %d, ends %v",
+			j, traceLines, g, goLines, turns.rotations(), turns.endCounts())
 	})
 	arrived := time.Since(started)
 	dockertest.WaitExit(t, cli, java, time.Minute)
@@ -58,12 +67,12 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	seen := map[int]int{}
-	var splits []string
+	var splits []record
 	lines := 0
 	for _, r := range sink.of(java) {
 		n, err := loggenline.ParseTrace("java", r.body)
 		if err != nil {
-			splits = append(splits, err.Error())
+			splits = append(splits, r)
 			continue
 		}
 		seen[n]++
@@ -74,6 +83,10 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 		}
 		assert.Equal(t, want, r.stream, "trace %d", n)
 	}
+	bad, joined := joinSplits(t, cli, java, splits, cfg.Multiline.FlushTimeout)
+	for _, n := range joined {
+		seen[n]++
+	}
 	duplicates := 0
 	for _, c := range seen {
 		duplicates += c - 1
@@ -82,14 +95,85 @@ func TestMultilineTracesArriveWholeAcrossRotations(t *testing.T) {
 	t.Logf("java: %d records (%d traces whole, %d lines), %d duplicates, %d split; go: %d records; rotations: %d (planned %d, handover %d); ends: %v; all records in %v",
 		sink.count(java), len(seen), lines, duplicates, len(splits), sink.count(gosvc), rotations,
 		turns.snapshot().yields["planned"], turns.snapshot().yields["handover"], turns.snapshot().ends, arrived.Round(time.Second))
-	require.Empty(t, splits, "records that are not one whole trace")
+	require.Empty(t, bad, "records that are not one whole trace")
 	require.Zero(t, duplicates)
 	require.Len(t, seen, traces)
-	assert.Equal(t, traces, sink.count(java))
+	assert.Equal(t, traces+len(splits)-len(joined), sink.count(java))
 	assert.GreaterOrEqual(t, rotations, 50)
 
 	byStream := seqsByStream(t, sink.of(gosvc))
 	assert.Equal(t, wantSeqs(0, goLines, 2), byStream["stdout"])
 	assert.Equal(t, wantSeqs(1, goLines, 2), byStream["stderr"])
 	assert.Empty(t, turns.snapshot().gaps)
+}
+
+// joinSplits checks the records that are not one whole trace: a trace may be cut only where its writer left more
+// than the flush timeout between two of its lines, by the daemon's own timestamps (a loaded machine can pause a
+// container that long), and its pieces must then make the trace whole, once. It returns what is wrong and the
+// traces the pieces made whole.
+func joinSplits(t *testing.T, cli *client.Client, id string, splits []record, timeout time.Duration) (bad []string, whole []int) {
+	if len(splits) == 0 {
+		return nil, nil
+	}
+	stamps := daemonStamps(t, cli, id)
+	pieces := map[int][]record{}
+	for _, r := range splits {
+		first, _, _ := strings.Cut(r.body, "\n")
+		var frame, n int
+		if _, err := fmt.Sscanf(first, "java trace=%d", &n); err == nil {
+			pieces[n] = append(pieces[n], r)
+			continue
+		}
+		if _, err := fmt.Sscanf(first, "\tat com.example.Service.frame%d(Service.java:%d)", &frame, &n); err != nil || frame < 1 {
+			bad = append(bad, fmt.Sprintf("record starting %q", first))
+			continue
+		}
+		pieces[n] = append(pieces[n], r)
+		before := string(loggenline.AppendTraceLine(nil, "java", n, frame-1))
+		pause := stamps[first].Sub(stamps[before])
+		t.Logf("trace %d cut before frame %d: the writer left %v between the two lines (flush timeout %v)", n, frame, pause, timeout)
+		if stamps[first].IsZero() || stamps[before].IsZero() || pause < timeout {
+			bad = append(bad, fmt.Sprintf("trace %d cut before frame %d, %v after the line before it", n, frame, pause))
+		}
+	}
+	for n, rs := range pieces {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].timestamp.Before(rs[j].timestamp) })
+		bodies := make([]string, len(rs))
+		for i, r := range rs {
+			bodies[i] = r.body
+		}
+		if _, err := loggenline.ParseTrace("java", strings.Join(bodies, "\n")); err != nil {
+			bad = append(bad, fmt.Sprintf("trace %d in %d records: %v", n, len(rs), err))
+			continue
+		}
+		whole = append(whole, n)
+	}
+	return bad, whole
+}
+
+// daemonStamps returns the timestamp the daemon gave each line of a container's log, by the line's text.
+func daemonStamps(t *testing.T, cli *client.Client, id string) map[string]time.Time {
+	rc, err := cli.ContainerLogs(context.Background(), id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true})
+	require.NoError(t, err)
+	defer rc.Close()
+	var stdout, stderr strings.Builder
+	_, err = stdcopy.StdCopy(&stdout, &stderr, rc)
+	require.NoError(t, err)
+	stamps := map[string]time.Time{}
+	for _, line := range strings.Split(stdout.String()+stderr.String(), "\n") {
+		stamp, text, ok := strings.Cut(line, " ")
+		if ts, err := time.Parse(time.RFC3339Nano, stamp); ok && err == nil {
+			stamps[text] = ts
+		}
+	}
+	return stamps
+}
+
+// linesOf counts the lines of the records.
+func linesOf(records []record) int {
+	n := 0
+	for _, r := range records {
+		n += strings.Count(r.body, "\n") + 1
+	}
+	return n
 }

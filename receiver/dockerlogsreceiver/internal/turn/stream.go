@@ -27,7 +27,8 @@ func runStream(ctx context.Context, t *Spec, cur checkpoint.Cursor, req docker.L
 	}
 	// Closing the body is what unblocks a read in progress; cancelling alone may not.
 	s := newStream(ctx, t, out, yield, checkJumps, func() { cancelStream(); body.Close() })
-	go readLines(streamCtx, ctx, body, t, cur, anchor, s.lines, s.result)
+	s.src = &source{Reader: body}
+	go readLines(streamCtx, ctx, s.src, t, cur, anchor, s.lines, s.result)
 	s.start(opened)
 	defer s.close()
 	for {
@@ -48,13 +49,17 @@ type stream struct {
 	stop   func()
 	lines  chan Line
 	result chan readResult
-	d      delivery
-	lag    lagWatch
-	first  *firstBatch
-	flush  *time.Timer
+	// src is the body the reader reads: it tells whether the reader still holds lines it has not sent.
+	src   *source
+	d     delivery
+	lag   lagWatch
+	first *firstBatch
+	flush *time.Timer
 	// groupTimer drives groupDue, which fires when the first open multiline record times out; nil while none is open.
 	groupTimer *time.Timer
 	groupDue   <-chan time.Time
+	// groupsLate is when a record's timeout came while the reader still held lines (groupsDue); zero otherwise.
+	groupsLate time.Time
 	// checkJumps says whether a line that jumps ahead closes the stream (Run checks a jump once per cursor).
 	checkJumps bool
 }
@@ -160,7 +165,20 @@ func (s *stream) groupsDue() next {
 			return n
 		}
 	}
-	s.queue(s.d.groups.expired(time.Now())...)
+	now := time.Now()
+	if s.groupsLate.IsZero() {
+		s.groupsLate = now
+	}
+	if !s.src.caughtUp() && now.Sub(s.groupsLate) < s.t.Multiline.FlushTimeout {
+		// The reader holds bytes it has not sent, in which the record may go on: a turn that reads again a record
+		// an earlier turn left open finds it past its timeout at once, however soon its next line comes. Asked
+		// again shortly, for at most one more timeout, so that a reader kept busy cannot hold a record forever.
+		s.groupTimer.Reset(caughtUpPoll)
+		s.groupDue = s.groupTimer.C
+		return readOn
+	}
+	s.groupsLate = time.Time{}
+	s.queue(s.d.groups.expired(now)...)
 	s.armGroups()
 	if len(s.d.batch) >= s.t.MaxBatch {
 		return s.handOn()
@@ -180,10 +198,17 @@ func (s *stream) queue(records ...Line) {
 	s.first.queued()
 }
 
+// caughtUpPoll is how often groupsDue asks again whether the reader has sent every line it read.
+const caughtUpPoll = 5 * time.Millisecond
+
 // armGroups sets groupDue to the deadline of the first open multiline record, so that no record waits past it.
 func (s *stream) armGroups() {
 	s.groupDue = nil
-	if at, ok := s.d.groups.deadline(); ok {
+	at, ok := s.d.groups.deadline()
+	if !ok {
+		s.groupsLate = time.Time{}
+	}
+	if ok {
 		s.groupTimer.Reset(time.Until(at))
 		s.groupDue = s.groupTimer.C
 	}
