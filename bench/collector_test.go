@@ -143,8 +143,13 @@ func (c *collector) metricWith(t testing.TB, name, label string) float64 {
 		t.Fatalf("metrics of %s: %v", c.name, err)
 	}
 	defer resp.Body.Close()
+	return metricSum(resp.Body, name, label)
+}
+
+// metricSum sums the samples of name (or name_total) in a Prometheus text exposition whose labels contain label.
+func metricSum(r io.Reader, name, label string) float64 {
 	var sum float64
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -162,7 +167,8 @@ func (c *collector) metricWith(t testing.TB, name, label string) float64 {
 		if label != "" && !strings.Contains(labels, label) {
 			continue
 		}
-		f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+		// The value follows the labels, or the name itself when the metric has none.
+		f := strings.Fields(line[len(metric)+len(labels):])
 		if len(f) > 0 {
 			v, _ := strconv.ParseFloat(f[0], 64)
 			sum += v

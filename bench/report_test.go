@@ -170,6 +170,7 @@ const pageHeader = "# Benchmarks\n\n" +
 	"make bench BENCH_RUN=TestB4 BENCH_ARGS='-b4-containers=500 -b4-streams=500 -b4-files'  # B4 at 500 on the files\n" +
 	"make bench BENCH_RUN=TestB4 BENCH_ARGS='-b4-profile=60s -baseline-rev=main'             # profile, and compare with main\n" +
 	"make bench BENCH_RUN=TestB5Churn BENCH_ARGS='-b5-churn'                                     # B5' churn soak, 30 minutes\n" +
+	"make bench BENCH_RUN=TestB5Churn BENCH_ARGS='-b5-churn -b5-churn-containers=100'            # B5' with more containers than streams\n" +
 	"```\n\n" +
 	"`make bench` builds the distribution (`make otelcol`), runs `go test ./bench` with `DOCKERLOGS_BENCH=1`\n" +
 	"through `scripts/with-docker.sh` (the engine at `DOCKER_HOST`, else a private `dockerd`), and rewrites the\n" +
@@ -183,8 +184,9 @@ const pageHeader = "# Benchmarks\n\n" +
 	"builds in one run: `-baseline-bin=PATH` (another `otelcol-dockerlogs` binary) or `-baseline-rev=REV` (the\n" +
 	"distribution of a git revision, exported with `git archive` and built with `make otelcol` into `.cache/bench/`):\n" +
 	"B1 reads the history with it too, B4 runs it first on a fleet of its own, and both print the two figures and their\n" +
-	"ratio. B5' (`TestB5Churn`) runs only with `-b5-churn`: `-b5-churn-containers` (50 alive), `-b5-churn-duration`\n" +
-	"(30m; 1h for the long soak). Collector logs and the CPU profiles are left in `.cache/bench/`.\n\n" +
+	"ratio. B5' (`TestB5Churn`) runs only with `-b5-churn`: `-b5-churn-containers` (50 alive; another number, such as\n" +
+	"100 on the 50 streams, gets a section of its own), `-b5-churn-duration` (30m; 1h for the long soak). Collector\n" +
+	"logs and the CPU profiles are left in `.cache/bench/`.\n\n" +
 	"Every collector runs the shipped `collector-config.yaml` (receiver -> `memory_limiter` -> `otlp_http` with\n" +
 	"its queue on disk), with the log store replaced by a local OTLP/HTTP sink that counts and checks the\n" +
 	"records, plus a small overlay per benchmark (which containers, the setting under test, free ports).\n" +

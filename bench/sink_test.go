@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"net/http"
 	"sort"
 	"sync"
@@ -174,6 +175,26 @@ func (s *sink) tally(key string, from, to int) tally {
 		}
 	}
 	return r
+}
+
+// missingSpans lists the sequence numbers of key in [from, to) the sink never received, as "a-b" spans.
+func (s *sink) missingSpans(key string, from, to int) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.seen[key]
+	var spans []string
+	for seq := from; seq < to; seq++ {
+		if seq < len(c) && c[seq] > 0 {
+			continue
+		}
+		end := seq
+		for end+1 < to && (end+1 >= len(c) || c[end+1] == 0) {
+			end++
+		}
+		spans = append(spans, fmt.Sprintf("%d-%d", seq, end))
+		seq = end
+	}
+	return spans
 }
 
 // minSeq returns the oldest sequence number delivered for key, or -1.

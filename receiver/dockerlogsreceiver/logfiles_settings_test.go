@@ -2,7 +2,9 @@ package dockerlogsreceiver
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -113,24 +115,53 @@ func TestLogFilesMaxFileOneIsExact(t *testing.T) {
 	assert.True(t, r.tracker.View().ReadsFiles(id), "read from its files throughout")
 }
 
-// TestLogFilesCompressedLogIsExact reads a container whose json-file log compresses its rotated files, spelt as
-// Docker also accepts it (compress=1): it is read through the API, which reads the compressed files, so every line
-// arrives once and no gap is counted.
+// TestLogFilesCompressedLogIsExact reads a container whose json-file log compresses its rotated files, compress
+// spelt each of three ways Docker accepts (strconv.ParseBool), from its files: it writes 20,000 lines at 1,000 a
+// second through about 20 rotations, every line arrives once, no gap is counted, and the files, not the API, are
+// read; with True the stream is also reopened every second, so reopens land in the compressed files (a tail
+// counted across .gz files, since applied to them). One container at a time: the log keeps about 3 s of lines, and three at once on a loaded 2-core machine
+// with the race detector fall behind that, compressed or not.
 func TestLogFilesCompressedLogIsExact(t *testing.T) {
 	cli := dockertest.Engine(t)
-	cfg := testConfig()
-	labels := isolate(t, cfg)
-	cfg.StartAt = StartAtBeginning
-	cfg.LogFiles.Enabled = true
-	id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
-		LogOpts: map[string]string{"max-size": "100k", "max-file": "3", "compress": "1"},
-		Cmd:     []string{"-rate", "1000", "-streams", "both", "-delay", "1s"}})
-	containersDir(t, cli, id, cfg)
-	sink := &collector{}
-	turns := newTurnLog()
-	r := startReceiver(t, cfg, sink, turns)
-	require.Eventually(t, func() bool { return sink.count(id) > 0 }, time.Minute, 10*time.Millisecond, "the first lines arrive")
-	assert.False(t, r.tracker.View().ReadsFiles(id), "read through the API")
-	driveUntilRotated(t, cli, id, 6)
-	assertEveryLineOnce(t, cli, sink, turns, id)
+	for _, v := range []string{"1", "true", "True"} {
+		t.Run("compress="+v, func(t *testing.T) {
+			cfg := testConfig()
+			labels := isolate(t, cfg)
+			cfg.StartAt = StartAtBeginning
+			cfg.LogFiles.Enabled = true
+			if v == "True" {
+				cfg.RotationInterval = time.Second // reopened often too, at any point of a file, compressed or not
+			}
+			const lines = 20000
+			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{Labels: labels,
+				LogOpts: map[string]string{"max-size": "100k", "max-file": "3", "compress": v},
+				Cmd:     []string{"-count", fmt.Sprint(lines), "-rate", "1000", "-streams", "both", "-delay", "1s"}})
+			containersDir(t, cli, id, cfg)
+			sink := &collector{}
+			turns := newTurnLog()
+			r := startReceiver(t, cfg, sink, turns)
+			readsFiles(t, r, id)
+			dockertest.WaitExit(t, cli, id, 3*time.Minute)
+			info, err := cli.ContainerInspect(context.Background(), id)
+			require.NoError(t, err)
+			gz, err := filepath.Glob(info.LogPath + ".*.gz")
+			require.NoError(t, err)
+			assert.NotEmpty(t, gz, "the rotated files are compressed")
+			waitFor(t, 2*time.Minute, 20*time.Millisecond, func() (bool, string) {
+				byStream := seqsByStream(t, sink.of(id))
+				return lastOf(byStream["stdout"]) == lines-2 && lastOf(byStream["stderr"]) == lines-1,
+					"the last lines arrive: " + seqRanges(t, sink.of(id))
+			})
+			time.Sleep(500 * time.Millisecond) // a late duplicate would show now
+			byStream := seqsByStream(t, sink.of(id))
+			assert.Equal(t, wantSeqs(0, lines, 2), byStream["stdout"], "stdout: every line once, in order")
+			assert.Equal(t, wantSeqs(1, lines, 2), byStream["stderr"], "stderr: every line once, in order")
+			assert.True(t, r.tracker.View().ReadsFiles(id), "read from its files throughout")
+			turns.mu.Lock()
+			gaps := turns.gaps
+			turns.mu.Unlock()
+			assert.Empty(t, gaps, "no gap: nothing was lost")
+			t.Logf("%d lines once each; turns: %s", sink.count(id), turns)
+		})
+	}
 }

@@ -21,7 +21,10 @@
 // driver truncates at) is read on from its start; one that was not ends the stream, as a deleted file does.
 //
 // A stretch of a file that holds no entry (a crash's NULs, a torn write) is passed over and reported once through
-// Source.Corrupt, and an entry the driver appended to it without a newline is read. A log whose rotated files are
-// compressed (compress) is not read: Open, and a follower that finds the file it read compressed, return
-// ErrCompressed.
+// Source.Corrupt, and an entry the driver appended to it without a newline is read.
+//
+// With compress the driver compresses each rotated file into <id>-json.log.N.gz after the rename and deletes the
+// plain one: those are read from their start through compress/gzip (the plain file while both exist), and a
+// follower whose file was compressed away goes on with the files written after the compressed copy, which it
+// finds by content (gzip.go).
 package jsonfile

@@ -18,6 +18,8 @@ type logFile struct {
 	f   *os.File
 	ino uint64
 	dev uint64
+	// gz: a rotated file json-file compressed (compress), read through compress/gzip.
+	gz bool
 }
 
 // sameFile reports whether fi is this file.
@@ -34,7 +36,7 @@ func fileID(fi fs.FileInfo) (ino, dev uint64) {
 	return 0, 0
 }
 
-// openFile opens path and identifies the file opened.
+// openFile opens path and identifies the file opened; a name ending in .gz is a compressed file.
 func openFile(path string) (logFile, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -46,21 +48,36 @@ func openFile(path string) (logFile, error) {
 		return logFile{}, err
 	}
 	ino, dev := fileID(fi)
-	return logFile{f: f, ino: ino, dev: dev}, nil
+	return logFile{f: f, ino: ino, dev: dev, gz: strings.HasSuffix(path, gzSuffix)}, nil
 }
 
-// ErrCompressed says that the rotated files of a log are compressed (json-file's compress option): a compressed
-// file is a new file, written after the rename, so the files cannot show which one follows the file read, and the
-// log is read through the API instead, which reads them.
-var ErrCompressed = errors.New("json-file compresses the rotated files of this log")
+// gzSuffix ends the name of a rotated file json-file compressed (compress): <path>.N.gz.
+const gzSuffix = ".gz"
 
-// rotated returns the numbers of the rotated files of the log at path (<path>.1, <path>.2, ...), lowest (newest)
-// first, or ErrCompressed when some are compressed (<path>.N.gz). A directory listing, not a count up to the first
-// missing number: a rotation under way renames them one by one, which leaves a hole for a moment.
+// slot is one rotated file of a log: its number, and whether it is compressed.
+type slot struct {
+	n  int
+	gz bool
+}
+
+// name returns the slot's file name for the log at path.
+func (s slot) name(path string) string {
+	name := path + "." + strconv.Itoa(s.n)
+	if s.gz {
+		name += gzSuffix
+	}
+	return name
+}
+
+// rotated returns the rotated files of the log at path (<path>.1, <path>.2, ..., or <path>.N.gz when compressed),
+// lowest (newest) first. A directory listing, not a count up to the first missing number: a rotation under way
+// renames them one by one, which leaves a hole for a moment. When a number has both (the driver compresses <path>.1
+// into <path>.1.gz after the rotation, then deletes <path>.1), the plain file is taken: it is complete, the
+// compressed one may not be yet.
 //
 // A directory the collector may enter but not list (the daemon makes them 0710 root:root, and a collector given
 // group 0 has just the x bit) is probed by name instead (probeRotated).
-func rotated(path string) ([]int, error) {
+func rotated(path string) ([]slot, error) {
 	names, err := os.ReadDir(filepath.Dir(path))
 	if errors.Is(err, fs.ErrPermission) {
 		return probeRotated(path)
@@ -69,44 +86,67 @@ func rotated(path string) ([]int, error) {
 		return nil, err
 	}
 	prefix := filepath.Base(path) + "."
-	var ns []int
+	plain := map[int]bool{}
+	var gz []int
 	for _, e := range names {
-		if rest, ok := strings.CutPrefix(e.Name(), prefix); ok {
-			if n, err := strconv.Atoi(rest); err == nil && n > 0 {
-				ns = append(ns, n)
-			} else if n, err := strconv.Atoi(strings.TrimSuffix(rest, ".gz")); err == nil && n > 0 {
-				return nil, ErrCompressed
-			}
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(rest); err == nil && n > 0 {
+			plain[n] = true
+		} else if n, err := strconv.Atoi(strings.TrimSuffix(rest, gzSuffix)); err == nil && n > 0 && strings.HasSuffix(rest, gzSuffix) {
+			gz = append(gz, n)
 		}
 	}
-	slices.Sort(ns)
-	return ns, nil
+	var ss []slot
+	for n := range plain {
+		ss = append(ss, slot{n: n})
+	}
+	for _, n := range gz {
+		if !plain[n] {
+			ss = append(ss, slot{n: n, gz: true})
+		}
+	}
+	slices.SortFunc(ss, func(a, b slot) int { return a.n - b.n })
+	return ss, nil
 }
 
 // maxProbeMisses is how many missing numbers in a row end probeRotated: a rotation under way leaves one hole.
 const maxProbeMisses = 2
 
-// probeRotated returns the numbers of the rotated files of the log at path by looking each name up: <path>.1,
+// probeRotated returns the rotated files of the log at path by looking each name up: <path>.1 (or <path>.1.gz),
 // <path>.2, ... until maxProbeMisses numbers in a row have no file (so the hole a rotation under way leaves for a
-// moment does not end the list), or ErrCompressed when a <path>.N.gz is found.
-func probeRotated(path string) ([]int, error) {
-	var ns []int
+// moment does not end the list).
+func probeRotated(path string) ([]slot, error) {
+	var ss []slot
 	for n, misses := 1, 0; misses < maxProbeMisses; n++ {
-		name := path + "." + strconv.Itoa(n)
-		if _, err := os.Lstat(name); err == nil {
-			ns, misses = append(ns, n), 0
-			continue
-		} else if !errors.Is(err, fs.ErrNotExist) {
+		s, ok, err := lookSlot(path, n)
+		if err != nil {
 			return nil, err
 		}
-		if _, err := os.Lstat(name + ".gz"); err == nil {
-			return nil, ErrCompressed
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+		if ok {
+			ss, misses = append(ss, s), 0
+			continue
 		}
 		misses++
 	}
-	return ns, nil
+	return ss, nil
+}
+
+// lookSlot looks up the rotated file number n of the log at path: plain first (complete while its compressed copy
+// is being written), then compressed.
+func lookSlot(path string, n int) (slot, bool, error) {
+	for _, s := range []slot{{n: n}, {n: n, gz: true}} {
+		_, err := os.Lstat(s.name(path))
+		if err == nil {
+			return s, true, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return slot{}, false, err
+		}
+	}
+	return slot{}, false, nil
 }
 
 // errRotating means the files changed while they were being opened.
@@ -146,11 +186,14 @@ func openSet(path string, after *logFile) ([]logFile, error) {
 }
 
 // openOnce makes one attempt at openSet.
+//
+// A file written after is compressed under a new name by the driver (a new file, which no inode ties to after):
+// a compressed file that holds exactly after's bytes is after's copy (sameContent), and the set starts there.
 func openOnce(path string, after *logFile) ([]logFile, error) {
-	var ns []int
+	var ss []slot
 	if after == nil {
 		var err error
-		if ns, err = rotated(path); err != nil {
+		if ss, err = rotated(path); err != nil {
 			return nil, err
 		}
 	}
@@ -161,27 +204,34 @@ func openOnce(path string, after *logFile) ([]logFile, error) {
 		return nil, err
 	}
 	found := false
+files:
 	for i := 0; ; i++ {
-		if after == nil && i > len(ns) {
+		if after == nil && i > len(ss) {
 			break
 		}
 		name := path
 		switch {
 		case i > 0 && after == nil:
-			name = path + "." + strconv.Itoa(ns[i-1])
+			name = ss[i-1].name(path)
 		case i > 0:
-			name = path + "." + strconv.Itoa(i)
-		}
-		f, err := openFile(name)
-		if err != nil {
-			if after != nil && i > 0 && errors.Is(err, fs.ErrNotExist) {
-				if _, serr := os.Stat(path + "." + strconv.Itoa(i+1)); serr == nil {
+			s, ok, err := lookSlot(path, i)
+			if err != nil {
+				return fail(err)
+			}
+			if !ok {
+				if _, ok, err := lookSlot(path, i+1); err != nil {
+					return fail(err)
+				} else if ok {
 					// A hole: a rotation is renaming the files one up.
 					return fail(errRotating)
 				}
 				// The oldest file is behind: after is gone.
-				break
+				break files
 			}
+			name = s.name(path)
+		}
+		f, err := openFile(name)
+		if err != nil {
 			if i > 0 && errors.Is(err, fs.ErrNotExist) {
 				return fail(errRotating)
 			}
@@ -194,7 +244,7 @@ func openOnce(path string, after *logFile) ([]logFile, error) {
 			}
 		}
 		files, names = append(files, f), append(names, name)
-		if after != nil && f.ino == after.ino && f.dev == after.dev {
+		if after != nil && (f.ino == after.ino && f.dev == after.dev || f.gz && sameContent(*after, f)) {
 			found = true
 			break
 		}
@@ -206,7 +256,7 @@ func openOnce(path string, after *logFile) ([]logFile, error) {
 		}
 	}
 	if after == nil {
-		if ns2, err := rotated(path); err != nil || !slices.Equal(ns, ns2) {
+		if ss2, err := rotated(path); err != nil || !slices.Equal(ss, ss2) {
 			return fail(errRotating)
 		}
 	} else if !found {

@@ -40,11 +40,14 @@ func FuzzParseAgreesWithEncodingJSON(f *testing.F) {
 }
 
 // FuzzRotatedLogServesWhatTheAPIWould: entries of any text (16 KiB pieces included), written through any number of
-// rotations, read back with any since and tail, are the API's stream of the entries the files still hold.
+// rotations, read back with any since and tail, are the API's stream of the entries the files still hold; with
+// maxFiles' high bit set the rotated files are compressed (compress), and the stream is the same.
 func FuzzRotatedLogServesWhatTheAPIWould(f *testing.F) {
 	f.Add([]byte("hello\nworld\x00partial\n"), uint16(200), uint8(5), uint8(0), uint16(0), false)
 	f.Add([]byte("a\nb\nc\nd\ne\nf\ng\nh\n"), uint16(90), uint8(3), uint8(4), uint16(3), true)
 	f.Add(bytes.Repeat([]byte("x"), 3000), uint16(100), uint8(1), uint8(2), uint16(1), false)
+	f.Add([]byte("a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk\n"), uint16(60), uint8(0x80|3), uint8(5), uint16(4), false)
+	f.Add(bytes.Repeat([]byte("yz\n"), 300), uint16(200), uint8(0x80|5), uint8(0), uint16(0), true)
 	f.Fuzz(func(t *testing.T, text []byte, maxSize uint16, maxFiles uint8, sinceAt uint8, tail uint16, tty bool) {
 		// Entries: the text cut at each newline and at every 300 bytes (a piece without newline), alternating outputs,
 		// each piece of a cut line stamped like its first piece.
@@ -66,6 +69,7 @@ func FuzzRotatedLogServesWhatTheAPIWould(f *testing.F) {
 			text = text[n:]
 		}
 		d := newDriver(t, int(maxSize), int(maxFiles%8))
+		d.compress = maxFiles&0x80 != 0
 		held := 0 // the first entry the files still hold
 		for i, e := range entries {
 			before := d.rotations
@@ -114,6 +118,14 @@ func entriesInFiles(t *testing.T, d *driver, entries []Entry) []Entry {
 	defer closeFiles(files)
 	var lines int
 	for _, f := range files {
+		if f.gz {
+			n, _, err := gzLines(f, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += n
+			continue
+		}
 		fi, _ := f.f.Stat()
 		b := make([]byte, fi.Size())
 		f.f.ReadAt(b, 0)

@@ -2,6 +2,7 @@ package jsonfile
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -25,6 +26,11 @@ type driver struct {
 	f                 *os.File
 	size              int
 	rotations         int
+	// compress: each rotated file is compressed into Path.1.gz after the rotation, and Path.1 deleted, as the
+	// compress option does; with lazy, that is left for compressNow or the next rotation (which waits for it).
+	compress, lazy bool
+	uncompressed   bool
+	lastTime       int64
 }
 
 func newDriver(t testing.TB, maxSize, maxFiles int) *driver {
@@ -59,6 +65,7 @@ func (d *driver) write(e Entry) {
 		d.t.Fatal(err)
 	}
 	d.size += len(b)
+	d.lastTime = e.Time
 }
 
 func (d *driver) rotate() {
@@ -68,14 +75,57 @@ func (d *driver) rotate() {
 		d.open()
 		return
 	}
+	ext := ""
+	if d.compress {
+		// The driver holds the next rotation until the last one's file is compressed.
+		d.compressNow()
+		ext = ".gz"
+	}
 	// Only the files that exist are renamed (the driver tries every number up to max-file).
 	for i := min(d.maxFiles-1, d.rotations); i > 1; i-- {
-		os.Rename(d.path+"."+strconv.Itoa(i-1), d.path+"."+strconv.Itoa(i))
+		os.Rename(d.path+"."+strconv.Itoa(i-1)+ext, d.path+"."+strconv.Itoa(i)+ext)
 	}
 	if err := os.Rename(d.path, d.path+".1"); err != nil {
 		d.t.Fatal(err)
 	}
 	d.open()
+	if d.compress {
+		d.uncompressed = true
+		if !d.lazy {
+			d.compressNow()
+		}
+	}
+}
+
+// compressNow does what moby's compressFile does to the file rotated last: Path.1 is written into Path.1.gz, with
+// the last entry's time in the gzip header's Extra as JSON, and deleted once the copy is complete.
+func (d *driver) compressNow() {
+	if !d.uncompressed {
+		return
+	}
+	d.uncompressed = false
+	b, err := os.ReadFile(d.path + ".1")
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if err := os.WriteFile(d.path+".1.gz", gzipped(b, d.lastTime), 0o640); err != nil {
+		d.t.Fatal(err)
+	}
+	if err := os.Remove(d.path + ".1"); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// gzipped compresses b as moby does: one gzip member, the header's Extra holding {"lastTime":...}.
+func gzipped(b []byte, lastTime int64) []byte {
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Extra, _ = json.Marshal(struct {
+		LastTime time.Time `json:"lastTime,omitempty"`
+	}{time.Unix(0, lastTime).UTC()})
+	w.Write(b)
+	w.Close()
+	return z.Bytes()
 }
 
 // marshal writes an entry as the driver does (encoding/json's escapes are a superset of what the driver emits).

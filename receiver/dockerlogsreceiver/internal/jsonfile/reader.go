@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -151,9 +152,18 @@ type fileReader struct {
 	// last holds the lastN bytes read last, ending at pos.
 	last  [verifyLen]byte
 	lastN int
+	// z reads a compressed file (pos then counts decompressed bytes); broken says it could not be read to its end.
+	z      *gzip.Reader
+	broken bool
 }
 
+// errBrokenGzip says a compressed file could not be decompressed past a point.
+var errBrokenGzip = errors.New("the compressed log file is damaged")
+
 func (fr *fileReader) Read(p []byte) (int, error) {
+	if fr.z != nil || fr.broken {
+		return fr.readGzip(p)
+	}
 	if fr.limit >= 0 {
 		if fr.pos >= fr.limit {
 			return 0, io.EOF
@@ -173,6 +183,29 @@ func (fr *fileReader) Read(p []byte) (int, error) {
 		err = nil
 	}
 	return n, err
+}
+
+// readGzip reads a compressed file, which is complete: nothing is appended to it, and it is never truncated.
+func (fr *fileReader) readGzip(p []byte) (int, error) {
+	if fr.broken {
+		return 0, errBrokenGzip
+	}
+	n, err := fr.z.Read(p)
+	fr.pos += int64(n)
+	switch {
+	case errors.Is(err, io.EOF):
+		if n > 0 {
+			return n, nil
+		}
+		return 0, io.EOF
+	case err != nil:
+		fr.broken = true
+		if n > 0 {
+			return n, nil
+		}
+		return 0, errBrokenGzip
+	}
+	return n, nil
 }
 
 // remember keeps the last bytes read.
@@ -202,6 +235,10 @@ func (fr *fileReader) intact() (bool, error) {
 
 // startFile starts reading files[0] at offset.
 func (r *reader) startFile(offset int64) {
+	if r.files[0].gz {
+		r.startGzip(offset)
+		return
+	}
 	r.file = fileReader{f: r.files[0].f, pos: offset, limit: -1, verify: len(r.files) == 1}
 	if !r.follow && len(r.files) == 1 {
 		r.file.limit = r.newestEnd
@@ -215,6 +252,23 @@ func (r *reader) startFile(offset int64) {
 		}
 	}
 	r.consumed = offset
+	r.in.Reset(&r.file)
+}
+
+// startGzip starts reading the compressed files[0] at offset, an offset in its decompressed bytes.
+func (r *reader) startGzip(offset int64) {
+	r.file = fileReader{f: r.files[0].f, limit: -1}
+	z, err := gzOpen(r.files[0])
+	if err == nil {
+		r.file.z = z
+		var n int64
+		n, err = io.CopyN(io.Discard, z, offset)
+		r.file.pos = n
+	}
+	if err != nil {
+		r.file.z, r.file.broken = nil, true
+	}
+	r.consumed = r.file.pos
 	r.in.Reset(&r.file)
 }
 
@@ -326,6 +380,20 @@ func (r *reader) nextLine(mayWait bool) ([]byte, error) {
 		case errors.Is(err, bufio.ErrBufferFull):
 			r.pending = append(r.pending, line...)
 			r.bound()
+			continue
+		case errors.Is(err, errBrokenGzip):
+			// The rest of a damaged compressed file cannot be had: passed over as corrupt, one byte past what was
+			// read (how much it held is unknown), and reading goes on with the next file.
+			r.pending = append(r.pending, line...)
+			n := int64(len(r.pending)) + r.cut
+			r.corrupt(r.consumed-n, n+1)
+			r.pending, r.cut = r.pending[:0], 0
+			if len(r.files) == 1 {
+				return nil, io.EOF
+			}
+			r.files[0].f.Close()
+			r.files = r.files[1:]
+			r.startFile(0)
 			continue
 		case errors.Is(err, errTruncated):
 			// What in still held was read before the truncation: the start of a line that was lost.
@@ -449,10 +517,6 @@ func (r *reader) rotated() error {
 	case err != nil:
 		return err
 	case files == nil:
-		if _, err := rotated(r.src.Path); errors.Is(err, ErrCompressed) {
-			// The file read was compressed under a new name: what followed it is still there, but not here.
-			return err
-		}
 		r.ending = true
 		return nil
 	}

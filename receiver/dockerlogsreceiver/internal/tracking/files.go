@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -72,12 +71,7 @@ func logFilePath(dir string, info container.InspectResponse) (path, reason strin
 	if info.HostConfig == nil || info.HostConfig.LogConfig.Type != "json-file" {
 		return "", "the logging driver is not json-file"
 	}
-	if v, ok := info.HostConfig.LogConfig.Config["compress"]; ok {
-		// The driver accepts what strconv.ParseBool does; a value it does not is not taken for false.
-		if on, err := strconv.ParseBool(v); on || err != nil {
-			return "", fmt.Sprintf("json-file compresses its rotated files (compress=%s), which the Docker API reads", v)
-		}
-	}
+	// compress, in any spelling, is read too: the rotated files it compresses are read through compress/gzip.
 	base := filepath.Base(info.LogPath)
 	if info.LogPath == "" || base != info.ID+"-json.log" {
 		return "", "the daemon reports no json-file log path"

@@ -23,7 +23,7 @@ func (r *Tracker) reconcile(ctx context.Context) bool {
 		r.identity.read(ctx)
 	}
 	for _, s := range list {
-		if r.admit.track(ctx, s.ID, nil) {
+		if r.admit.trackListed(ctx, s) {
 			r.pool.Add(s.ID)
 		}
 	}
