@@ -4,7 +4,7 @@ export CGO_ENABLED ?= 1
 
 GO_PACKAGES := ./...
 
-.PHONY: build test unit lint load load-reopen load-pipeline load-files hostile shortlived open
+.PHONY: build test unit lint load load-reopen load-pipeline load-files hostile shortlived
 
 ## build: compile every package of the module.
 build:
@@ -46,10 +46,6 @@ HOSTILE_ITEMS ?= 200
 hostile:
 	@echo "hostile: HOSTILE_SEED=$(HOSTILE_SEED) HOSTILE_ITEMS=$(HOSTILE_ITEMS)"
 	HOSTILE_ALL=1 HOSTILE_SEED=$(HOSTILE_SEED) HOSTILE_ITEMS=$(HOSTILE_ITEMS) scripts/with-docker.sh go test -race -count=1 -v -run TestHostileContainers -timeout 90m ./e2e/
-
-## open: the end-to-end checks of losses still open (README "Open"): the store outage with a queue smaller than the outage.
-open:
-	DOCKERLOGS_OPEN=1 scripts/with-docker.sh go test -race -count=1 -v -run 'TestDockerRotationDuringAnOutage' -timeout 30m ./e2e/
 
 ## lint: formatting, a tidy go.mod and go.sum, and vet.
 lint:

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -295,8 +296,14 @@ func (vl *victoriaLogs) query(q string) ([]map[string]string, error) {
 		b, _ := io.ReadAll(resp.Body)
 		return nil, fmt.Errorf("query %q: HTTP %d: %s", q, resp.StatusCode, b)
 	}
+	// Read whole before parsing: the client's timeout covers the body, and parsing tens of thousands of rows on a
+	// loaded machine under -race can outlast it, which cut the body mid-row.
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("query %q: %w", q, err)
+	}
 	var rows []map[string]string
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 1<<20), 16<<20)
 	for sc.Scan() {
 		if len(sc.Bytes()) == 0 {

@@ -96,6 +96,9 @@ func (d *delivery) advance() {
 		*d.out.Bytes.At(l.Stream) += len(l.Body)
 		if l.gap != nil {
 			d.out.Gaps = append(d.out.Gaps, *l.gap)
+			d.out.widen = widening{gap: len(d.out.Gaps), stream: l.Stream}
+		} else {
+			d.out.widen.see(l, d.out.Gaps)
 		}
 	}
 	if d.groups != nil {

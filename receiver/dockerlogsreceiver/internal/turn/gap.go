@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 )
 
 // GapCause says why lines of a container may have been lost before the receiver read them.
@@ -23,8 +24,8 @@ const (
 
 // Gap is a span of a container's log in which lines may have been lost, in daemon timestamps (ns).
 //
-// For GapRotatedAway, From is the newest delivered line and To the first line the log still held: lines
-// stamped between them are gone. For GapClockSteppedBack, From is where the clock stood when the step was
+// For GapRotatedAway, From is the newest delivered line and To the first line the log still held, each moved out
+// by up to InversionMargin for the other output's lines (lostFrom, widening): lines stamped between them are gone. For GapClockSteppedBack, From is where the clock stood when the step was
 // found (the newest entry of the log) and To the newest time stamped before the step. For GapRemovedUnread, From
 // is the newest delivered line (the container's start when none was) and To when the removal was seen.
 type Gap struct {
@@ -64,7 +65,51 @@ func rotatedAway(cur checkpoint.Cursor, anchored bool, first int64) *Gap {
 		return nil
 	}
 	if newest := cur.Newest(); first > newest {
-		return &Gap{Cause: GapRotatedAway, From: newest, To: first}
+		return &Gap{Cause: GapRotatedAway, From: lostFrom(cur), To: first}
 	}
 	return nil
+}
+
+// lostFrom is where a rotated_away gap from cur begins: the newest delivered line, or, when both outputs have a
+// position, up to InversionMargin before it, down to the other output's position.
+//
+// Everything the log held before the newest delivered line was read and delivered, but a line of the other output
+// stamped up to the margin before it can follow it in the file and go with the deleted file (seen: one stderr line
+// stamped 15 ms before the stdout line delivered last). Lines up to an output's position were delivered. An output
+// without a position gives no bound, and the span is left as it was rather than a margin longer for every
+// single-output container.
+func lostFrom(cur checkpoint.Cursor) int64 {
+	newest := cur.Newest()
+	if cur.Stdout.Time == 0 || cur.Stderr.Time == 0 {
+		return newest
+	}
+	return max(newest-checkpoint.InversionMargin, min(cur.Stdout.Time, cur.Stderr.Time))
+}
+
+// widening extends a rotated_away gap to the first line after it of the other output.
+//
+// The first line a reopen returns is the oldest of one output, but the log is written in file order, and a line of
+// the other output stamped up to InversionMargin later can lie before it in the file: rotation deleted such lines
+// with the file, though they are stamped after the gap's end. They all precede the other output's first line left,
+// so the gap reaches to that line when it comes within the margin (an upper bound, like the rest of the span).
+type widening struct {
+	// gap is the index in Outcome.Gaps of the gap followed, plus one; 0 follows none.
+	gap    int
+	stream decode.Stream
+}
+
+// see takes the next delivered line after the gap, and stops following once the line settles the span.
+func (w *widening) see(l Line, gaps []Gap) {
+	if w.gap == 0 {
+		return
+	}
+	g := &gaps[w.gap-1]
+	switch {
+	case g.Cause != GapRotatedAway || l.Timestamp > g.To+checkpoint.InversionMargin:
+	case l.Stream != w.stream:
+		g.To = max(g.To, l.Timestamp)
+	default:
+		return
+	}
+	w.gap = 0
 }

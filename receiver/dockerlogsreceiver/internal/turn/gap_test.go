@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
@@ -95,4 +96,45 @@ func TestRunReportsAGapOnlyWithTheLineAfterIt(t *testing.T) {
 	out = Run(context.Background(), turnFor(f, s, cur, 0), nil)
 	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 15*sec}}, out.Gaps)
 	assert.Equal(t, bodies(30, 60), s.bodies())
+}
+
+// TestRunWidensAGapToTheOtherOutputsFirstLine has rotation delete, with the older file, two stdout lines written
+// to it before the first stderr line left though stamped after it: the gap reaches to the first stdout line left,
+// which follows them, so the span holds every line lost.
+func TestRunWidensAGapToTheOtherOutputsFirstLine(t *testing.T) {
+	all := makeLog(40)
+	cur := deliveredUpTo(all, 10)
+	kept := []fakeEntry{
+		{stream: decode.Stderr, ts: base + 20*sec, body: "line 41"},
+		{stream: decode.Stderr, ts: base + 20*sec + 10, body: "line 43"},
+		// Lines 40 and 42 of stdout, stamped base+20sec+1 and base+20sec+2, were deleted with the older file.
+		{stream: decode.Stdout, ts: base + 20*sec + 20, body: "line 44"},
+		{stream: decode.Stdout, ts: base + 30*sec, body: "line 46"},
+	}
+	f := &fakeLog{entries: kept}
+	s := &sink{}
+	out := Run(context.Background(), turnFor(f, s, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 20*sec + 20}}, out.Gaps,
+		"from the newest delivered line to the first line left of the output whose lines were written earlier")
+	assert.Equal(t, []string{"line 41", "line 43", "line 44", "line 46"}, s.bodies())
+
+	// The other output's first line more than the margin after the gap: nothing of it can lie before the gap's end.
+	f = &fakeLog{entries: []fakeEntry{kept[0], {stream: decode.Stdout, ts: base + 21*sec + 1, body: "line 44"}}}
+	out = Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 4*sec, To: base + 20*sec}}, out.Gaps)
+}
+
+// TestRunStartsAGapAtTheOtherOutputsPositionWithinTheMargin has rotation delete a stderr line stamped before the
+// stdout line delivered last but written after it: the gap begins at the stderr position, within the margin.
+func TestRunStartsAGapAtTheOtherOutputsPositionWithinTheMargin(t *testing.T) {
+	cur := checkpoint.Cursor{Stdout: checkpoint.Position{Time: base + 10*sec, Count: 1},
+		Stderr: checkpoint.Position{Time: base + 10*sec - 30, Count: 1}}
+	f := &fakeLog{entries: []fakeEntry{{stream: decode.Stdout, ts: base + 20*sec, body: "line 20"}}}
+	out := Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 10*sec - 30, To: base + 20*sec}}, out.Gaps)
+
+	// An output far behind bounds nothing: the gap begins a margin before the newest delivered line.
+	cur.Stderr.Time = base
+	out = Run(context.Background(), turnFor(f, &sink{}, cur, 0), nil)
+	assert.Equal(t, []Gap{{Cause: GapRotatedAway, From: base + 9*sec, To: base + 20*sec}}, out.Gaps)
 }

@@ -91,7 +91,7 @@ func (s *lineSender) send(l decode.Line, r *decode.Reader) bool {
 	if !s.floorLost && s.filter.FloorMissing() {
 		// After a clock step the first entry proves nothing; a missing floor line does (checkpoint.Filter).
 		s.floorLost = true
-		s.gap = &Gap{Cause: GapRotatedAway, From: s.cur.Newest(), To: l.Timestamp}
+		s.gap = &Gap{Cause: GapRotatedAway, From: lostFrom(s.cur), To: l.Timestamp}
 	}
 	if !keep {
 		s.res.dups++

@@ -165,6 +165,9 @@ type Outcome struct {
 	// Opened is when the stream opened, and Duration how long it stayed open.
 	Opened   time.Time
 	Duration time.Duration
+
+	// widen follows the last gap delivered, across the turn's streams, until the other output's first line after it.
+	widen widening
 }
 
 // Run reads the container until the pool asks it to yield, the stream ends, or ctx ends.
