@@ -22,7 +22,7 @@ func TestNoLimitIsNil(t *testing.T) {
 }
 
 // TestLimitSlowsReadingWithoutDropping reads 250 lines under 100 lines/s (a second's worth at once): every line is
-// delivered, and the reading waited at least the 1.5 s the rate demands; a slower machine only waits longer.
+// delivered, and the reading took at least the 1.5 s the rate demands; a slower machine only takes longer.
 func TestLimitSlowsReadingWithoutDropping(t *testing.T) {
 	f := &fakeLog{entries: makeLog(250)}
 	s := &sink{}
@@ -33,7 +33,8 @@ func TestLimitSlowsReadingWithoutDropping(t *testing.T) {
 	require.Equal(t, EndStreamClosed, out.End)
 	assert.Equal(t, bodies(0, 250), s.bodies())
 	assert.GreaterOrEqual(t, time.Since(start), 1400*time.Millisecond)
-	assert.GreaterOrEqual(t, out.Throttled, 1400*time.Millisecond)
+	// The time spent waiting on the limit shrinks as the reading itself slows: only the whole reading is bounded.
+	assert.Positive(t, out.Throttled)
 }
 
 // TestLimitOfBytesIsKeptAcrossTurns reads 30 lines of 100 bytes under 1,000 bytes/s in two turns with one Limit:
@@ -47,16 +48,20 @@ func TestLimitOfBytesIsKeptAcrossTurns(t *testing.T) {
 	s := &sink{}
 	first := turnFor(&fakeLog{entries: entries[:15]}, s, checkpoint.Cursor{}, 0)
 	first.Limit = limit
+	started := time.Now()
 	out1 := Run(context.Background(), first, nil)
 	second := turnFor(&fakeLog{entries: entries}, s, out1.Cursor, 0)
 	second.Limit = limit
 	out2 := Run(context.Background(), second, nil)
+	took := time.Since(started)
 	require.Len(t, s.bodies(), 30)
 	for i, b := range s.bodies() {
 		assert.Equal(t, fmt.Sprint("line ", i), strings.TrimSpace(b))
 	}
-	assert.GreaterOrEqual(t, out1.Throttled+out2.Throttled, 1900*time.Millisecond, "3,000 bytes at 1,000/s with 1,000 at once")
-	assert.Greater(t, out2.Throttled, 900*time.Millisecond, "the second turn starts with an empty bucket")
+	// A slow machine only makes the turns take longer. A bucket made anew for each turn would let each start with
+	// 1,000 bytes at once: 1 s for both.
+	assert.GreaterOrEqual(t, took, 1900*time.Millisecond, "3,000 bytes at 1,000/s with 1,000 at once, across both turns")
+	assert.Positive(t, out1.Throttled+out2.Throttled)
 }
 
 // TestLimitWaitEndsWithTheTurn cancels a turn held back by its limit: it ends at once and the line it waited for
