@@ -173,16 +173,8 @@ func TestAFollowedFileCompressedAndDeletedEndsTheStreamAtTheLoss(t *testing.T) {
 	d := newDriver(t, 300, 2)
 	d.compress = true
 	src := Source{Path: d.path, Poll: time.Hour, Running: func(context.Context) (bool, error) { return true, nil }}
-	d.write(line(0))
-	rc, err := Open(context.Background(), src, docker.LogsRequest{Follow: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := followFromFirstLine(t, d, src)
 	defer rc.Close()
-	buf := make([]byte, 1<<20)
-	if n, err := rc.Read(buf); err != nil || !bytes.Equal(buf[:n], apiStream(lines(0, 1), false)) {
-		t.Fatalf("first read: %q, %v", buf[:n], err)
-	}
 	// Two rotations while the reader looks away: its file's copy and the file after it are deleted.
 	n := 1
 	for d.rotations < 2 {
@@ -192,7 +184,7 @@ func TestAFollowedFileCompressedAndDeletedEndsTheStreamAtTheLoss(t *testing.T) {
 	r := rc.(*reader)
 	r.mu.Lock()
 	r.nextCheck = time.Now().Add(time.Hour)
-	err = r.wait()
+	err := r.wait()
 	r.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)

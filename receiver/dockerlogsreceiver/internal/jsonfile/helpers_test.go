@@ -3,14 +3,18 @@ package jsonfile
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 )
 
 // t0 is a base time for test entries.
@@ -167,4 +171,21 @@ func lines(from, to int) []Entry {
 		es = append(es, line(n))
 	}
 	return es
+}
+
+// followFromFirstLine writes the log's first line, opens a follower of it and checks that the follower's first read
+// is that line.
+func followFromFirstLine(t *testing.T, d *driver, src Source) io.ReadCloser {
+	t.Helper()
+	d.write(line(0))
+	rc, err := Open(context.Background(), src, docker.LogsRequest{Follow: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	if n, err := rc.Read(buf); err != nil || !bytes.Equal(buf[:n], apiStream(lines(0, 1), false)) {
+		rc.Close()
+		t.Fatalf("first read: %q, %v", buf[:n], err)
+	}
+	return rc
 }

@@ -178,16 +178,8 @@ func TestFollowAcrossRotationsUntilTheContainerStops(t *testing.T) {
 func TestAFollowedFileDeletedUnreadEndsTheStream(t *testing.T) {
 	d := newDriver(t, 500, 2)
 	src := Source{Path: d.path, Poll: time.Hour, Running: func(context.Context) (bool, error) { return true, nil }}
-	d.write(line(0))
-	rc, err := Open(context.Background(), src, docker.LogsRequest{Follow: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rc := followFromFirstLine(t, d, src)
 	defer rc.Close()
-	buf := make([]byte, 1<<20)
-	if n, err := rc.Read(buf); err != nil || !bytes.Equal(buf[:n], apiStream(lines(0, 1), false)) {
-		t.Fatalf("first read: %q, %v", buf[:n], err)
-	}
 	// Three files' worth while the reader looks away: the file it read is deleted, and the one after it.
 	for n := 1; n < 40; n++ {
 		d.write(line(n))
@@ -195,7 +187,7 @@ func TestAFollowedFileDeletedUnreadEndsTheStream(t *testing.T) {
 	r := rc.(*reader)
 	r.mu.Lock()
 	r.nextCheck = time.Now().Add(time.Hour)
-	err = r.wait() // what the next Read at the end of the file does
+	err := r.wait() // what the next Read at the end of the file does
 	r.mu.Unlock()
 	if err != nil {
 		t.Fatal(err)
