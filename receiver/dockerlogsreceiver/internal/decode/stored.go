@@ -57,20 +57,27 @@ func (r *repeatCheck) keepPiece(a *assembly, sum uint32) bool {
 	return k < len(a.stored.Sums) && a.stored.Sums[k] == sum
 }
 
-// readStored asks the daemon what it stored of the line a is assembling. An answer without the entry before the
-// line, or that does not start with the pieces the line holds, cannot show the line whole (a rotation deleted its
-// start, a truncation in place, or nothing of its output came before it): it cannot tell a repeat, and the line is
-// not asked about again.
+// readStored asks the daemon what it stored of the line a is assembling. An answer that does not start with the
+// pieces the line holds cannot show the line whole (a rotation deleted its start), nor can one whose start nothing
+// proves: it cannot tell a repeat, and the line is not asked about again.
+//
+// The line's start is proven by the daemon's answer holding an older entry of its output before the line, or by
+// this stream having read one just before the line's first piece: the stream then saw the line begin. The second
+// is what a line that starts a new json-file file has once the file before it is gone (max-file 1 keeps no
+// rotated file): Docker 20.10's follower sends its first pieces again at the file's first end, and only the
+// answer tells them from content. Its cost: a line cut by a rotation whose deleted start was made of the same
+// pieces as what the daemon kept of it (a run of one byte) comes out as the daemon kept it, without that start.
 func (r *repeatCheck) readStored(a *assembly) bool {
 	since := int64(0)
 	if *r.newest.At(a.stream) == a.ts {
 		since = *r.before.At(a.stream)
 	}
+	seen := since != 0 && since < a.ts
 	line, ok := r.stored(a.stream, since, a.ts)
 	if !ok {
 		return false
 	}
-	if !line.Start || len(line.Sums) < len(a.pieces) || !slices.Equal(line.Sums[:len(a.pieces)], a.pieces) {
+	if !(line.Start || seen) || len(line.Sums) < len(a.pieces) || !slices.Equal(line.Sums[:len(a.pieces)], a.pieces) {
 		a.unknown = true
 		return false
 	}

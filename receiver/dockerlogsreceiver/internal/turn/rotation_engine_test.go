@@ -21,15 +21,20 @@ import (
 // TestEngineLineThatStartsANewJSONFileArrivesOnce has a real engine rotate a json-file log just before a long line
 // and the writer stop halfway through it: Docker 20.10's follower reaches the new file's end after the line's first
 // piece and sends the file again from its start, that piece included. The line arrives once and whole, plain and
-// on a TTY, and so do the lines around it.
+// on a TTY, and so do the lines around it; also with max-file 1, where the daemon keeps no file before the line's,
+// so that only the stream saw the line begin.
 func TestEngineLineThatStartsANewJSONFileArrivesOnce(t *testing.T) {
 	cli := dockertest.Engine(t)
-	for _, tty := range []bool{false, true} {
-		t.Run(fmt.Sprintf("tty=%v", tty), func(t *testing.T) {
+	for _, c := range []struct {
+		tty      bool
+		maxFiles string
+	}{{false, "3"}, {true, "3"}, {false, "1"}, {true, "1"}} {
+		tty := c.tty
+		t.Run(fmt.Sprintf("tty=%v/max-file=%s", tty, c.maxFiles), func(t *testing.T) {
 			const size = 60000
 			// Line 0 takes four entries, over 50 KB: the daemon rotates before line 1, which starts the second file.
 			id := dockertest.StartContainer(t, cli, dockertest.ContainerSpec{TTY: tty,
-				LogOpts: map[string]string{"max-size": "50k", "max-file": "3"},
+				LogOpts: map[string]string{"max-size": "50k", "max-file": c.maxFiles},
 				Cmd:     []string{"-count", "3", "-size", fmt.Sprint(size), "-pause-after", "1", "-pause-mid"}})
 			dc, err := docker.NewClient(docker.Settings{Endpoint: cli.DaemonHost(), Timeout: 30 * time.Second})
 			require.NoError(t, err)
