@@ -13,6 +13,11 @@ var (
 
 	// ErrMalformed reports bytes that are not a Docker log stream requested with timestamps=1.
 	ErrMalformed = errors.New("malformed docker log stream")
+
+	// ErrResent reports a json-file TTY stream in which an entry ran longer than the driver stores one: the daemon
+	// sent part of its log again right after a piece of a line (Docker 20.10's follower after a rotation), and the
+	// line cannot be told from what was sent again. A stream read again from before the line reads it whole.
+	ErrResent = errors.New("docker sent part of a json-file log again inside a line")
 )
 
 // DaemonError is an error message the daemon wrote into the log stream itself (frame stream 3,
@@ -40,6 +45,10 @@ func (e *streamError) Unwrap() error { return e.kind }
 
 func truncated(format string, args ...any) error {
 	return &streamError{kind: ErrTruncated, detail: fmt.Sprintf(format, args...)}
+}
+
+func resent(format string, args ...any) error {
+	return &streamError{kind: ErrResent, detail: fmt.Sprintf(format, args...)}
 }
 
 func malformed(format string, args ...any) error {

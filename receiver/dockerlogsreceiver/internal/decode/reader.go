@@ -34,6 +34,9 @@ type Options struct {
 	Now func() time.Time
 	// Stored, when set, tells a piece of a long line that the daemon sent again from one that is content (keepPiece).
 	Stored StoredFunc
+	// LongPieces reads a json-file TTY entry longer than the driver stores one as content, instead of ending with
+	// ErrResent: for a log that holds one (written by another program), found when a stream read again ends there too.
+	LongPieces bool
 }
 
 // Reader reads whole lines from a Docker logs response requested with timestamps=1.
@@ -68,7 +71,10 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	}
 	minSize := minMuxBuffer
 	local := opts.TTY && opts.Driver == "local" && bareLastPiece(opts.DaemonAPI)
+	bounded := opts.TTY && opts.Driver == "json-file" && !opts.LongPieces
 	switch {
+	case bounded:
+		minSize = minJSONTTYBuffer
 	case local:
 		minSize = minLocalTTYBuffer
 	case opts.TTY:
@@ -79,7 +85,7 @@ func newReaderSize(r io.Reader, opts Options, size int) *Reader {
 	if now == nil {
 		now = time.Now
 	}
-	rd := &Reader{tty: opts.TTY, terminal: ttySplitter{local: local, now: now}}
+	rd := &Reader{tty: opts.TTY, terminal: ttySplitter{local: local, bounded: bounded, now: now}}
 	rd.lines = lines{in: inbuf{src: r, buf: make([]byte, size)}, max: limit, repeats: repeatCheck{stored: opts.Stored}}
 	rd.asm[0].stream = Stdout
 	rd.asm[1].stream = Stderr

@@ -78,19 +78,22 @@ type ttyEntry struct {
 	// later: the entry is a later piece of the open line, which may be one the daemon sent again (keepPiece).
 	later bool
 	// moved: part of the content moved on to the line before its end was found, so the piece cannot be dropped;
-	// sum is the checksum of that part.
-	moved bool
-	sum   uint32
+	// sum is the checksum of that part, length its bytes and fffd the U+FFFD among them.
+	moved  bool
+	sum    uint32
+	length int
+	fffd   int
 }
 
 // ttySplitter cuts a TTY stream, which has no framing, into entries at the timestamps the daemon wrote, so that
 // where a piece or a line ends is decided in one place (see ttyEntry).
 type ttySplitter struct {
 	*lines
-	local bool             // the local driver, whose last piece of a long line has no newline
-	now   func() time.Time // with local: the time bytes are read
-	scan  int              // bytes of the current entry's content already searched for its end
-	entry ttyEntry         // the entry being read
+	local   bool             // the local driver, whose last piece of a long line has no newline
+	bounded bool             // json-file, whose entries hold at most jsonPiece bytes as written (resent)
+	now     func() time.Time // with local: the time bytes are read
+	scan    int              // bytes of the current entry's content already searched for its end
+	entry   ttyEntry         // the entry being read
 	// draining: Finish reads the entries buffered after a piece the log ended in the span of (finishTTY).
 	draining bool
 }
@@ -167,6 +170,9 @@ func (t *ttySplitter) content(a *assembly) (line Line, ok bool, err error) {
 		end = nl
 	}
 	if at, found := t.nextPiece(b[:end]); found {
+		if err := t.resent(b[:at]); err != nil {
+			return Line{}, false, err
+		}
 		t.pieceEnds(a, b[:at])
 		return Line{}, false, nil
 	}
@@ -178,6 +184,9 @@ func (t *ttySplitter) content(a *assembly) (line Line, ok bool, err error) {
 		return Line{}, false, t.readOn(a, b)
 	}
 	content := b[:nl]
+	if err := t.resent(content); err != nil {
+		return Line{}, false, err
+	}
 	t.in.discard(nl + 1)
 	t.entry.in = false
 	if !t.piece(a, content) {
@@ -215,14 +224,32 @@ func (t *ttySplitter) pieceEnds(a *assembly, content []byte) {
 // the line, but for the bytes a timestamp split by the buffer's end could start in.
 func (t *ttySplitter) readOn(a *assembly, b []byte) error {
 	t.scan = len(b)
-	if keep := len(t.entry.stamp) + 1; len(b) >= len(t.in.buf)/2 && len(b) > keep {
+	keep := len(t.entry.stamp) + 1
+	if len(b) > keep {
+		// Neither the entry's end nor its next piece's stamp is in b: its content holds all but the last bytes.
+		if err := t.resent(b[:len(b)-keep]); err != nil {
+			return err
+		}
+	}
+	if len(b) >= len(t.in.buf)/2 && len(b) > keep {
 		n := len(b) - keep
-		t.entry.moved = true
-		t.entry.sum = crc32.Update(t.entry.sum, crc32.IEEETable, b[:n])
-		a.add(b[:n])
-		t.in.discard(n)
-		t.scan = keep
-		t.emit = a
+		if t.bounded {
+			// Bytes past jsonPiece may be the daemon's next entry, until the entry's end shows where it is.
+			n = min(n, jsonPiece-t.entry.length)
+			if n > 0 {
+				n = cutPoint(b, n)
+			}
+		}
+		if n > 0 {
+			t.entry.moved = true
+			t.entry.sum = crc32.Update(t.entry.sum, crc32.IEEETable, b[:n])
+			t.entry.length += n
+			t.entry.fffd += countFFFD(b[:n])
+			a.add(b[:n])
+			t.in.discard(n)
+			t.scan = len(b) - n
+			t.emit = a
+		}
 	}
 	err := t.in.fill()
 	if err != io.EOF {
@@ -241,6 +268,22 @@ func (t *ttySplitter) readOn(a *assembly, b []byte) error {
 	t.in.discard(t.in.buffered())
 	t.entry.in, t.scan = false, 0
 	return io.EOF
+}
+
+// resent ends a json-file TTY stream whose current entry, with rest, runs longer than the driver stores an entry.
+//
+// A TTY stream marks an entry's end only by the next entry's timestamp, which content can hold too, so the reader
+// ends a piece without a newline only at its own timestamp (see ttyEntry). Docker 20.10's follower, at its first end
+// of a json-file file after a rotation, sends the file again from its start (keepPiece): when that end came after a
+// piece without a newline, the file's first entries follow the piece directly, with older timestamps, and are read
+// as its content. The driver stores at most jsonPiece bytes in an entry (pieceBound), which content cannot change,
+// so an entry that runs longer holds the daemon's next entry: the stream ends there (ErrResent), and a stream opened
+// again before the line reads it whole. Missed: a resend shorter than twice the U+FFFD the piece holds as content.
+func (t *ttySplitter) resent(rest []byte) error {
+	if !t.bounded || !overlong(t.entry.length, t.entry.fffd, rest) {
+		return nil
+	}
+	return resent("TTY entry at offset %d runs past %d bytes, more than json-file stores in one", t.in.off, t.entry.length+len(rest))
 }
 
 // piece notes the piece of the current entry whose content ends with rest, and reports whether the line keeps

@@ -260,6 +260,8 @@ func (d *delivery) finish(ctx context.Context, res readResult) next {
 		d.endYielded()
 	case res.missed:
 		return reopenInFull
+	case errors.Is(res.err, decode.ErrResent):
+		return reopenResent
 	case errors.Is(res.err, io.EOF):
 		d.out.End = EndStreamClosed
 	case ctx.Err() != nil:

@@ -22,7 +22,7 @@ import (
 func readLines(ctx, askCtx context.Context, body io.Reader, t *Spec, cur checkpoint.Cursor, anchor int64, lines chan<- Line, result chan<- readResult) {
 	defer close(lines)
 	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes,
-		Stored: storedPieces(askCtx, t)})
+		Stored: storedPieces(askCtx, t), LongPieces: t.longPieces})
 	s := lineSender{ctx: ctx, t: t, cur: cur, anchor: anchor, lines: lines, filter: checkpoint.NewFilter(cur), first: true}
 	for {
 		l, err := r.Next()

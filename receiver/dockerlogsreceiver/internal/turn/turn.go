@@ -94,6 +94,10 @@ type Spec struct {
 	Waiting decode.PerStream[Waiting]
 	// Limit, if set, slows the reading to the container's rate limit; it is the same across the container's turns.
 	Limit *Limit
+
+	// longPieces reads json-file TTY entries longer than the driver stores as content (decode.Options.LongPieces):
+	// set when a stream read again at the same cursor ended on one too.
+	longPieces bool
 }
 
 // DefaultYieldGrace is the YieldGrace of a Spec that sets none.
@@ -150,6 +154,9 @@ type Outcome struct {
 	// Jumps counts the streams closed because their lines jumped ahead by more than half a log file's writing
 	// time, as when the daemon's follower skips a file (lagWatch.jumped); each was opened again at the cursor.
 	Jumps int
+	// Resent counts the streams that ended where the daemon sent part of a json-file log again inside a TTY line
+	// (decode.ErrResent); each was opened again at the cursor.
+	Resent int
 	// Repaired reports that the cursor held times after anything the daemon can have stamped, and was taken back
 	// (checkpoint.Cursor.Repaired).
 	Repaired bool
@@ -180,7 +187,7 @@ func Run(ctx context.Context, t Spec, yield <-chan pool.Reason) Outcome {
 	grown := 0
 	// A jump is checked once per cursor: when the reopen finds the same jump without delivering anything, the lines
 	// are not missing (a daemon clock ahead of this one makes history look new).
-	var jumpedAt *checkpoint.Cursor
+	var jumpedAt, resentAt *checkpoint.Cursor
 	for {
 		checkJumps := jumpedAt == nil || *jumpedAt != out.Cursor
 		switch n := runStream(ctx, &t, out.Cursor, req, anchor, checkJumps, yield, &out); n {
@@ -198,8 +205,16 @@ func Run(ctx context.Context, t Spec, yield <-chan pool.Reason) Outcome {
 			out.WindowMissed = true
 			since, _ := out.Cursor.Since()
 			req, anchor = docker.LogsRequest{Since: since, Follow: true}, 0
-		case reopenAtCursor, reopenBehind, reopenJumped:
+		case reopenAtCursor, reopenBehind, reopenJumped, reopenResent:
 			switch n {
+			case reopenResent:
+				out.Resent++
+				if resentAt != nil && *resentAt == out.Cursor {
+					// Read again from the same place, the log itself holds such an entry: it is content.
+					t.longPieces = true
+				}
+				at := out.Cursor
+				resentAt = &at
 			case reopenBehind:
 				out.FellBehind++
 			case reopenJumped:
@@ -242,6 +257,9 @@ const (
 	reopenBehind
 	// reopenJumped: the stream was closed before a line that jumped ahead (lagWatch.jumped); open it again at the cursor.
 	reopenJumped
+	// reopenResent: the stream ended where the daemon sent part of the log again inside a line (decode.ErrResent);
+	// open it again at the cursor.
+	reopenResent
 	// readOn: the stream stays open and is read on; only a stream's own steps say it, never runStream.
 	readOn
 )

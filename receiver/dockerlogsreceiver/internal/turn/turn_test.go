@@ -42,6 +42,9 @@ type fakeLog struct {
 	// skipFirst, when its end is positive, drops the entries [skipFirst[0], skipFirst[1]) from the first stream, as
 	// Docker's follower skips a file that rotated while it sent the history.
 	skipFirst [2]int
+	// resendFirst, when its end is positive, sends the entries [resendFirst[0], resendFirst[1]) again right after
+	// them in the first stream, as Docker 20.10's follower sends a rotated json-file file again from its start.
+	resendFirst [2]int
 	// tty writes the entries as a TTY container's log: one raw stream, each line ended by the terminal's "\r\n".
 	tty bool
 }
@@ -58,6 +61,9 @@ func (f *fakeLog) open(ctx context.Context, req docker.LogsRequest) (io.ReadClos
 	}
 	if f.skipFirst[1] > 0 && len(f.requests) == 1 {
 		window = append(append([]fakeEntry(nil), window[:f.skipFirst[0]]...), window[f.skipFirst[1]:]...)
+	}
+	if r := f.resendFirst; r[1] > 0 && len(f.requests) == 1 {
+		window = append(append(append([]fakeEntry(nil), window[:r[1]]...), window[r[0]:r[1]]...), window[r[1]:]...)
 	}
 	var buf bytes.Buffer
 	for _, e := range window {
