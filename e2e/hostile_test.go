@@ -124,16 +124,18 @@ const hostileFilesOverlay = `    log_files:
       directory: %q
 `
 
-// hostileOpen are the variants whose lines do not all arrive once and whole yet: json-file logs that rotate, read
-// through the API. Keeping one file, Docker 20.10 truncates
-// it in place at each rotation, and its follower, which goes on at its old offset, can read the new file from the
-// middle or again from its start; a long line cut by the truncation is no longer held whole by the daemon, so
-// asking it which of the pieces sent twice are content cannot tell (decode.StoredFunc), and a reopen after a
-// truncation counts the delivered lines it deleted as a gap. With max-file 3, a long line's pieces sent again are
-// told from content by asking the daemon, but a line is still cut or doubled in some runs (seed 20261207 in CI:
-// api-plain-json3 one line cut). The files variants of the same logs (compress=1 included) read the files, and
-// pass. They run with HOSTILE_ALL=1 (make hostile); make test runs the others, which pass.
-var hostileOpen = regexp.MustCompile(`^api-(plain|tty)-json[13]$`)
+// hostileOpen are the variants whose lines do not all arrive once and whole yet, or that count gaps, all read
+// through the API. With max-file 1, Docker 20.10 renames the full json-file file over its ".1", which it no longer
+// reads, so a reopen at a position whose newest line went with that file cannot tell whether lines followed it
+// there: it counts a rotated_away gap though the writer, paced, lost nothing (a stream opened after a rotation, as
+// at the collector's restart here: 2 or 3 a run). In those and in api-plain-json3 the last line, written without a
+// newline, is sometimes cut or lost when it is long (seed 20261207 of make test: api-plain-json3 seq 39, a run of
+// 152,180 B, cut at 140,000 B, in 1 of 2 runs), which turn/end.go's reading of a log's last line decides. The
+// lines Docker 20.10's follower sends again after a rotation are told apart: the first pieces of a line that
+// starts the new file by the daemon's answer and the stream having seen the line begin (decode.repeatCheck), the
+// file's first entries sent right after a TTY piece by the piece's length (decode.ErrResent). The files variants
+// of every log pass. They run with HOSTILE_ALL=1 (make hostile); make test runs the others.
+var hostileOpen = regexp.MustCompile(`^api-((plain|tty)-json1|plain-json3)$`)
 
 // TestHostileContainers runs containers that print what real programs print and worse (hostileline) under every
 // log setting that rotates, through the API and from the files, with 1 s stream rotations and a collector
