@@ -210,18 +210,21 @@ func b4Report(cli *client.Client, id string, n, streams int, files bool, cycle t
 		fmt.Fprintf(&b, "| dockerd CPU, net of the containers' writing (%.3f CPU-s/s before the collector) | %.1f s in %v (%.1f us/line) | | | |\n",
 			r.daemonIdle.Seconds(), r.daemonNet().Seconds(), r.wall, usPerLine(r.daemonNet(), last.records))
 	}
+	fmt.Fprintf(&b, "| asked of the daemon: log streams opened; lines sent again (a reopen's overlap) | %.0f; %.0f (%.2f and %.2f per 1,000 lines) | | | |\n",
+		r.asked.streams, r.asked.again, perThousand(r.asked.streams, last.records), perThousand(r.asked.again, last.records))
 	b.WriteString("\n")
 	if len(runs) > 1 {
 		b.WriteString("**Back to back in this run**, each binary on a fleet of its own (same flags), the baseline first:\n\n")
-		b.WriteString("| collector | lines once | max lag | p99 lag | collector CPU/line | dockerd CPU/line (net) | goroutines | RSS | open files |\n|---|---|---|---|---|---|---|---|---|\n")
+		b.WriteString("| collector | lines once | max lag | p99 lag | collector CPU/line | dockerd CPU/line (net) | streams opened / 1,000 lines | lines sent again / 1,000 lines | goroutines | RSS | open files |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, x := range runs {
 			l := x.r.samples[len(x.r.samples)-1]
-			fmt.Fprintf(&b, "| %s | %d (%d missing, %d dup.) | %.1f s | %.1f s | %.1f us | %.1f us | %d | %.0f MiB | %d |\n", x.label,
+			fmt.Fprintf(&b, "| %s | %d (%d missing, %d dup.) | %.1f s | %.1f s | %.1f us | %.1f us | %.2f | %.2f | %d | %.0f MiB | %d |\n", x.label,
 				x.r.total.want, x.r.total.missing, x.r.total.dups, percentile(x.r.lags, 100)/1e3, percentile(x.r.lags, 99)/1e3,
-				usPerLine(l.cpu, l.records), usPerLine(x.r.daemonNet(), l.records), l.goroutines, mib(l.rss), l.fds)
+				usPerLine(l.cpu, l.records), usPerLine(x.r.daemonNet(), l.records), perThousand(x.r.asked.streams, l.records),
+				perThousand(x.r.asked.again, l.records), l.goroutines, mib(l.rss), l.fds)
 		}
 		a, z := runs[0].r.samples[len(runs[0].r.samples)-1], last
-		fmt.Fprintf(&b, "| ratio, this tree / baseline | | | | %.2fx | %.2fx | | | |\n\n",
+		fmt.Fprintf(&b, "| ratio, this tree / baseline | | | | %.2fx | %.2fx | | | | | |\n\n",
 			usPerLine(z.cpu, z.records)/usPerLine(a.cpu, a.records), usPerLine(r.daemonNet(), z.records)/usPerLine(runs[0].r.daemonNet(), a.records))
 	}
 	return b.String()

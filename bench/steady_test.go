@@ -31,6 +31,20 @@ type steady struct {
 	wall       time.Duration // from the collector's start to the cut
 	daemonCPU  time.Duration // dockerd's CPU from the collector's start to the cut (0 when not found)
 	daemonIdle time.Duration // dockerd's CPU per second with the containers writing and no reader, before the collector
+	// asked is what the collector asked of the daemon by the end: log streams opened and lines it sent again.
+	asked daemonAsks
+}
+
+// daemonAsks is the reading work the collector gave the daemon, which sets the daemon's CPU for it: each log stream
+// opened is a request that reads from its since on, and each line sent again (the overlap of a reopen) is read twice.
+type daemonAsks struct {
+	streams float64 // log streams opened: those closed (otelcol_docker_logs_rotations) and those open at the end
+	again   float64 // lines the daemon sent again and the receiver dropped (otelcol_docker_logs_duplicates_dropped)
+}
+
+// perThousand is v per 1,000 of lines.
+func perThousand(v float64, lines int64) float64 {
+	return 1000 * v / float64(max(lines, 1))
 }
 
 // daemonNet is the daemon's CPU in the run less what it spends with no reader: its work for the collector.
@@ -186,6 +200,8 @@ func runSteadyWith(t *testing.T, cli *client.Client, run steadyRun, prefix strin
 			t.Errorf("profile: %v", err)
 		}
 	}
+	out.asked = daemonAsks{streams: c.metric(t, "otelcol_docker_logs_rotations") + c.metric(t, "otelcol_docker_logs_streams_open"),
+		again: c.metric(t, "otelcol_docker_logs_duplicates_dropped")}
 	c.stop(t)
 	if out.total.missing > 0 || out.total.dups > 0 {
 		t.Errorf("%d lines: %d missing, %d duplicated", out.total.want, out.total.missing, out.total.dups)

@@ -32,11 +32,10 @@ type Client struct {
 
 // NewClient creates a client; it does not contact the daemon.
 func NewClient(s Settings) (*Client, error) {
-	var opts []client.Opt
+	// The transport must carry TLS before WithHost configures its dialer for the endpoint.
+	opts := []client.Opt{client.WithHTTPClient(newHTTPClient(s.TLS))}
 	if s.TLS != nil {
-		// The transport must carry TLS before WithHost configures its dialer for the endpoint.
-		opts = append(opts, client.WithHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: s.TLS}}),
-			client.WithScheme("https"))
+		opts = append(opts, client.WithScheme("https"))
 	}
 	opts = append(opts, client.WithHost(s.Endpoint))
 	if s.APIVersion != "" {
@@ -49,6 +48,23 @@ func NewClient(s Settings) (*Client, error) {
 		return nil, fmt.Errorf("create Docker client for %s: %w", s.Endpoint, err)
 	}
 	return &Client{api: api, timeout: s.Timeout}, nil
+}
+
+// streamReadBuffer is the read buffer of each connection to the daemon: a log stream is a run of small HTTP chunks,
+// one per entry, and the transport's default 4 KiB made a busy stream cost a read(2) per few dozen lines.
+const streamReadBuffer = 64 << 10
+
+// newHTTPClient is the Docker client's own default transport (its idle-connection limits), with a larger read buffer.
+func newHTTPClient(tlsConfig *tls.Config) *http.Client {
+	return &http.Client{
+		Transport: &http.Transport{
+			MaxIdleConns:    6,
+			IdleConnTimeout: 30 * time.Second,
+			ReadBufferSize:  streamReadBuffer,
+			TLSClientConfig: tlsConfig,
+		},
+		CheckRedirect: client.CheckRedirect,
+	}
 }
 
 // Close releases the client's idle connections.
