@@ -106,12 +106,16 @@ func (c *trackedContainer) lastAtDie(ctx context.Context) (last turn.Entry, at i
 }
 
 // readToDieLocked reports, with c.mu held, whether the read at the last die event found nothing after the position:
-// the container was read to the end of its log. A read not returned yet does not tell.
+// the container was read to the end of its log. A read not returned yet does not tell, nor does a last entry
+// stamped in the very second of the position: Podman stamps whole seconds, so lines after it can share its time.
 func (c *trackedContainer) readToDieLocked() bool {
-	if e, ok := c.diedEntryLocked(); ok {
-		return e.Timestamp <= c.cursor.Newest()
+	e, ok := c.diedEntryLocked()
+	if !ok {
+		return false
 	}
-	return false
+	newest := c.cursor.Newest()
+	// An empty log (0) had nothing to read.
+	return e.Timestamp == 0 || e.Timestamp < newest || e.Timestamp == newest && e.Timestamp%int64(time.Second) != 0
 }
 
 // diedEntryLocked returns, with c.mu held, the entry read at the last die event, if that read returned without error.

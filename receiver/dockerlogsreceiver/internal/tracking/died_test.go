@@ -18,6 +18,8 @@ import (
 
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/dockertest"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/internal/testsupport/loggenline"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/checkpoint"
+	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/decode"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/docker"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/multiline"
 	"github.com/otelcol-dockerlogs/otelcol-dockerlogs/receiver/dockerlogsreceiver/internal/pool"
@@ -134,6 +136,42 @@ func TestAContainerRemovedAfterItDiedIsDeliveredOrCountedLineByLine(t *testing.T
 				assert.False(t, ok, "the log's end read at the die event of a container removed with rm -f")
 			}
 		})
+	}
+}
+
+// TestReadToTheLogsEndOnlyWhenTheEntryReadAtTheDieEventProvesIt: a removal finds a container read to its log's
+// end only from a die-time read that returned, of an entry not after the position, and not in the same whole second
+// (Podman's stamps: a line after the position can share its time).
+func TestReadToTheLogsEndOnlyWhenTheEntryReadAtTheDieEventProvesIt(t *testing.T) {
+	const sec = int64(time.Second)
+	var at checkpoint.Cursor
+	at.Advance(decode.Stdout, 100*sec+5, 0)
+	var atWhole checkpoint.Cursor
+	atWhole.Advance(decode.Stdout, 100*sec, 0)
+	returned := func(e turn.Entry, err error) *lastAtDie {
+		d := &lastAtDie{done: make(chan struct{}), entry: e, err: err}
+		close(d.done)
+		return d
+	}
+	for _, tc := range []struct {
+		name string
+		cur  checkpoint.Cursor
+		died *lastAtDie
+		want bool
+	}{
+		{"no die event", at, nil, false},
+		{"read under way", at, &lastAtDie{done: make(chan struct{})}, false},
+		{"read failed", at, returned(turn.Entry{}, docker.ErrGone), false},
+		{"empty log", checkpoint.Cursor{}, returned(turn.Entry{}, nil), true},
+		{"last entry read", at, returned(turn.Entry{Timestamp: 100*sec + 5}, nil), true},
+		{"older entry", at, returned(turn.Entry{Timestamp: 99 * sec}, nil), true},
+		{"newer entry", at, returned(turn.Entry{Timestamp: 100*sec + 6}, nil), false},
+		{"same whole second", atWhole, returned(turn.Entry{Timestamp: 100 * sec}, nil), false},
+	} {
+		c := &trackedContainer{cursor: tc.cur, died: tc.died}
+		c.mu.Lock()
+		assert.Equal(t, tc.want, c.readToDieLocked(), tc.name)
+		c.mu.Unlock()
 	}
 }
 
