@@ -127,7 +127,7 @@ func (r *reader) afterRun(ctx context.Context, c *trackedContainer, from checkpo
 		c.afterTurn(out, false)
 		// The stream ends when the container stops; a container that was restarted meanwhile is read on, and so
 		// is one whose stream ended before the end of its log.
-		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor, out.Cursor.Newest() != from.Newest())
+		again := r.stillRunning(ctx, c) || r.unreadLeft(ctx, c, out.Cursor, out.Cursor.Newest() != from.Newest(), out.Undelivered > 0)
 		return pool.Next{Again: again}, !again
 	default:
 		return r.afterFailure(ctx, c, out, out.Err), false
@@ -191,14 +191,22 @@ func (r *reader) stillRunning(ctx context.Context, c *trackedContainer) bool {
 // A last line without a newline counts too: the turn whose stream ends at the end of the log delivers it
 // (internal/turn), which moves the position to its time, so it is read again only while it is not delivered.
 //
+// unsent says the turn read entries it did not deliver. When the log ends with an unfinished line, those are that
+// line's, which the turn's stream ended in without confirming that the log ends there (one that fell behind ends
+// in the middle of a long line): the line's newest piece carries its first piece's time, which the position may
+// have reached with the line's first records, or passed with the other output's lines, so it is read again.
+//
 // Podman stamps whole seconds, so lines after the position can share its time, and it ends a follow stream about
 // half a second after its container stopped, whether the stream reached the end of the log or not: a turn that
 // advanced to the log's last second is read again, until one finds nothing more.
-func (r *reader) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced bool) bool {
+func (r *reader) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced, unsent bool) bool {
 	last, err := turn.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
 	if err != nil {
 		// Removed meanwhile, the daemon refuses its log: the entry read when it died tells.
 		return r.unreadAtDie(ctx, c, cur, err)
+	}
+	if unsent && last.Unfinished {
+		return true
 	}
 	wholeSecond := last.Timestamp%int64(time.Second) == 0
 	return last.Timestamp > cur.Newest() || advanced && wholeSecond && last.Timestamp == cur.Newest()

@@ -51,33 +51,68 @@ func (e endLine) sameAs(o endLine) bool {
 }
 
 // logEndsWith reports whether the container's log ends with exactly these unfinished lines: it reads the log's
-// last entries, as many as the lines hold and one more, without following, which costs the daemon little.
+// entries stamped from the first line's time on (since is inclusive, and every piece of a line carries its first
+// piece's time), the last of them only, which costs the daemon little.
 //
-// On a TTY stream only those stamped from the first line's time on are read: an entry before it without a newline
-// (the previous run's last write) would be read with them as one line.
+// The other output's entries can come between a line's pieces (the daemon logs each output in its own goroutine),
+// so the lines' own entries are not enough of a tail: a tail that returned as many entries as it asked for may
+// have cut the first line, and is grown until it returns fewer, which shows that it reached back past the since.
+//
+// On a TTY stream the since also keeps out an entry before the first line without a newline (the previous run's
+// last write), which would be read with them as one line.
 func logEndsWith(ctx context.Context, t *Spec, ends []endLine) bool {
+	if len(ends) == 0 {
+		return true
+	}
 	tail := 1
 	for _, e := range ends {
 		tail += e.entries
 	}
-	req := docker.LogsRequest{Tail: tail}
-	if t.TTY && len(ends) > 0 {
-		req.Since = ends[0].ts
+	for {
+		found, read, err := lastLines(ctx, t, docker.LogsRequest{Since: ends[0].ts, Tail: tail})
+		if err != nil {
+			return false
+		}
+		if tail > 0 && read >= tail {
+			// Maybe cut: a longer tail, and past MaxTail every entry since.
+			if tail == MaxTail {
+				tail = 0
+			} else {
+				tail = min(tail*tailGrowth, MaxTail)
+			}
+			continue
+		}
+		if len(found) != len(ends) {
+			return false
+		}
+		for i := range ends {
+			if !ends[i].sameAs(found[i]) {
+				return false
+			}
+		}
+		return true
 	}
+}
+
+// lastLines reads a log that does not follow and returns the lines it leaves without a newline, and how many
+// entries it read.
+func lastLines(ctx context.Context, t *Spec, req docker.LogsRequest) ([]endLine, int, error) {
 	body, err := t.Open(ctx, req)
 	if err != nil {
-		return false
+		return nil, 0, err
 	}
 	defer body.Close()
 	r := decode.NewReader(body, decode.Options{TTY: t.TTY, Driver: t.Driver, DaemonAPI: t.DaemonAPI, MaxLineBytes: t.MaxLineBytes})
+	read := 0
 	for {
-		_, err := r.Next()
+		l, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return false
+			return nil, 0, err
 		}
+		read += l.Entries
 	}
 	var found []endLine
 	for {
@@ -85,15 +120,8 @@ func logEndsWith(ctx context.Context, t *Spec, ends []endLine) bool {
 		if !ok {
 			break
 		}
+		read += l.Entries
 		found = appendEnd(found, l)
 	}
-	if len(found) != len(ends) {
-		return false
-	}
-	for i := range ends {
-		if !ends[i].sameAs(found[i]) {
-			return false
-		}
-	}
-	return true
+	return found, read, nil
 }

@@ -2,6 +2,7 @@ package turn
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -76,4 +77,37 @@ func TestRunDeliversALongLastLineWithoutNewlineWhole(t *testing.T) {
 	assert.Equal(t, bodies(0, 2), got[:2])
 	assert.Equal(t, long, got[2]+got[3], "the last line whole, in two records")
 	assert.Zero(t, out.Undelivered)
+}
+
+// TestRunDeliversALongLastLineInterleavedWithTheOtherOutput ends a log with a long stdout line without newline
+// whose pieces the other output's lines came between (the daemon logs each output in its own goroutine): the log
+// still ends with the line, and every byte of it is delivered, once.
+func TestRunDeliversALongLastLineInterleavedWithTheOtherOutput(t *testing.T) {
+	long := strings.Repeat("abcdefghij", 250)
+	at := base + 2*sec
+	f := &fakeLog{entries: append(makeLog(2),
+		fakeEntry{stream: decode.Stdout, ts: at, body: long[:1200], partial: true},
+		fakeEntry{stream: decode.Stderr, ts: at + 1, body: "err 1"},
+		fakeEntry{stream: decode.Stderr, ts: at + 2, body: "err 2"},
+		fakeEntry{stream: decode.Stdout, ts: at, body: long[1200:2400], partial: true},
+		fakeEntry{stream: decode.Stderr, ts: at + 3, body: "err 3"},
+		fakeEntry{stream: decode.Stdout, ts: at, body: long[2400:], partial: true})}
+	s := &sink{}
+	spec := turnFor(f, s, checkpoint.Cursor{}, 0)
+	spec.MaxLineBytes = 1000
+	out := Run(context.Background(), spec, nil)
+	assert.Equal(t, EndStreamClosed, out.End)
+	assert.Zero(t, out.Undelivered)
+	var got []string
+	for _, l := range s.lines {
+		got = append(got, fmt.Sprintf("%s %d B", l.Stream, len(l.Body)))
+	}
+	assert.Equal(t, []string{"stdout 6 B", "stderr 6 B", "stdout 1000 B", "stderr 5 B", "stderr 5 B", "stdout 1000 B", "stderr 5 B", "stdout 500 B"}, got)
+	var whole strings.Builder
+	for _, l := range s.lines {
+		if l.Stream == decode.Stdout && l.Timestamp == at {
+			whole.WriteString(l.Body)
+		}
+	}
+	assert.True(t, whole.String() == long, "the last line whole, in order")
 }

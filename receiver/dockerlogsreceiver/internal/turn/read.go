@@ -148,7 +148,7 @@ func (s *lineSender) pass(l decode.Line, pendingSince int64, pending bool) bool 
 //
 // A stream that fell behind ends when its container stops, before the end of the log (Docker 20.10, json-file):
 // there the line may be a piece of a longer one, which another turn reads whole. So the log's last entries are
-// read again (lastLinesOfLog) and the lines are sent only when the log ends with exactly them.
+// read again (logEndsWith) and the lines are sent only when the log ends with exactly them.
 func (s *lineSender) sendLast(r *decode.Reader) {
 	var ends []endLine
 	for {
