@@ -39,6 +39,8 @@ type trackedContainer struct {
 	prior  readState
 	// early is set while a stream opened at the container's start event waits for its first turn.
 	early bool
+	// died is the log's last entry read at its last die event, nil since it started again (died.go).
+	died *lastAtDie
 	// multiline joins its lines into records; nil when every line is a record.
 	multiline *multiline.Rule
 	// limit slows its reading to its rate limit across its turns; nil when it has none.

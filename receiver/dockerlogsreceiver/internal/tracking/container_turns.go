@@ -44,7 +44,7 @@ func (c *trackedContainer) endTurn(ended bool) (gone, unread bool) {
 	if c.state != forgotten {
 		return false, false
 	}
-	return true, c.prior == readable && !c.cursor.Ended
+	return true, c.prior == readable && !c.cursor.Ended && !c.readToDieLocked()
 }
 
 // forgetNow marks the container forgotten; unread says that lines may have gone with it, unless a turn reading
@@ -55,7 +55,7 @@ func (c *trackedContainer) forgetNow() (reading, unread bool) {
 	if c.state != forgotten {
 		c.prior, c.state = c.state, forgotten
 	}
-	return c.inTurn || c.early && c.prior == readable, c.prior == readable && !c.cursor.Ended
+	return c.inTurn || c.early && c.prior == readable, c.prior == readable && !c.cursor.Ended && !c.readToDieLocked()
 }
 
 // started records that the container started at ts (ns); a start after the one known means its log has more to read.
@@ -70,9 +70,11 @@ func (c *trackedContainer) started(ts int64) (cur checkpoint.Cursor, again bool)
 	return c.cursor, true
 }
 
-// removalSpan returns the position and the last start, from which lines may be lost with the container.
-func (c *trackedContainer) removalSpan() (checkpoint.Cursor, int64) {
+// removalSpan returns the position and the last start, from which lines may be lost with the container, and the
+// time of its log's last entry read when it died (0 when not known), up to which they may be.
+func (c *trackedContainer) removalSpan() (cur checkpoint.Cursor, startedAt, lastAt int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cursor, c.startedAt
+	e, _ := c.diedEntryLocked()
+	return c.cursor, c.startedAt, e.Timestamp
 }

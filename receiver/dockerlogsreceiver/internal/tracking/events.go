@@ -75,11 +75,14 @@ func (r *Tracker) handleEvent(ctx context.Context, msg events.Message) {
 	case events.ActionRename:
 		r.renamed(ctx, id, strings.TrimPrefix(msg.Actor.Attributes["name"], "/"))
 	case events.ActionDie:
-		// Nothing to do: the container's stream ends by itself once its last line was sent.
+		// The container's stream ends by itself; its log's last entry, read as the event arrived (openAhead),
+		// is waited for, so that the destroy that may follow at once finds it.
+		r.awaitDieRead(ctx, id)
 	}
 }
 
-// openAhead opens the stream of each new container as soon as its start event arrives, under streamCtx, then
+// openAhead opens the stream of each new container as soon as its start event arrives, under streamCtx, and
+// starts reading the log's last entry of a tracked container as soon as its die event arrives (died.go), then
 // passes every event on in order; create events are only remembered. It returns when ctx ends.
 func (r *Tracker) openAhead(ctx, streamCtx context.Context, msgs <-chan events.Message, out chan<- events.Message) {
 	for {
@@ -98,11 +101,16 @@ func (r *Tracker) openAhead(ctx, streamCtx context.Context, msgs <-chan events.M
 		case events.ActionCreate:
 			r.early.sawCreate(id)
 			continue
+		case events.ActionDie:
+			r.readAtDie(ctx, msg)
 		case events.ActionStart, events.ActionRestart:
+			if c := r.containers.get(id); c != nil {
+				c.startedAgain()
+			}
 			if id != r.ownID && r.containers.get(id) == nil && !r.excluded.has(id) {
 				if m, selected := r.eventMeta(msg); selected {
 					since := r.admit.newRunStart(ctx, msg, nil).Start
-					r.early.open(streamCtx, m.ID, docker.LogsRequest{Since: since, Follow: true}, r.cfg.MaxConcurrentStreams, r.client.Logs)
+					r.early.open(streamCtx, m.ID, docker.LogsRequest{Since: since, Follow: true}, r.cfg.MaxConcurrentStreams, r.openLogs)
 				}
 			}
 		}

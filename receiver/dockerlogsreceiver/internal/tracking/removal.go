@@ -33,11 +33,27 @@ func (r *Tracker) restarted(ctx context.Context, c *trackedContainer) {
 
 // removedUnread counts and reports a container removed before its log was read to the end.
 func (r *core) removedUnread(ctx context.Context, id, name string, cur checkpoint.Cursor, startedAt int64) {
+	r.removedUnreadUntil(ctx, id, name, cur, startedAt, 0)
+}
+
+// removedTrackedUnread counts and reports a tracked container removed before its log was read to the end: up to
+// its log's last entry when that was read at its die event.
+func (r *core) removedTrackedUnread(ctx context.Context, c *trackedContainer) {
+	cur, started, last := c.removalSpan()
+	r.removedUnreadUntil(ctx, c.meta.ID, c.metadata().Name, cur, started, last)
+}
+
+// removedUnreadUntil is removedUnread with the time of the log's last entry (last), 0 when not known: then the
+// span reaches to now.
+func (r *core) removedUnreadUntil(ctx context.Context, id, name string, cur checkpoint.Cursor, startedAt, last int64) {
 	from := cur.Newest()
 	if from == 0 {
 		from = max(cur.Start, startedAt)
 	}
 	to := time.Now().UnixNano()
+	if last > from && last < to {
+		to = last
+	}
 	if from == 0 || from > to {
 		// Nothing tells since when: the span is unknown, the gap is still counted.
 		from = to
@@ -71,8 +87,7 @@ func (r *Tracker) forget(ctx context.Context, id string) {
 			return
 		}
 		if unread {
-			cur, started := c.removalSpan()
-			r.removedUnread(ctx, id, c.metadata().Name, cur, started)
+			r.removedTrackedUnread(ctx, c)
 		}
 	} else if cur, saved, err := r.store.Load(ctx, id); err == nil && saved && !cur.Ended {
 		// Removed while no receiver ran, or before it was tracked again: its saved position tells.

@@ -2,6 +2,7 @@ package tracking
 
 import (
 	"context"
+	"io"
 	"sync"
 	"time"
 
@@ -126,6 +127,9 @@ type core struct {
 	startedAt     time.Time
 	watchingSince time.Time
 	onTurnEnd     func(id string, out turn.Outcome)
+	// openLogs opens a container's log stream through the API: the client's Logs, or in a test one that ends
+	// streams the way a daemon can.
+	openLogs func(ctx context.Context, id string, req docker.LogsRequest) (io.ReadCloser, error)
 
 	containers *containers
 	early      *earlyStreams // streams opened at new containers' start events, until their first turn
@@ -164,6 +168,7 @@ func New(set Settings) *Tracker {
 		labelWarnings: set.LabelWarnings, labelMapping: set.LabelMapping, filter: set.Filter, ownID: set.OwnID,
 		startedAt: set.StartedAt, watchingSince: set.WatchingSince, onTurnEnd: set.OnTurnEnd,
 		containers: newContainers(), early: newEarlyStreams(), excluded: newExcludedSet(),
+		openLogs: set.Client.Logs,
 	}
 	c.files = &logFiles{cfg: set.Config.LogFiles, logger: set.Logger, client: set.Client, telemetry: set.Telemetry}
 	c.identity = &identity{client: set.Client, resources: set.Resources, logger: set.Logger, wanted: set.Config.WantIdentity}

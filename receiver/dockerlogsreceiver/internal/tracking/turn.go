@@ -90,6 +90,10 @@ func (r *reader) readTurn(ctx context.Context, c *trackedContainer, yield <-chan
 	next, ended := pool.Next{}, out.End == turn.EndStreamClosed
 	if !c.is(forgotten) {
 		next, ended = r.afterRun(ctx, c, from, out)
+	} else if ended {
+		// Removed while it was read: its stream ended at the end of its log, unless what was read when it died says
+		// there was more.
+		ended = !r.unreadAtDie(ctx, c, out.Cursor, docker.ErrGone)
 	}
 	gone, unread := c.endTurn(ended)
 	switch {
@@ -99,8 +103,7 @@ func (r *reader) readTurn(ctx context.Context, c *trackedContainer, yield <-chan
 		r.deletePosition(ctx, c.meta.ID)
 		r.malformed.forget(id)
 		if unread {
-			cur, started := c.removalSpan()
-			r.removedUnread(ctx, id, c.metadata().Name, cur, started)
+			r.removedTrackedUnread(ctx, c)
 		}
 		return pool.Next{}
 	case ended:
@@ -142,7 +145,7 @@ func (r *core) opener(id string) turn.Opener {
 		if body, parked, err := r.early.take(ctx, id, req); parked {
 			return body, err
 		}
-		return r.client.Logs(ctx, id, req)
+		return r.openLogs(ctx, id, req)
 	}
 }
 
@@ -199,7 +202,8 @@ func (r *reader) stillRunning(ctx context.Context, c *trackedContainer) bool {
 func (r *reader) unreadLeft(ctx context.Context, c *trackedContainer, cur checkpoint.Cursor, advanced, unsent bool) bool {
 	last, err := turn.LastEntry(ctx, r.opener(c.meta.ID), c.tty)
 	if err != nil {
-		return false
+		// Removed meanwhile, the daemon refuses its log: the entry read when it died tells.
+		return r.unreadAtDie(ctx, c, cur, err)
 	}
 	if unsent && last.Unfinished {
 		return true
