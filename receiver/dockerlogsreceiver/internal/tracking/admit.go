@@ -134,7 +134,7 @@ func (r *admitter) inspectNew(ctx context.Context, id string, start *events.Mess
 			c.tty = info.Config.Tty
 		}
 		if info.HostConfig != nil {
-			c.driver = info.HostConfig.LogConfig.Type
+			c.driver, c.autoRemove = info.HostConfig.LogConfig.Type, info.HostConfig.AutoRemove
 		}
 		if info.State != nil {
 			if started, err := time.Parse(time.RFC3339Nano, info.State.StartedAt); err == nil && started.Unix() > 0 {

@@ -16,6 +16,8 @@ type trackedContainer struct {
 	meta   records.Meta
 	tty    bool
 	driver string // logging driver (HostConfig.LogConfig.Type), empty when not known
+	// autoRemove: started with --rm, the daemon removes it as it exits (HostConfig.AutoRemove).
+	autoRemove bool
 
 	mu       sync.Mutex
 	state    readState

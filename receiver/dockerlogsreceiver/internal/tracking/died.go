@@ -31,7 +31,9 @@ type lastAtDie struct {
 // readAtDie starts reading the log's last entry of a tracked container that died; it does not wait.
 func (r *core) readAtDie(ctx context.Context, msg events.Message) {
 	c := r.containers.get(msg.Actor.ID)
-	if c == nil || !c.is(readable) {
+	if c == nil || !c.is(readable) || c.autoRemove && r.files.opener(c.meta.ID) == nil {
+		// A container started with --rm is being removed as it dies: the daemon refuses the read (409), and a log
+		// request that races a removal is what can make the removal fail with the log deleted (early.go).
 		return
 	}
 	d := &lastAtDie{at: msg.TimeNano, done: make(chan struct{})}

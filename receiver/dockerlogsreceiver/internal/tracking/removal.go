@@ -46,6 +46,9 @@ func (r *core) removedTrackedUnread(ctx context.Context, c *trackedContainer) {
 // removedUnreadUntil is removedUnread with the time of the log's last entry (last), 0 when not known: then the
 // span reaches to now.
 func (r *core) removedUnreadUntil(ctx context.Context, id, name string, cur checkpoint.Cursor, startedAt, last int64) {
+	if !r.removals.first(id) {
+		return
+	}
 	from := cur.Newest()
 	if from == 0 {
 		from = max(cur.Start, startedAt)

@@ -137,6 +137,9 @@ type core struct {
 	files      *logFiles
 	malformed  malformedEntries
 	identity   *identity
+	// removals are the containers whose removal was counted: the destroy event, the prune and the turn reading one
+	// can each find it removed unread.
+	removals countedRemovals
 
 	tracker *Tracker
 	admit   *admitter
